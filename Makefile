@@ -1,0 +1,36 @@
+# Two commands for a new user: `make run` (the service on SQLite) and `make test` (the suite).
+# Both build the environment from the lock file first; nothing but python3 (3.11+) is needed.
+
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-postgres lint spec check bench clean
+
+$(UV):
+	python3 -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --quiet
+	touch $@
+
+run: $(VENV)/.synced  ## Set up and serve the API on SQLite (./decision_log.db)
+	$(VENV)/bin/decision-log serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.synced  ## Set up and run the suite (SQLite unless TEST_DATABASE_URL names PostgreSQL)
+	$(VENV)/bin/pytest
+
+test-postgres: $(VENV)/.synced  ## The suite on the local PostgreSQL server
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(VENV)/bin/pytest
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+
+spec: $(VENV)/.synced  ## Regenerate the committed OpenAPI spec
+	$(VENV)/bin/python -m app.openapi
+
+clean:
+	rm -rf .uv $(VENV) .pytest_cache

@@ -1,0 +1,68 @@
+"""Alembic environment: one history for SQLite and PostgreSQL, run on the async drivers."""
+
+import asyncio
+import logging.config
+
+from sqlalchemy import Connection, text
+
+from alembic import context
+from app.core.config import get_settings
+from app.core.db import create_engine
+from app.models import metadata
+
+config = context.config
+if config.config_file_name and not config.attributes.get("database_url") and not logging.getLogger().handlers:
+    logging.config.fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+# Several app processes may start at once against one PostgreSQL: one migrates, the others wait.
+MIGRATION_LOCK = 7_320_417
+
+
+def _configure(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=True,  # ALTERs as table copies on SQLite
+        compare_type=True,
+        compare_server_default=True,
+        transaction_per_migration=True,
+    )
+
+
+def _run(connection: Connection) -> None:
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        connection.commit()
+    try:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if postgres:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+
+
+async def run_online() -> None:
+    url = config.attributes.get("database_url") or get_settings().database_url
+    engine = create_engine(url=url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+    finally:
+        await engine.dispose()
+
+
+def run_offline() -> None:
+    context.configure(
+        url=get_settings().database_url, target_metadata=metadata, literal_binds=True, render_as_batch=True
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    asyncio.run(run_online())

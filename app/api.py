@@ -1,0 +1,12 @@
+"""The /v1 router: every domain's routes, visible in one place."""
+
+from fastapi import APIRouter
+
+from app.decisions.router import router as decisions
+from app.people.router import router as people
+from app.sources.router import router as sources
+
+api_router = APIRouter(prefix="/v1")
+api_router.include_router(people)
+api_router.include_router(sources)
+api_router.include_router(decisions)

@@ -1,0 +1,38 @@
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth.scopes import Scope
+from app.auth.service import Caller, authenticate
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, Unauthorized
+
+bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>`")
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key itself.")
+
+
+def require_scope(needed: Scope) -> Callable[..., Awaitable[Caller]]:
+    async def dependency(
+        request: Request,
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+        header_key: Annotated[str | None, Security(api_key_header)],
+    ) -> Caller:
+        key = credentials.credentials if credentials else header_key
+        if not key:
+            raise Unauthorized("An API key is required: send `Authorization: Bearer <key>` or `X-API-Key`.")
+        caller = await authenticate(session, key)
+        if not caller.scope.allows(needed):
+            raise Forbidden(f"This operation needs the `{needed.value}` scope; the key has `{caller.scope.value}`.")
+        request.state.caller = caller
+        return caller
+
+    return dependency
+
+
+ReadCaller = Annotated[Caller, Depends(require_scope(Scope.read))]
+WriteCaller = Annotated[Caller, Depends(require_scope(Scope.write))]
+AdminCaller = Annotated[Caller, Depends(require_scope(Scope.admin))]
+AnalyticsCaller = Annotated[Caller, Depends(require_scope(Scope.analytics))]

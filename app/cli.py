@@ -1,0 +1,100 @@
+"""The ``decision-log`` command."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from app.auth import service as keys_service
+from app.auth.scopes import Scope
+from app.core.config import get_settings
+from app.core.db import Database
+from app.core.migrations import upgrade
+
+cli = typer.Typer(help="Marketing Decision Log.", no_args_is_help=True, add_completion=False)
+keys = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+cli.add_typer(keys, name="keys")
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema to the latest migration."""
+    upgrade(get_settings().database_url)
+    typer.echo("database is at the latest migration")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Migrate the database, then serve the API."""
+    import uvicorn
+
+    upgrade(get_settings().database_url)
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        timeout_graceful_shutdown=30,
+        log_level=get_settings().log_level.lower(),
+    )
+
+
+async def _with_session(action):  # type: ignore[no-untyped-def]
+    database = Database()
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            return await action(session)
+    finally:
+        await database.dispose()
+
+
+@keys.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. `crm-sync`.")],
+    scope: Annotated[Scope, typer.Option(help="analytics < read < write < admin.")] = Scope.read,
+) -> None:
+    """Create a key. The key is printed once, alone on the last line."""
+
+    async def action(session):  # type: ignore[no-untyped-def]
+        return await keys_service.create_key(session, name=name, scope=scope)
+
+    record, key = asyncio.run(_with_session(action))
+    typer.echo(
+        f"created key {record.prefix} ({record.name}, scope {record.scope}); store it now, it is not shown again:"
+    )
+    typer.echo(key)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+    records = asyncio.run(_with_session(keys_service.list_keys))
+    typer.echo(f"{'PREFIX':<14}{'SCOPE':<11}{'CREATED':<29}{'REVOKED':<29}NAME")
+    for k in records:
+        revoked = k.revoked_at.isoformat() if k.revoked_at else "-"
+        typer.echo(f"{k.prefix:<14}{k.scope:<11}{k.created_at.isoformat():<29}{revoked:<29}{k.name}")
+
+
+@keys.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="The key's prefix, id or name.")]) -> None:
+    """Revoke a key; it stops working within DECISION_LOG_KEY_CACHE_SECONDS in every process."""
+
+    async def action(session):  # type: ignore[no-untyped-def]
+        return await keys_service.revoke_key(session, key)
+
+    record = asyncio.run(_with_session(action))
+    if record is None:
+        typer.echo(f"no single key matches {key!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked key {record.prefix} ({record.name})")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,33 @@
+"""Settings, read once from the environment (prefix ``DECISION_LOG_``)."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DECISION_LOG_", extra="ignore")
+
+    database_url: str = "sqlite:///./decision_log.db"
+    # Largest request body accepted, in bytes; larger ones get 413 before they are parsed.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # How long a successful API-key check is reused in-process; bounds how long a revoked key
+    # keeps working in a process that has just seen it.
+    key_cache_seconds: float = Field(default=5.0, ge=0)
+    # Clock skew allowed for ``decided_at`` values slightly in the future.
+    clock_skew_seconds: int = Field(default=300, ge=0)
+    # Database waits: a request never waits longer than these for the database.
+    pool_size: int = Field(default=10, ge=1)
+    pool_timeout_seconds: float = Field(default=2.0, gt=0)
+    connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    statement_timeout_seconds: float = Field(default=10.0, gt=0)
+    sqlite_busy_timeout_seconds: float = Field(default=10.0, gt=0)
+    retry_after_seconds: int = Field(default=2, ge=1)
+    cors_origins: list[str] = Field(default_factory=list)
+    log_level: str = "INFO"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,184 @@
+"""Engines, sessions and the dialect helpers every other layer uses.
+
+Only ``DECISION_LOG_DATABASE_URL`` chooses the engine: ``sqlite:///path.db`` (the embedded
+default) or ``postgresql://user@host:port/db`` (production). The async driver is ours to pick:
+aiosqlite and asyncpg.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import ColumnElement, Table, event, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.elements import ColumnClause
+
+from app.core.config import Settings, get_settings
+
+# Whether the current unit of work will write. On SQLite a writing transaction starts with
+# BEGIN IMMEDIATE, so concurrent writers queue on the busy timeout instead of failing with
+# "database is locked" when a read lock cannot be upgraded.
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+
+
+def async_url(url: str) -> URL:
+    """Map the user's URL to the async driver the service uses."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in {"postgresql", "postgres"}:
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite or postgresql")
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(str(url) if isinstance(url, URL) else url).get_backend_name() == "sqlite"
+
+
+def create_engine(settings: Settings | None = None, *, url: str | None = None) -> AsyncEngine:
+    settings = settings or get_settings()
+    target = async_url(url or settings.database_url)
+    if target.get_backend_name() == "sqlite":
+        return _sqlite_engine(target, settings)
+    return create_async_engine(
+        target,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_timeout=settings.pool_timeout_seconds,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={
+            "timeout": settings.connect_timeout_seconds,
+            "command_timeout": settings.statement_timeout_seconds + 1,
+            "server_settings": {
+                "timezone": "UTC",
+                "application_name": "decision-log",
+                "statement_timeout": str(int(settings.statement_timeout_seconds * 1000)),
+                "idle_in_transaction_session_timeout": "60000",
+            },
+        },
+    )
+
+
+def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
+    memory = url.database in (None, "", ":memory:")
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": settings.sqlite_busy_timeout_seconds, "check_same_thread": False},
+        poolclass=NullPool if not memory else None,
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy (not the driver) emit BEGIN, so we can choose its kind.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_seconds * 1000)}")
+        cursor.close()
+        dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+    return engine
+
+
+def _casefold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+class Database:
+    """The process's engine and session factory, created at start-up and disposed at shutdown."""
+
+    def __init__(self, settings: Settings | None = None, *, url: str | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.engine = create_engine(self.settings, url=url)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Dialect helpers: the only places where SQLite and PostgreSQL differ.
+# ---------------------------------------------------------------------------------------------
+
+
+def json_array_contains(column: Any, value: str, dialect: str) -> ColumnElement[bool]:
+    """``value`` is an element of the JSON array stored in ``column``."""
+    if dialect == "postgresql":
+        return column.op("@>")(func.jsonb_build_array(value))  # type: ignore[no-any-return]
+    each = func.json_each(column).table_valued("value")
+    return select(literal(1)).select_from(each).where(each.c.value == value).exists()
+
+
+def contains_text(columns: list[ColumnClause[Any]] | list[Any], needle: str, dialect: str) -> ColumnElement[bool]:
+    """Case-insensitive substring search over text columns, Unicode (Cyrillic) included.
+
+    PostgreSQL's ILIKE folds any script; SQLite's LIKE folds ASCII only, so there the
+    ``casefold`` SQL function registered on each connection does it.
+    """
+    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if dialect == "postgresql":
+        return or_(*(column.ilike(pattern, escape="\\") for column in columns))
+    folded = pattern.casefold()
+    return or_(*(func.casefold(column).like(folded, escape="\\") for column in columns))
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, owned here: commit after the handler, roll back on error.
+
+    Declared with ``scope="function"`` so the commit happens before the response is sent: a
+    failed commit never turns into a 2xx.
+    """
+    database: Database = request.app.state.db
+    write_intent.set(request.method not in {"GET", "HEAD", "OPTIONS"})
+    async with database.sessionmaker() as session:
+        try:
+            yield session
+            if session.in_transaction():
+                await session.commit()
+        except BaseException:
+            if session.in_transaction():
+                await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def upsert(dialect: str, table: Table, values: dict[str, Any], *, key: list[str], update: list[str]) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET update… RETURNING *`` on either engine."""
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(**values)
+    return statement.on_conflict_do_update(
+        index_elements=key, set_={name: statement.excluded[name] for name in update}
+    ).returning(*table.c)
+
+
+def insert_or_nothing(dialect: str, table: Table, values: dict[str, Any] | list[dict[str, Any]]) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING``: a unique clash inserts nothing instead of aborting."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(values).on_conflict_do_nothing()

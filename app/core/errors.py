@@ -1,0 +1,280 @@
+"""RFC 9457 problem details: one error shape for every failure the API reports.
+
+Domain code raises subclasses of :class:`AppError` (each carries its status and a stable
+machine ``code``); the handlers here render them, FastAPI's validation errors, Starlette's
+HTTP errors and database faults as ``application/problem+json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from asgi_correlation_id import correlation_id
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.config import get_settings
+
+logger = logging.getLogger("app.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://decision-log.dev/problems/"
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(
+        description="Where the error is: `body`, `query`, `path` or `header`, then the field path."
+    )
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    type: str = Field(examples=[PROBLEM_BASE + "decision_not_found"])
+    title: str = Field(examples=["Decision not found"])
+    status: int = Field(examples=[404])
+    detail: str | None = None
+    code: str = Field(description="Stable machine-readable error code.", examples=["decision_not_found"])
+    request_id: str | None = None
+    errors: list[FieldError] | None = Field(default=None, description="Field-level validation errors.")
+
+
+class AppError(Exception):
+    """A failure the API reports on purpose. Subclasses set ``status``, ``code`` and ``title``."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Sequence[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        self.headers = headers
+        self.extra = extra
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class Unprocessable(AppError):
+    status = 422
+    code = "validation_failed"
+    title = "Request is not valid"
+
+    @classmethod
+    def field(cls, loc: Sequence[str | int], msg: str, type_: str = "value_error") -> Unprocessable:
+        return cls(msg, errors=[FieldError(loc=list(loc), msg=msg, type=type_)])
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    code = "precondition_failed"
+    title = "Precondition failed"
+
+
+class PreconditionRequired(AppError):
+    status = 428
+    code = "precondition_required"
+    title = "Precondition required"
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "unauthorized"
+    title = "Authentication required"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="decision-log"'})
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "payload_too_large"
+    title = "Request body too large"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    code = "service_unavailable"
+    title = "Service unavailable"
+
+    def __init__(self, detail: str | None = None) -> None:
+        retry = str(get_settings().retry_after_seconds)
+        super().__init__(detail, headers={"Retry-After": retry})
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    errors: Sequence[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail if detail is not None else title,
+        "code": code,
+        "request_id": correlation_id.get(),
+    }
+    if errors:
+        body["errors"] = [e.model_dump() for e in errors]
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def render(error: AppError) -> JSONResponse:
+    return problem_response(
+        error.status,
+        error.code,
+        error.title,
+        error.detail,
+        errors=error.errors,
+        headers=error.headers,
+        extra=error.extra,
+    )
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+    503: "service_unavailable",
+}
+
+
+def _loc(loc: Sequence[Any]) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in loc]
+
+
+def validation_errors(raw: Sequence[Any]) -> list[FieldError]:
+    return [FieldError(loc=_loc(e.get("loc", ())), msg=str(e.get("msg", "")), type=str(e.get("type", ""))) for e in raw]
+
+
+def _is_db_unavailable(error: BaseException) -> bool:
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, TimeoutError | ConnectionError | OSError):
+        return True
+    name = type(error).__name__
+    # asyncpg's own connection and cancellation errors, when they escape SQLAlchemy's wrapping.
+    return name in {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "QueryCanceledError",
+        "InterfaceError",
+        "ConnectionFailureError",
+        "AdminShutdownError",
+    }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, error: AppError) -> JSONResponse:
+        return render(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(error.errors())
+        first = errors[0] if errors else None
+        detail = f"{'.'.join(map(str, first.loc))}: {first.msg}" if first else "The request is not valid."
+        return problem_response(422, "validation_failed", "Request is not valid", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(error.status_code, "http_error")
+        title = HTTPStatus(error.status_code).phrase
+        detail = error.detail if isinstance(error.detail, str) else title
+        return problem_response(error.status_code, code, title, detail, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(sa_exc.IntegrityError)
+    async def _integrity(_: Request, error: sa_exc.IntegrityError) -> JSONResponse:
+        logger.warning("integrity error not mapped by the service: %s", error.orig)
+        return problem_response(409, "conflict", "Conflict", "The request conflicts with the stored state.")
+
+    async def _database(_: Request, error: Exception) -> JSONResponse:
+        if _is_db_unavailable(error):
+            logger.warning("database unavailable: %s: %s", type(error).__name__, error)
+            return render(ServiceUnavailable("The database is unavailable; retry shortly."))
+        logger.exception("database error")
+        return _internal()
+
+    for kind in (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError, TimeoutError):
+        app.add_exception_handler(kind, _database)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        logger.exception("unhandled error")
+        return _internal()
+
+
+def _internal() -> JSONResponse:
+    return problem_response(
+        500, "internal_error", "Internal server error", "An unexpected error occurred; it has been logged."
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries documenting problem+json answers."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in sorted({*statuses, 401, 403, 503} if statuses else {401, 403, 503}):
+        out[status] = {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    return out

@@ -1,0 +1,104 @@
+"""Column and field types shared by every domain: ids, UTC timestamps, JSON."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+
+import uuid_utils.compat as uuid_compat
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerializer, WithJsonSchema
+from sqlalchemy import JSON, DateTime, Dialect
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
+
+
+def new_id() -> uuid.UUID:
+    """A time-ordered UUID (version 7): ids sort by creation and index well."""
+    return uuid_compat.uuid7()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every engine.
+
+    PostgreSQL stores ``timestamptz``; SQLite stores naive UTC text, which sorts and compares
+    correctly because every value is in the same zone. Values always come back aware, in UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSON documents: JSONB on PostgreSQL (indexable, containment), JSON text on SQLite.
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def format_utc(value: datetime) -> str:
+    """``2026-03-01T10:00:00.123456Z``: UTC, always with microseconds."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date_means_utc_midnight(value: Any) -> Any:
+    if isinstance(value, str) and _DATE_ONLY.match(value.strip()):
+        return datetime.combine(date.fromisoformat(value.strip()), time(0, 0), tzinfo=UTC)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time(0, 0), tzinfo=UTC)
+    return value
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# A timestamp a client sends: with a zone (a value without one is refused), or a plain date
+# meaning midnight UTC. Normalised to UTC.
+UtcInput = Annotated[
+    AwareDatetime,
+    BeforeValidator(_date_means_utc_midnight),
+    AfterValidator(_to_utc),
+    PlainSerializer(format_utc, return_type=str),
+]
+# A timestamp the API answers: UTC with microseconds and a ``Z``.
+UtcOutput = Annotated[
+    datetime,
+    PlainSerializer(format_utc, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time", "example": "2026-03-01T10:00:00.123456Z"}),
+]
+
+
+# Stable constraint names, so migrations can name what they alter on both engines.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+# Natural keys: handles and keys are lower-case slugs, immutable once created.
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"

@@ -1,0 +1,79 @@
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.types import JsonDocument, UtcDateTime, new_id, utcnow
+
+
+class Decision(SQLModel, table=True):
+    """One marketing decision. Never deleted: corrected (with history), reversed or superseded."""
+
+    __tablename__ = "decision"
+    __table_args__ = (
+        UniqueConstraint("external_system", "external_id"),
+        Index("ix_decision_decided_at_id", "decided_at", "id"),
+        Index("ix_decision_owner_decided_at", "owner_handle", "decided_at"),
+        Index("ix_decision_updated_at_id", "updated_at", "id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    title: str = Field(max_length=200)
+    description: str | None = None
+    rationale: str
+    basis: str = Field(max_length=20)
+    basis_class: str = Field(max_length=10, index=True)
+    classification_reason: str = Field(max_length=40)
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JsonDocument, nullable=False))
+    evidence_count: int = 0
+    owner_handle: str = Field(sa_column=Column(ForeignKey("person.handle"), nullable=False))
+    participants: list[str] = Field(default_factory=list, sa_column=Column(JsonDocument, nullable=False))
+    team: str | None = Field(default=None, max_length=100, index=True)
+    channel: str | None = Field(default=None, max_length=50, index=True)
+    category: str = Field(max_length=20, index=True)
+    budget_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
+    budget_currency: str | None = Field(default=None, max_length=3)
+    decided_at: datetime = Field(sa_type=UtcDateTime)
+    expected_outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonDocument))
+    review_by: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JsonDocument, nullable=False))
+    external_system: str | None = Field(default=None, max_length=50)
+    external_id: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="active", max_length=12, index=True)
+    revision: int = 1
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    recorded_by: str = Field(max_length=100)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # Reversal: why, who and when; the decision that replaces it when superseded.
+    reversal_reason: str | None = None
+    reversed_by: str | None = Field(default=None, sa_column=Column(ForeignKey("person.handle")))
+    reversed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    superseded_by: uuid.UUID | None = Field(default=None, sa_column=Column(ForeignKey("decision.id")))
+    # Outcome review, once recorded.
+    outcome_result: str | None = Field(default=None, max_length=12)
+    outcome_notes: str | None = None
+    outcome_actual_value: float | None = None
+    outcome_reviewed_by: str | None = Field(default=None, sa_column=Column(ForeignKey("person.handle")))
+    outcome_reviewed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    outcome_recorded_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class DecisionRevision(SQLModel, table=True):
+    """Every state a decision has had: who changed it, when, why and what changed."""
+
+    __tablename__ = "decision_revision"
+    __table_args__ = (UniqueConstraint("decision_id", "revision"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    decision_id: uuid.UUID = Field(sa_column=Column(ForeignKey("decision.id"), nullable=False))
+    revision: int
+    kind: str = Field(max_length=20)
+    changed_at: datetime = Field(sa_type=UtcDateTime)
+    changed_by: str = Field(max_length=100)
+    edited_by: str | None = Field(default=None, sa_column=Column(ForeignKey("person.handle")))
+    reason: str | None = None
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonDocument, nullable=False))
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonDocument, nullable=False))

@@ -1,0 +1,170 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from app.auth.dependencies import ReadCaller, WriteCaller
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageDep, set_link_header
+from app.core.types import SLUG_PATTERN, UtcInput
+from app.decisions import service
+from app.decisions.classification import Basis, BasisClass
+from app.decisions.repository import DecisionFilters
+from app.decisions.schemas import (
+    Category,
+    DecisionCreate,
+    DecisionRead,
+    DecisionRevisionRead,
+    DecisionStatus,
+    DecisionUpdate,
+    OutcomeCreate,
+    ReverseRequest,
+)
+
+router = APIRouter(prefix="/decisions", tags=["decisions"])
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="The ETag last read; 412 when stale.")]
+ETAG_HEADER = {"ETag": {"description": "Entity tag of the decision's current revision.", "schema": {"type": "string"}}}
+CREATED = {
+    "description": "Created",
+    "headers": {**ETAG_HEADER, "Location": {"description": "URL of the decision.", "schema": {"type": "string"}}},
+}
+
+
+def _located(response: Response, decision: DecisionRead, *, created: bool = False) -> DecisionRead:
+    response.headers["ETag"] = service.etag(decision)
+    if created:
+        response.headers["Location"] = f"/v1/decisions/{decision.id}"
+    return decision
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="createDecision",
+    responses={201: CREATED, **problem_responses(409, 413, 415, 422)},
+)
+async def create_decision(
+    data: DecisionCreate, session: SessionDep, caller: WriteCaller, response: Response
+) -> DecisionRead:
+    """Record a decision. It is classed as made on data or on emotions by the basis rules."""
+    decision = await service.create_decision(session, data, caller)
+    return _located(response, decision, created=True)
+
+
+def decision_filters(
+    owner: Annotated[str | None, Query(pattern=SLUG_PATTERN)] = None,
+    team: Annotated[str | None, Query(max_length=100)] = None,
+    channel: Annotated[str | None, Query(max_length=50)] = None,
+    category: Category | None = None,
+    basis: Basis | None = None,
+    basis_class: BasisClass | None = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    status: DecisionStatus | None = None,
+    decided_from: Annotated[UtcInput | None, Query(description="Inclusive.")] = None,
+    decided_to: Annotated[UtcInput | None, Query(description="Exclusive.")] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Case-insensitive search in title and rationale.")
+    ] = None,
+) -> DecisionFilters:
+    return DecisionFilters(
+        owner=owner,
+        team=team,
+        channel=channel,
+        category=category.value if category else None,
+        basis=basis.value if basis else None,
+        basis_class=basis_class.value if basis_class else None,
+        tag=tag,
+        status=status.value if status else None,
+        decided_from=decided_from,
+        decided_to=decided_to,
+        q=q,
+    )
+
+
+FiltersDep = Annotated[DecisionFilters, Depends(decision_filters)]
+
+
+@router.get("", operation_id="listDecisions", responses=problem_responses(422))
+async def list_decisions(
+    session: SessionDep, _: ReadCaller, page: PageDep, filters: FiltersDep, request: Request, response: Response
+) -> Page[DecisionRead]:
+    """Decisions, newest `decided_at` first (ties by id), filtered."""
+    items, next_cursor = await service.list_decisions(session, filters, limit=page.limit, cursor=page.cursor)
+    set_link_header(request, response, next_cursor)
+    return Page[DecisionRead](items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{decision_id}",
+    operation_id="getDecision",
+    responses={200: {"headers": ETAG_HEADER}, **problem_responses(404, 422)},
+)
+async def get_decision(decision_id: uuid.UUID, session: SessionDep, _: ReadCaller, response: Response) -> DecisionRead:
+    return _located(response, await service.get_decision(session, decision_id))
+
+
+@router.patch(
+    "/{decision_id}",
+    operation_id="updateDecision",
+    responses={200: {"headers": ETAG_HEADER}, **problem_responses(404, 409, 412, 413, 415, 422)},
+)
+async def update_decision(
+    decision_id: uuid.UUID,
+    data: DecisionUpdate,
+    session: SessionDep,
+    caller: WriteCaller,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DecisionRead:
+    """Correct a decision. The change is kept as a new revision with `edit_reason`."""
+    decision = await service.update_decision(session, decision_id, data, caller, if_match)
+    return _located(response, decision)
+
+
+@router.get("/{decision_id}/revisions", operation_id="listDecisionRevisions", responses=problem_responses(404, 422))
+async def list_decision_revisions(
+    decision_id: uuid.UUID, session: SessionDep, _: ReadCaller, page: PageDep, request: Request, response: Response
+) -> Page[DecisionRevisionRead]:
+    """Every revision, oldest first, the current one included."""
+    items, next_cursor = await service.list_revisions(session, decision_id, limit=page.limit, cursor=page.cursor)
+    set_link_header(request, response, next_cursor)
+    return Page[DecisionRevisionRead](items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/{decision_id}/reverse",
+    operation_id="reverseDecision",
+    responses={200: {"headers": ETAG_HEADER}, **problem_responses(404, 409, 412, 413, 415, 422)},
+)
+async def reverse_decision(
+    decision_id: uuid.UUID,
+    data: ReverseRequest,
+    session: SessionDep,
+    caller: WriteCaller,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DecisionRead:
+    """Reverse a decision (status `reversed`), or mark it `superseded` by the decision that replaces it."""
+    decision = await service.reverse_decision(session, decision_id, data, caller, if_match)
+    return _located(response, decision)
+
+
+@router.post(
+    "/{decision_id}/outcome",
+    status_code=201,
+    operation_id="recordDecisionOutcome",
+    responses={201: CREATED, **problem_responses(404, 409, 412, 413, 415, 422)},
+)
+async def record_decision_outcome(
+    decision_id: uuid.UUID,
+    data: OutcomeCreate,
+    session: SessionDep,
+    caller: WriteCaller,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DecisionRead:
+    """Record the outcome review: whether the decision achieved what it expected."""
+    decision = await service.record_outcome(session, decision_id, data, caller, if_match)
+    return _located(response, decision, created=True)

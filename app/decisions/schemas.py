@@ -1,0 +1,322 @@
+import uuid
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
+
+from app.core.types import SLUG_PATTERN, UtcInput, UtcOutput
+from app.decisions.classification import Basis, BasisClass, ClassificationReason
+
+
+class Category(StrEnum):
+    budget = "budget"
+    channel_mix = "channel_mix"
+    creative = "creative"
+    pricing = "pricing"
+    positioning = "positioning"
+    targeting = "targeting"
+    contractor = "contractor"
+    kpi = "kpi"
+    strategy = "strategy"
+    other = "other"
+
+
+class DecisionStatus(StrEnum):
+    active = "active"
+    reversed = "reversed"
+    superseded = "superseded"
+
+
+class OutcomeResult(StrEnum):
+    success = "success"
+    partial = "partial"
+    failure = "failure"
+    inconclusive = "inconclusive"
+
+
+class RevisionKind(StrEnum):
+    created = "created"
+    edited = "edited"
+    reversed = "reversed"
+    superseded = "superseded"
+    outcome_recorded = "outcome_recorded"
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Handle = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["anna.petrova"])]
+SourceKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["ga4"])]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_not_blank)]
+Description = Annotated[str, StringConstraints(max_length=20_000)]
+Channel = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9]+(?:_[a-z0-9]+)*$", max_length=50), Field(examples=["paid_search"])
+]
+Team = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_not_blank)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)]
+Currency = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code, upper case.", examples=["EUR"])
+]
+Money = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=18, decimal_places=2, examples=[15000]),
+    PlainSerializer(float, return_type=float, when_used="json"),
+]
+
+
+class Evidence(BaseModel):
+    """One piece of data cited for a decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: SourceKey = Field(description="A registered data-source key.")
+    reference: LongText = Field(
+        max_length=2000,
+        description="A link, report id or query.",
+        examples=["https://analytics.example.com/report/123"],
+    )
+    metric: str | None = Field(default=None, max_length=200, examples=["conversion_rate"])
+    value: float | str | None = Field(default=None, examples=[0.034])
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ExpectedOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: LongText = Field(max_length=2000, examples=["CPA drops below 40 EUR"])
+    target_value: float | None = Field(default=None, examples=[40])
+    review_by: UtcInput | None = Field(default=None, description="When the decision should be reviewed.")
+
+
+class ExternalRef(BaseModel):
+    """The id the posting tool knows the decision by; unique."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: Annotated[str, StringConstraints(min_length=1, max_length=50)] = Field(examples=["crm"])
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(examples=["DEAL-1042"])
+
+
+class DecisionCreate(BaseModel):
+    """What a client sends to record a decision. Server-set fields are refused."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Move 20% of the display budget to paid search",
+                    "rationale": "Paid search converts at 3.4% against 0.6% for display over the last quarter.",
+                    "basis": "data",
+                    "evidence": [
+                        {
+                            "source": "ga4",
+                            "reference": "https://analytics.example.com/report/123",
+                            "metric": "conversion_rate",
+                            "value": 0.034,
+                        }
+                    ],
+                    "owner": "anna.petrova",
+                    "channel": "paid_search",
+                    "category": "budget",
+                    "budget_amount": 15000,
+                    "budget_currency": "EUR",
+                    "decided_at": "2026-03-01T10:00:00Z",
+                    "expected_outcome": {
+                        "description": "CPA drops below 40 EUR",
+                        "target_value": 40,
+                        "review_by": "2026-06-01",
+                    },
+                    "tags": ["q2-plan"],
+                    "external_ref": {"system": "planner", "id": "PLAN-1042"},
+                }
+            ]
+        },
+    )
+
+    title: Title
+    description: Description | None = None
+    rationale: LongText = Field(description="Why the decision was made; required, non-blank.")
+    basis: Basis
+    evidence: list[Evidence] = Field(default_factory=list, max_length=100)
+    owner: Handle = Field(description="The one person accountable for the decision.")
+    participants: list[Handle] = Field(default_factory=list, max_length=100)
+    team: Team | None = Field(default=None, description="Defaults to the owner's team.")
+    channel: Channel | None = None
+    category: Category = Category.other
+    budget_amount: Money | None = None
+    budget_currency: Currency | None = None
+    decided_at: UtcInput | None = Field(
+        default=None,
+        description="When the decision was made. A zone is required; a plain date means midnight UTC; "
+        "defaults to now; may not lie in the future.",
+    )
+    expected_outcome: ExpectedOutcome | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+    external_ref: ExternalRef | None = None
+
+    @model_validator(mode="after")
+    def _budget_with_currency(self) -> "DecisionCreate":
+        if (self.budget_amount is None) != (self.budget_currency is None):
+            raise ValueError("budget_amount and budget_currency go together: send both or neither")
+        return self
+
+
+class DecisionUpdate(BaseModel):
+    """A correction: only the fields sent change (``null`` clears an optional one)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "rationale": "Paid search converts at 3.4% against 0.6% for display (GA4, Q1).",
+                    "edit_reason": "Added the period the figures cover.",
+                }
+            ]
+        },
+    )
+
+    edit_reason: LongText = Field(max_length=2000, description="Why the decision is being corrected.")
+    edited_by: Handle | None = Field(default=None, description="The person making the correction.")
+    title: Title | None = None
+    description: Description | None = None
+    rationale: LongText | None = None
+    basis: Basis | None = None
+    evidence: list[Evidence] | None = Field(default=None, max_length=100)
+    owner: Handle | None = None
+    participants: list[Handle] | None = Field(default=None, max_length=100)
+    team: Team | None = None
+    channel: Channel | None = None
+    category: Category | None = None
+    budget_amount: Money | None = None
+    budget_currency: Currency | None = None
+    decided_at: UtcInput | None = None
+    expected_outcome: ExpectedOutcome | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=50)
+
+    @model_validator(mode="after")
+    def _required_fields_not_cleared(self) -> "DecisionUpdate":
+        for name in (
+            "title",
+            "rationale",
+            "basis",
+            "owner",
+            "category",
+            "decided_at",
+            "evidence",
+            "participants",
+            "tags",
+        ):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be cleared")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set if name not in {"edit_reason", "edited_by"}}
+
+
+class ReverseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: LongText = Field(max_length=2000, examples=["The campaign was cancelled by the client."])
+    by: Handle = Field(description="The person reversing the decision.")
+    superseded_by: uuid.UUID | None = Field(
+        default=None, description="The decision that replaces this one; the status becomes `superseded`."
+    )
+
+
+class OutcomeCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "result": "success",
+                    "notes": "CPA fell to 37 EUR.",
+                    "actual_value": 37,
+                    "reviewed_by": "boris.ivanov",
+                    "reviewed_at": "2026-06-02T09:00:00Z",
+                }
+            ]
+        },
+    )
+
+    result: OutcomeResult
+    notes: Description | None = None
+    actual_value: float | None = None
+    reviewed_by: Handle
+    reviewed_at: UtcInput | None = Field(default=None, description="Defaults to now; may not lie in the future.")
+
+
+class OutcomeRead(BaseModel):
+    result: OutcomeResult
+    notes: str | None
+    actual_value: float | None
+    reviewed_by: str
+    reviewed_at: UtcOutput
+    recorded_at: UtcOutput
+
+
+class ReversalRead(BaseModel):
+    reason: str
+    by: str
+    at: UtcOutput
+    superseded_by: uuid.UUID | None
+
+
+class ExpectedOutcomeRead(BaseModel):
+    description: str
+    target_value: float | None = None
+    review_by: UtcOutput | None = None
+
+
+class DecisionRead(BaseModel):
+    id: uuid.UUID
+    title: str
+    description: str | None
+    rationale: str
+    basis: Basis
+    basis_class: BasisClass = Field(description="Derived from `basis` and `evidence`; see the classification rules.")
+    classification_reason: ClassificationReason
+    evidence: list[Evidence]
+    owner: str
+    participants: list[str]
+    team: str | None
+    channel: str | None
+    category: Category
+    budget_amount: Money | None
+    budget_currency: str | None
+    decided_at: UtcOutput
+    expected_outcome: ExpectedOutcomeRead | None
+    tags: list[str]
+    external_ref: ExternalRef | None
+    status: DecisionStatus
+    revision: int
+    recorded_at: UtcOutput
+    updated_at: UtcOutput
+    outcome: OutcomeRead | None
+    reversal: ReversalRead | None
+
+
+class RevisionChange(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: Any = Field(alias="from", serialization_alias="from")
+    to: Any
+
+
+class DecisionRevisionRead(BaseModel):
+    revision: int
+    kind: RevisionKind
+    changed_at: UtcOutput
+    changed_by: str = Field(description="The name of the API key that made the change.")
+    edited_by: str | None = Field(description="The person who made the change, when given.")
+    reason: str | None
+    changes: dict[str, RevisionChange] = Field(description="Each changed field, from its old value to the new.")
+    decision: DecisionRead = Field(description="The decision as it stood after this revision.")

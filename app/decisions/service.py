@@ -1,0 +1,474 @@
+"""Business rules for decisions: validation against the registries, classification, history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.service import Caller
+from app.core.config import get_settings
+from app.core.errors import Conflict, FieldError, NotFound, Unprocessable
+from app.core.http import check_if_match, etag_of
+from app.core.types import new_id, utcnow
+from app.decisions import repository
+from app.decisions.classification import classify
+from app.decisions.repository import DecisionFilters
+from app.decisions.schemas import (
+    DecisionCreate,
+    DecisionRead,
+    DecisionRevisionRead,
+    DecisionStatus,
+    DecisionUpdate,
+    Evidence,
+    OutcomeCreate,
+    ReverseRequest,
+    RevisionKind,
+)
+
+
+class DecisionNotFound(NotFound):
+    code = "decision_not_found"
+    title = "Decision not found"
+
+
+class DuplicateExternalRef(Conflict):
+    code = "duplicate_external_ref"
+    title = "External reference already used"
+
+
+class DecisionNotActive(Conflict):
+    code = "decision_not_active"
+    title = "Decision is no longer active"
+
+
+class OutcomeAlreadyRecorded(Conflict):
+    code = "outcome_already_recorded"
+    title = "Outcome already recorded"
+
+
+class UnknownReference(Unprocessable):
+    code = "unknown_reference"
+    title = "Unknown reference"
+
+
+def etag(decision: DecisionRead) -> str:
+    return etag_of(decision.id, decision.revision)
+
+
+# ---------------------------------------------------------------------------------------------
+# Row <-> API shape
+# ---------------------------------------------------------------------------------------------
+
+
+def to_read(row: Any) -> DecisionRead:
+    """The API shape of a stored decision (a result row or the values just written)."""
+    get = row.get if isinstance(row, dict) else row._mapping.get
+    external = (
+        {"system": get("external_system"), "id": get("external_id")} if get("external_system") is not None else None
+    )
+    outcome = None
+    if get("outcome_result") is not None:
+        outcome = {
+            "result": get("outcome_result"),
+            "notes": get("outcome_notes"),
+            "actual_value": get("outcome_actual_value"),
+            "reviewed_by": get("outcome_reviewed_by"),
+            "reviewed_at": get("outcome_reviewed_at"),
+            "recorded_at": get("outcome_recorded_at"),
+        }
+    reversal = None
+    if get("reversed_at") is not None:
+        reversal = {
+            "reason": get("reversal_reason"),
+            "by": get("reversed_by"),
+            "at": get("reversed_at"),
+            "superseded_by": get("superseded_by"),
+        }
+    return DecisionRead.model_validate(
+        {
+            "id": get("id"),
+            "title": get("title"),
+            "description": get("description"),
+            "rationale": get("rationale"),
+            "basis": get("basis"),
+            "basis_class": get("basis_class"),
+            "classification_reason": get("classification_reason"),
+            "evidence": get("evidence"),
+            "owner": get("owner_handle"),
+            "participants": get("participants"),
+            "team": get("team"),
+            "channel": get("channel"),
+            "category": get("category"),
+            "budget_amount": get("budget_amount"),
+            "budget_currency": get("budget_currency"),
+            "decided_at": get("decided_at"),
+            "expected_outcome": get("expected_outcome"),
+            "tags": get("tags"),
+            "external_ref": external,
+            "status": get("status"),
+            "revision": get("revision"),
+            "recorded_at": get("recorded_at"),
+            "updated_at": get("updated_at"),
+            "outcome": outcome,
+            "reversal": reversal,
+        }
+    )
+
+
+def _content_columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """Columns for the client-editable fields present in ``fields`` (validated schema values)."""
+    columns: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "owner":
+            columns["owner_handle"] = value
+        elif name == "evidence":
+            columns["evidence"] = [e.model_dump(mode="json", exclude_none=True) for e in value]
+            columns["evidence_count"] = len(value)
+        elif name == "expected_outcome":
+            columns["expected_outcome"] = value.model_dump(mode="json", exclude_none=True) if value else None
+            columns["review_by"] = value.review_by if value else None
+        elif name == "category":
+            columns["category"] = value.value
+        elif name == "basis":
+            columns["basis"] = value.value
+        elif name == "external_ref":
+            columns["external_system"] = value.system if value else None
+            columns["external_id"] = value.id if value else None
+        else:
+            columns[name] = value
+    return columns
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation against the registries and the clock
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_not_future(value: datetime | None, now: datetime, loc: list[str | int]) -> list[FieldError]:
+    skew = timedelta(seconds=get_settings().clock_skew_seconds)
+    if value is not None and value > now + skew:
+        return [FieldError(loc=loc, msg="must not lie in the future", type="value_error.future")]
+    return []
+
+
+async def _check_references(
+    session: AsyncSession,
+    *,
+    people: dict[str, list[tuple[list[str | int], str]]] | None = None,
+    evidence: list[Evidence] | None = None,
+    evidence_loc: list[str | int] | None = None,
+    errors: list[FieldError] | None = None,
+) -> repository.References:
+    """Raise 422 naming every unknown person or data source (and any ``errors`` already found)."""
+    wanted_people = {handle for handle, _ in (item for items in (people or {}).values() for item in items)}
+    wanted_sources = {e.source for e in evidence or []}
+    refs = await repository.resolve_references(session, people=wanted_people, sources=wanted_sources)
+    errors = list(errors or [])
+    for items in (people or {}).values():
+        for loc, handle in ((loc, h) for h, loc in items):
+            if handle not in refs.teams:
+                errors.append(FieldError(loc=loc, msg=f"unknown person {handle!r}", type="unknown_reference"))
+    for index, item in enumerate(evidence or []):
+        if item.source not in refs.sources:
+            errors.append(
+                FieldError(
+                    loc=[*(evidence_loc or []), index, "source"],
+                    msg=f"unknown data source {item.source!r}",
+                    type="unknown_reference",
+                )
+            )
+    if errors:
+        raise UnknownReference("; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors), errors=errors)
+    return refs
+
+
+def _people_refs(
+    prefix: list[str | int], owner: str | None, participants: list[str] | None, owner_field: str = "owner"
+) -> dict[str, list[tuple[list[str | int], str]]]:
+    refs: dict[str, list[tuple[list[str | int], str]]] = {}
+    if owner is not None:
+        refs[owner_field] = [(owner, [*prefix, owner_field])]
+    if participants:
+        refs["participants"] = [(handle, [*prefix, "participants", i]) for i, handle in enumerate(participants)]
+    return refs
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+
+
+async def create_decision(session: AsyncSession, data: DecisionCreate, caller: Caller) -> DecisionRead:
+    now = utcnow()
+    decided_at = data.decided_at or now
+    errors = _check_not_future(decided_at, now, ["body", "decided_at"])
+    refs = await _check_references(
+        session,
+        people=_people_refs(["body"], data.owner, data.participants),
+        evidence=data.evidence,
+        evidence_loc=["body", "evidence"],
+        errors=errors,
+    )
+    basis_class, reason = classify(data.basis, len(data.evidence))
+    values = _content_columns(
+        data.model_dump(exclude={"evidence", "expected_outcome", "external_ref"})
+        | {
+            "evidence": data.evidence,
+            "expected_outcome": data.expected_outcome,
+            "external_ref": data.external_ref,
+            "category": data.category,
+            "basis": data.basis,
+        }
+    )
+    values.update(
+        id=new_id(),
+        team=data.team or refs.teams[data.owner],
+        decided_at=decided_at,
+        basis_class=basis_class.value,
+        classification_reason=reason.value,
+        status=DecisionStatus.active.value,
+        revision=1,
+        recorded_at=now,
+        recorded_by=caller.name,
+        updated_at=now,
+    )
+    if not await repository.insert_decision(session, values):
+        assert data.external_ref is not None  # the only unique key a new id can clash on
+        existing = await repository.id_by_external_ref(session, data.external_ref.system, data.external_ref.id)
+        raise DuplicateExternalRef(
+            f"Decision {existing} already has external_ref {data.external_ref.system}/{data.external_ref.id}.",
+            existing_id=str(existing),
+        )
+    decision = to_read(values)
+    await _record_revision(
+        session, decision, RevisionKind.created, changed_at=now, caller=caller, reason=None, edited_by=None, changes={}
+    )
+    return decision
+
+
+async def _record_revision(
+    session: AsyncSession,
+    decision: DecisionRead,
+    kind: RevisionKind,
+    *,
+    changed_at: datetime,
+    caller: Caller,
+    reason: str | None,
+    edited_by: str | None,
+    changes: dict[str, Any],
+) -> None:
+    await repository.insert_revision(
+        session,
+        {
+            "id": new_id(),
+            "decision_id": decision.id,
+            "revision": decision.revision,
+            "kind": kind.value,
+            "changed_at": changed_at,
+            "changed_by": caller.name,
+            "edited_by": edited_by,
+            "reason": reason,
+            "changes": changes,
+            "snapshot": decision.model_dump(mode="json"),
+        },
+    )
+
+
+async def get_decision(session: AsyncSession, decision_id: uuid.UUID) -> DecisionRead:
+    row = await repository.get(session, decision_id)
+    if row is None:
+        raise DecisionNotFound(f"No decision with id {decision_id}.")
+    return to_read(row)
+
+
+async def _current_for_change(
+    session: AsyncSession, decision_id: uuid.UUID, if_match: str | None
+) -> tuple[Row[Any], DecisionRead]:
+    row = await repository.get(session, decision_id, for_update=True)
+    if row is None:
+        raise DecisionNotFound(f"No decision with id {decision_id}.")
+    current = to_read(row)
+    check_if_match(if_match, etag(current))
+    return row, current
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {name: {"from": before[name], "to": after[name]} for name in after if before.get(name) != after[name]}
+
+
+async def _apply(
+    session: AsyncSession,
+    row: Row[Any],
+    current: DecisionRead,
+    columns: dict[str, Any],
+    kind: RevisionKind,
+    *,
+    caller: Caller,
+    reason: str | None,
+    edited_by: str | None,
+    compare: list[str] | None = None,
+) -> DecisionRead:
+    """Write ``columns`` as the next revision, with its history entry. Nothing changes → nothing written."""
+    now = utcnow()
+    merged = dict(row._mapping) | columns
+    candidate = to_read(merged | {"revision": current.revision + 1, "updated_at": now})
+    before = current.model_dump(mode="json")
+    after = candidate.model_dump(mode="json")
+    fields = compare or [f for f in after if f not in {"revision", "updated_at"}]
+    changes = _diff({f: before[f] for f in fields}, {f: after[f] for f in fields})
+    if not changes:
+        return current
+    values = columns | {"revision": current.revision + 1, "updated_at": now}
+    if not await repository.update_decision(session, current.id, current.revision, values):
+        raise Conflict("The decision changed while this request ran; read it again and retry.")
+    await _record_revision(
+        session, candidate, kind, changed_at=now, caller=caller, reason=reason, edited_by=edited_by, changes=changes
+    )
+    return candidate
+
+
+async def update_decision(
+    session: AsyncSession, decision_id: uuid.UUID, data: DecisionUpdate, caller: Caller, if_match: str | None
+) -> DecisionRead:
+    row, current = await _current_for_change(session, decision_id, if_match)
+    fields = data.changes()
+    now = utcnow()
+    errors = _check_not_future(data.decided_at, now, ["body", "decided_at"])
+    people = _people_refs(["body"], data.owner, data.participants)
+    if data.edited_by is not None:
+        people |= _people_refs(["body"], data.edited_by, None, owner_field="edited_by")
+    await _check_references(
+        session, people=people, evidence=data.evidence, evidence_loc=["body", "evidence"], errors=errors
+    )
+    amount = fields.get("budget_amount", current.budget_amount)
+    currency = fields.get("budget_currency", current.budget_currency)
+    if (amount is None) != (currency is None):
+        raise Unprocessable.field(
+            ["body", "budget_currency" if amount is not None else "budget_amount"],
+            "budget_amount and budget_currency go together: send both or neither",
+        )
+    columns = _content_columns(fields)
+    basis = data.basis or current.basis
+    evidence_count = len(data.evidence) if data.evidence is not None else len(current.evidence)
+    basis_class, reason = classify(basis, evidence_count)
+    columns |= {"basis_class": basis_class.value, "classification_reason": reason.value}
+    return await _apply(
+        session,
+        row,
+        current,
+        columns,
+        RevisionKind.edited,
+        caller=caller,
+        reason=data.edit_reason,
+        edited_by=data.edited_by,
+    )
+
+
+async def reverse_decision(
+    session: AsyncSession, decision_id: uuid.UUID, data: ReverseRequest, caller: Caller, if_match: str | None
+) -> DecisionRead:
+    row, current = await _current_for_change(session, decision_id, if_match)
+    if current.status != DecisionStatus.active:
+        raise DecisionNotActive(f"Decision {decision_id} is already {current.status.value}.")
+    await _check_references(session, people=_people_refs(["body"], data.by, None, owner_field="by"))
+    if data.superseded_by is not None:
+        if data.superseded_by == decision_id:
+            raise Unprocessable.field(["body", "superseded_by"], "a decision cannot supersede itself")
+        if not await repository.exists(session, data.superseded_by):
+            raise UnknownReference.field(
+                ["body", "superseded_by"], f"unknown decision {data.superseded_by}", "unknown_reference"
+            )
+    status = DecisionStatus.superseded if data.superseded_by else DecisionStatus.reversed
+    columns = {
+        "status": status.value,
+        "reversal_reason": data.reason,
+        "reversed_by": data.by,
+        "reversed_at": utcnow(),
+        "superseded_by": data.superseded_by,
+    }
+    kind = RevisionKind.superseded if data.superseded_by else RevisionKind.reversed
+    return await _apply(
+        session,
+        row,
+        current,
+        columns,
+        kind,
+        caller=caller,
+        reason=data.reason,
+        edited_by=data.by,
+        compare=["status", "reversal"],
+    )
+
+
+async def record_outcome(
+    session: AsyncSession, decision_id: uuid.UUID, data: OutcomeCreate, caller: Caller, if_match: str | None
+) -> DecisionRead:
+    row, current = await _current_for_change(session, decision_id, if_match)
+    if current.outcome is not None:
+        raise OutcomeAlreadyRecorded(f"Decision {decision_id} already has an outcome review.")
+    now = utcnow()
+    reviewed_at = data.reviewed_at or now
+    errors = _check_not_future(reviewed_at, now, ["body", "reviewed_at"])
+    if reviewed_at < current.decided_at:
+        errors.append(
+            FieldError(
+                loc=["body", "reviewed_at"], msg="must not precede the decision's decided_at", type="value_error"
+            )
+        )
+    await _check_references(
+        session, people=_people_refs(["body"], data.reviewed_by, None, owner_field="reviewed_by"), errors=errors
+    )
+    columns = {
+        "outcome_result": data.result.value,
+        "outcome_notes": data.notes,
+        "outcome_actual_value": data.actual_value,
+        "outcome_reviewed_by": data.reviewed_by,
+        "outcome_reviewed_at": reviewed_at,
+        "outcome_recorded_at": now,
+    }
+    return await _apply(
+        session,
+        row,
+        current,
+        columns,
+        RevisionKind.outcome_recorded,
+        caller=caller,
+        reason=data.notes,
+        edited_by=data.reviewed_by,
+        compare=["outcome"],
+    )
+
+
+async def list_decisions(
+    session: AsyncSession, filters: DecisionFilters, *, limit: int, cursor: str | None
+) -> tuple[list[DecisionRead], str | None]:
+    rows, next_cursor = await repository.list_page(session, filters, limit=limit, cursor=cursor)
+    return [to_read(row) for row in rows], next_cursor
+
+
+async def list_revisions(
+    session: AsyncSession, decision_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[DecisionRevisionRead], str | None]:
+    if not await repository.exists(session, decision_id):
+        raise DecisionNotFound(f"No decision with id {decision_id}.")
+    rows, next_cursor = await repository.revisions_page(session, decision_id, limit=limit, cursor=cursor)
+    items = [
+        DecisionRevisionRead.model_validate(
+            {
+                "revision": row.revision,
+                "kind": row.kind,
+                "changed_at": row.changed_at,
+                "changed_by": row.changed_by,
+                "edited_by": row.edited_by,
+                "reason": row.reason,
+                "changes": row.changes,
+                "decision": row.snapshot,
+            }
+        )
+        for row in rows
+    ]
+    return items, next_cursor

@@ -1,0 +1,105 @@
+"""The OpenAPI document: hand-chosen operation ids, the problem schema, security schemes.
+
+``python -m app.openapi`` writes ``openapi/openapi.json``; a test fails when it differs from
+what the app serves.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from app.core.errors import FieldError, Problem
+
+SPEC_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
+
+DESCRIPTION = """
+The Marketing Decision Log records every marketing decision with its rationale, the data it
+rests on and the one person accountable for it.
+
+**Authentication.** Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+Scopes, each including the ones before it: `analytics` (aggregates only), `read` (+ records),
+`write` (+ create and change), `admin` (+ key management). A missing or invalid key gets 401,
+too small a scope 403.
+
+**Classification.** Every decision shows `basis_class` and `classification_reason`:
+`intuition`, `emotion` and `authority` are emotional bases (`declared_<basis>`); `data`,
+`experiment` and `research` count as data only with at least one evidence item
+(`evidence_cited`), otherwise as emotion (`data_claim_without_evidence`).
+
+**Errors** are RFC 9457 `application/problem+json` with a stable `code`; validation errors
+carry an `errors` list of `{loc, msg, type}`.
+
+**Lists** answer `{"items": [...], "next_cursor": ...}` with a `Link: <…>; rel="next"` header;
+`limit` is at most 500.
+
+**Timestamps** are UTC with microseconds (`2026-03-01T10:00:00.123456Z`); a timestamp sent
+without a zone is refused, a plain date means midnight UTC.
+""".strip()
+
+
+def _check_operation_ids(app: FastAPI) -> None:
+    missing = [route.path for route in app.routes if isinstance(route, APIRoute) and not route.operation_id]
+    if missing:
+        raise RuntimeError(f"routes without a hand-chosen operation_id: {missing}")
+
+
+def install_openapi(app: FastAPI) -> None:
+    _check_operation_ids(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            description=app.description,
+            routes=app.routes,
+            tags=TAGS,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components["Problem"].pop("$defs", None)
+        components["FieldError"] = FieldError.model_json_schema(ref_template="#/components/schemas/{model}")
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+TAGS = [
+    {"name": "decisions", "description": "Marketing decisions, their corrections, reversals and outcome reviews."},
+    {"name": "people", "description": "People who can own decisions."},
+    {"name": "data sources", "description": "Registered sources of evidence."},
+    {"name": "operations", "description": "Health and readiness."},
+]
+
+
+def render_spec(app: FastAPI) -> str:
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def main() -> None:
+    from app.main import create_app
+
+    text = render_spec(create_app())
+    if "--check" in sys.argv:
+        if not SPEC_PATH.exists() or SPEC_PATH.read_text() != text:
+            sys.exit(f"{SPEC_PATH} is out of date: run `python -m app.openapi`")
+        return
+    SPEC_PATH.parent.mkdir(exist_ok=True)
+    SPEC_PATH.write_text(text)
+    print(f"wrote {SPEC_PATH}")
+
+
+if __name__ == "__main__":
+    main()

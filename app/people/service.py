@@ -1,0 +1,34 @@
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import NotFound
+from app.core.types import utcnow
+from app.people import repository
+from app.people.schemas import PersonRead, PersonUpsert
+
+
+class PersonNotFound(NotFound):
+    code = "person_not_found"
+    title = "Person not found"
+
+
+async def upsert_person(session: AsyncSession, handle: str, data: PersonUpsert) -> tuple[PersonRead, bool]:
+    """Create or replace; returns the person and whether it was created."""
+    now = utcnow()
+    row = await repository.upsert_person(
+        session, {**data.model_dump(), "handle": handle, "created_at": now, "updated_at": now}
+    )
+    return PersonRead.model_validate(row, from_attributes=True), row.created_at == now
+
+
+async def get_person(session: AsyncSession, handle: str) -> PersonRead:
+    row = await repository.get(session, handle)
+    if row is None:
+        raise PersonNotFound(f"No person with handle {handle!r}.")
+    return PersonRead.model_validate(row, from_attributes=True)
+
+
+async def list_people(
+    session: AsyncSession, *, team: str | None, active: bool | None, limit: int, cursor: str | None
+) -> tuple[list[PersonRead], str | None]:
+    rows, next_cursor = await repository.list_page(session, team=team, active=active, limit=limit, cursor=cursor)
+    return [PersonRead.model_validate(row, from_attributes=True) for row in rows], next_cursor

@@ -1,0 +1,39 @@
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import dialect_of, upsert
+from app.core.pagination import keyset_page
+from app.sources.models import DataSource
+
+data_source = DataSource.__table__
+
+
+async def upsert_source(session: AsyncSession, values: dict[str, Any]) -> Row[Any]:
+    statement = upsert(
+        dialect_of(session), data_source, values, key=["key"], update=["name", "kind", "url", "updated_at"]
+    )
+    return (await session.execute(statement)).one()
+
+
+async def get(session: AsyncSession, key: str) -> Row[Any] | None:
+    return (await session.execute(select(data_source).where(data_source.c.key == key))).first()
+
+
+async def list_page(
+    session: AsyncSession, *, kind: str | None, limit: int, cursor: str | None
+) -> tuple[list[Row[Any]], str | None]:
+    statement = select(data_source)
+    if kind is not None:
+        statement = statement.where(data_source.c.kind == kind)
+    return await keyset_page(
+        session, statement, [(data_source.c.key, False)], limit=limit, cursor=cursor, key=lambda row: [row.key]
+    )
+
+
+async def existing_keys(session: AsyncSession, keys: set[str]) -> set[str]:
+    if not keys:
+        return set()
+    rows = await session.execute(select(data_source.c.key).where(data_source.c.key.in_(keys)))
+    return set(rows.scalars())

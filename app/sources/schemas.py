@@ -1,0 +1,35 @@
+from enum import StrEnum
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+from app.core.types import UtcOutput
+
+
+class DataSourceKind(StrEnum):
+    analytics = "analytics"
+    crm = "crm"
+    ads = "ads"
+    experiment = "experiment"
+    survey = "survey"
+    research = "research"
+    finance = "finance"
+    other = "other"
+
+
+class DataSourceUpsert(BaseModel):
+    """Register the data source or replace its details."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["Google Analytics 4"])
+    kind: DataSourceKind
+    url: AnyHttpUrl | None = Field(default=None, max_length=2000, examples=["https://analytics.google.com/"])
+
+
+class DataSourceRead(BaseModel):
+    key: str = Field(examples=["ga4"])
+    name: str
+    kind: DataSourceKind
+    url: str | None
+    created_at: UtcOutput
+    updated_at: UtcOutput

@@ -1,0 +1,41 @@
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import NotFound
+from app.core.types import utcnow
+from app.sources import repository
+from app.sources.schemas import DataSourceKind, DataSourceRead, DataSourceUpsert
+
+
+class DataSourceNotFound(NotFound):
+    code = "data_source_not_found"
+    title = "Data source not found"
+
+
+async def upsert_source(session: AsyncSession, key: str, data: DataSourceUpsert) -> tuple[DataSourceRead, bool]:
+    now = utcnow()
+    values = {
+        "key": key,
+        "name": data.name,
+        "kind": data.kind.value,
+        "url": str(data.url) if data.url else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    row = await repository.upsert_source(session, values)
+    return DataSourceRead.model_validate(row, from_attributes=True), row.created_at == now
+
+
+async def get_source(session: AsyncSession, key: str) -> DataSourceRead:
+    row = await repository.get(session, key)
+    if row is None:
+        raise DataSourceNotFound(f"No data source with key {key!r}.")
+    return DataSourceRead.model_validate(row, from_attributes=True)
+
+
+async def list_sources(
+    session: AsyncSession, *, kind: DataSourceKind | None, limit: int, cursor: str | None
+) -> tuple[list[DataSourceRead], str | None]:
+    rows, next_cursor = await repository.list_page(
+        session, kind=kind.value if kind else None, limit=limit, cursor=cursor
+    )
+    return [DataSourceRead.model_validate(row, from_attributes=True) for row in rows], next_cursor

@@ -1,0 +1,150 @@
+"""Test harness: a real database built by the Alembic migrations, the real app over HTTP.
+
+``TEST_DATABASE_URL`` chooses the engine: unset means a fresh SQLite file; a
+``postgresql://…`` URL names a server on which a fresh database is created for the run
+(and dropped after it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+_base_url = os.environ.get("TEST_DATABASE_URL", "")
+_tmpdir = tempfile.mkdtemp(prefix="decision-log-tests-")
+if _base_url.startswith("postgres"):
+    _server = make_url(_base_url)
+    _dbname = f"decision_log_test_{uuid.uuid4().hex[:10]}"
+    DATABASE_URL = _server.set(database=_dbname).render_as_string(hide_password=False)
+    DIALECT = "postgresql"
+else:
+    _server = None
+    _dbname = None
+    DATABASE_URL = f"sqlite:///{Path(_tmpdir) / 'test.db'}"
+    DIALECT = "sqlite"
+os.environ["DECISION_LOG_DATABASE_URL"] = DATABASE_URL
+
+import httpx  # noqa: E402
+from asgi_lifespan import LifespanManager  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from app.auth.scopes import Scope  # noqa: E402
+from app.auth.service import create_key  # noqa: E402
+from app.core.config import Settings, get_settings  # noqa: E402
+from app.core.db import Database  # noqa: E402
+from app.core.migrations import upgrade  # noqa: E402
+from app.main import create_app  # noqa: E402
+
+# Tables emptied between tests, children first; API keys persist for the whole run.
+TABLES = ["decision_revision", "decision", "data_source", "person"]
+
+
+async def _admin(statement: str) -> None:
+    import asyncpg
+
+    assert _server is not None
+    connection = await asyncpg.connect(
+        host=_server.host,
+        port=_server.port or 5432,
+        user=_server.username,
+        password=_server.password,
+        database=_server.database or "postgres",
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    if _dbname is not None:
+        asyncio.run(_admin(f'CREATE DATABASE "{_dbname}"'))
+    upgrade(DATABASE_URL)
+    yield DATABASE_URL
+    if _dbname is not None:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{_dbname}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+async def app_instance(settings: Settings) -> AsyncIterator[object]:
+    app = create_app(settings)
+    async with LifespanManager(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+def db(app_instance: object) -> Database:
+    return app_instance.state.db  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.fixture(scope="session")
+async def keys(db: Database) -> dict[str, str]:
+    """One API key per scope, created once for the run."""
+    out: dict[str, str] = {}
+    async with db.sessionmaker() as session, session.begin():
+        for scope in Scope:
+            _, out[scope.value] = await create_key(session, name=f"test-{scope.value}", scope=scope)
+    return out
+
+
+@pytest.fixture(autouse=True)
+async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    if "db" not in request.fixturenames:
+        return
+    database: Database = request.getfixturevalue("db")
+    async with database.engine.begin() as connection:
+        if DIALECT == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+        else:
+            for table in TABLES:
+                await connection.execute(text(f"DELETE FROM {table}"))
+
+
+def make_client(app: object, key: str | None) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://test",  # type: ignore[arg-type]
+        headers=headers,
+    )
+
+
+@pytest.fixture
+async def client(app_instance: object, keys: dict[str, str], db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """A client holding a `write` key."""
+    async with make_client(app_instance, keys["write"]) as c:
+        yield c
+
+
+@pytest.fixture
+async def anon(app_instance: object, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(app_instance, None) as c:
+        yield c
+
+
+@pytest.fixture
+def client_for(app_instance: object, keys: dict[str, str], db: Database):  # type: ignore[no-untyped-def]
+    """``client_for("read")`` → a client holding a key of that scope."""
+    opened: list[httpx.AsyncClient] = []
+
+    def factory(scope: str) -> httpx.AsyncClient:
+        c = make_client(app_instance, keys[scope])
+        opened.append(c)
+        return c
+
+    return factory
