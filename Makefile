@@ -7,7 +7,7 @@ VENV := .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres lint spec check bench clean
+.PHONY: run test test-postgres lint spec check bench bench-write clean
 
 $(UV):
 	python3 -m venv .uv
@@ -31,6 +31,9 @@ lint: $(VENV)/.synced
 
 spec: $(VENV)/.synced  ## Regenerate the committed OpenAPI spec
 	$(VENV)/bin/python -m app.openapi
+
+bench-write: $(VENV)/.synced  ## POST /v1/decisions vs a raw asyncpg endpoint on the local PostgreSQL (bench/write.py)
+	$(VENV)/bin/python bench/write.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .uv $(VENV) .pytest_cache

@@ -3,10 +3,16 @@
 from fastapi import APIRouter
 
 from app.decisions.router import router as decisions
+from app.exports.router import router as exports
+from app.kpis.router import router as kpis
 from app.people.router import router as people
 from app.sources.router import router as sources
+from app.strategies.router import router as strategies
 
 api_router = APIRouter(prefix="/v1")
 api_router.include_router(people)
 api_router.include_router(sources)
 api_router.include_router(decisions)
+api_router.include_router(strategies)
+api_router.include_router(kpis)
+api_router.include_router(exports)

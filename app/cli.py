@@ -12,6 +12,7 @@ from app.auth.scopes import Scope
 from app.core.config import get_settings
 from app.core.db import Database
 from app.core.migrations import upgrade
+from app.core.types import format_utc
 
 cli = typer.Typer(help="Marketing Decision Log.", no_args_is_help=True, add_completion=False)
 keys = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -78,8 +79,8 @@ def keys_list() -> None:
     records = asyncio.run(_with_session(keys_service.list_keys))
     typer.echo(f"{'PREFIX':<14}{'SCOPE':<11}{'CREATED':<29}{'REVOKED':<29}NAME")
     for k in records:
-        revoked = k.revoked_at.isoformat() if k.revoked_at else "-"
-        typer.echo(f"{k.prefix:<14}{k.scope:<11}{k.created_at.isoformat():<29}{revoked:<29}{k.name}")
+        revoked = format_utc(k.revoked_at) if k.revoked_at else "-"
+        typer.echo(f"{k.prefix:<14}{k.scope:<11}{format_utc(k.created_at):<29}{revoked:<29}{k.name}")
 
 
 @keys.command("revoke")

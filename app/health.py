@@ -1,23 +1,25 @@
 """Liveness and readiness. No key needed."""
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.core.db import Database
-from app.core.errors import ServiceUnavailable, render
+from app.core.errors import PROBLEM_JSON, Problem, ServiceUnavailable, render
 from app.core.migrations import current_revision, head_revision
 
 router = APIRouter(tags=["operations"])
 
 
 class Health(BaseModel):
-    status: str
+    status: Literal["ok"]
 
 
 class Readiness(BaseModel):
-    status: str
-    database: str
+    status: Literal["ready"]
+    database: Literal["ok"]
     migration: str | None
 
 
@@ -31,7 +33,13 @@ async def healthz() -> Health:
     "/readyz",
     operation_id="getReadiness",
     response_model=Readiness,
-    responses={503: {"description": "Not ready", "content": {"application/problem+json": {}}}},
+    responses={
+        503: {
+            "model": Problem,
+            "description": "Not ready",
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    },
 )
 async def readyz(request: Request) -> JSONResponse | Readiness:
     """The database is reachable and its schema is at the latest migration."""

@@ -13,6 +13,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodyGuard
+from app.idempotency.service import IdempotentReplay
 from app.openapi import DESCRIPTION, install_openapi
 
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_exception_handler(IdempotentReplay, lambda _request, replay: replay.response())  # type: ignore[arg-type,attr-defined]
     app.include_router(health.router)
     app.include_router(api_router)
     install_openapi(app)

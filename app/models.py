@@ -4,9 +4,24 @@ from sqlmodel import SQLModel
 
 from app.auth.models import ApiKey
 from app.decisions.models import Decision, DecisionRevision
+from app.idempotency.models import IdempotencyRecord
+from app.kpis.models import Kpi, KpiRevision
 from app.people.models import Person
 from app.sources.models import DataSource
+from app.strategies.models import Strategy, StrategyVersion
 
 metadata = SQLModel.metadata
 
-__all__ = ["ApiKey", "DataSource", "Decision", "DecisionRevision", "Person", "metadata"]
+__all__ = [
+    "ApiKey",
+    "DataSource",
+    "Decision",
+    "DecisionRevision",
+    "IdempotencyRecord",
+    "Kpi",
+    "KpiRevision",
+    "Person",
+    "Strategy",
+    "StrategyVersion",
+    "metadata",
+]

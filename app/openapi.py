@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, routing
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
@@ -44,8 +44,21 @@ without a zone is refused, a plain date means midnight UTC.
 """.strip()
 
 
+def api_routes(app: FastAPI) -> list[Any]:
+    """Every API route of ``app``, those of included routers too.
+
+    Recent FastAPI keeps an included router as one lazy entry of ``app.routes``; its routes are
+    reached through ``iter_route_contexts`` (each context answers ``path``, ``methods`` and
+    ``operation_id`` as the route would, with the router's prefix applied).
+    """
+    if hasattr(routing, "iter_route_contexts"):
+        contexts = routing.iter_route_contexts(app.routes)
+        return [context for context in contexts if isinstance(context.original_route, APIRoute)]
+    return [route for route in app.routes if isinstance(route, APIRoute)]
+
+
 def _check_operation_ids(app: FastAPI) -> None:
-    missing = [route.path for route in app.routes if isinstance(route, APIRoute) and not route.operation_id]
+    missing = [route.path for route in api_routes(app) if not route.operation_id]
     if missing:
         raise RuntimeError(f"routes without a hand-chosen operation_id: {missing}")
 
@@ -80,6 +93,12 @@ TAGS = [
     {"name": "decisions", "description": "Marketing decisions, their corrections, reversals and outcome reviews."},
     {"name": "people", "description": "People who can own decisions."},
     {"name": "data sources", "description": "Registered sources of evidence."},
+    {
+        "name": "strategies",
+        "description": "Named strategies and their numbered versions; every version after the first is a change.",
+    },
+    {"name": "kpis", "description": "Key performance indicators and their revisions."},
+    {"name": "exports", "description": "Streaming exports for BI tools (NDJSON or CSV), incremental by `updated_at`."},
     {"name": "operations", "description": "Health and readiness."},
 ]
 

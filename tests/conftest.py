@@ -43,7 +43,17 @@ from app.core.migrations import upgrade  # noqa: E402
 from app.main import create_app  # noqa: E402
 
 # Tables emptied between tests, children first; API keys persist for the whole run.
-TABLES = ["decision_revision", "decision", "data_source", "person"]
+TABLES = [
+    "idempotency_record",
+    "decision_revision",
+    "decision",
+    "kpi_revision",
+    "kpi",
+    "strategy_version",
+    "strategy",
+    "data_source",
+    "person",
+]
 
 
 async def _admin(statement: str) -> None:

@@ -13,20 +13,28 @@ bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api k
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key itself.")
 
 
+async def authenticated_caller(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    header_key: Annotated[str | None, Security(api_key_header)],
+) -> Caller:
+    """The caller behind the request's API key (401 when there is none or it is not valid)."""
+    key = credentials.credentials if credentials else header_key
+    if not key:
+        raise Unauthorized("An API key is required: send `Authorization: Bearer <key>` or `X-API-Key`.")
+    caller = await authenticate(session, key)
+    request.state.caller = caller
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(authenticated_caller)]
+
+
 def require_scope(needed: Scope) -> Callable[..., Awaitable[Caller]]:
-    async def dependency(
-        request: Request,
-        session: SessionDep,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
-        header_key: Annotated[str | None, Security(api_key_header)],
-    ) -> Caller:
-        key = credentials.credentials if credentials else header_key
-        if not key:
-            raise Unauthorized("An API key is required: send `Authorization: Bearer <key>` or `X-API-Key`.")
-        caller = await authenticate(session, key)
+    async def dependency(caller: CallerDep) -> Caller:
         if not caller.scope.allows(needed):
             raise Forbidden(f"This operation needs the `{needed.value}` scope; the key has `{caller.scope.value}`.")
-        request.state.caller = caller
         return caller
 
     return dependency

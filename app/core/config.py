@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     statement_timeout_seconds: float = Field(default=10.0, gt=0)
     sqlite_busy_timeout_seconds: float = Field(default=10.0, gt=0)
     retry_after_seconds: int = Field(default=2, ge=1)
+    # How long an Idempotency-Key and its stored response are kept.
+    idempotency_ttl_hours: int = Field(default=24, ge=24)
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "INFO"
 

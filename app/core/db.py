@@ -7,6 +7,8 @@ aiosqlite and asyncpg.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -17,7 +19,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import ColumnClause
 
 from app.core.config import Settings, get_settings
@@ -53,7 +54,8 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_timeout=settings.pool_timeout_seconds,
-        pool_pre_ping=True,
+        # No ping per checkout (a round trip per request): a connection broken by a database
+        # restart fails once, SQLAlchemy then recycles the whole pool, and the client gets 503.
         pool_recycle=1800,
         connect_args={
             "timeout": settings.connect_timeout_seconds,
@@ -69,11 +71,11 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
 
 
 def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
-    memory = url.database in (None, "", ":memory:")
     engine = create_async_engine(
         url,
         connect_args={"timeout": settings.sqlite_busy_timeout_seconds, "check_same_thread": False},
-        poolclass=NullPool if not memory else None,
+        pool_size=settings.pool_size,
+        pool_timeout=settings.pool_timeout_seconds,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -106,6 +108,10 @@ class Database:
         self.settings = settings or get_settings()
         self.engine = create_engine(self.settings, url=url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # SQLite runs one write transaction at a time: queue this process's writers here rather
+        # than in SQLite's busy handler (which sleeps and polls). Other processes still wait on
+        # the busy timeout.
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -145,15 +151,14 @@ def contains_text(columns: list[ColumnClause[Any]] | list[Any], needle: str, dia
     return or_(*(func.casefold(column).like(folded, escape="\\") for column in columns))
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request, owned here: commit after the handler, roll back on error.
-
-    Declared with ``scope="function"`` so the commit happens before the response is sent: a
-    failed commit never turns into a 2xx.
-    """
-    database: Database = request.app.state.db
-    write_intent.set(request.method not in {"GET", "HEAD", "OPTIONS"})
-    async with database.sessionmaker() as session:
+@contextlib.asynccontextmanager
+async def transaction(database: Database, *, writes: bool) -> AsyncIterator[AsyncSession]:
+    """A session whose transaction commits when the block ends normally and rolls back otherwise."""
+    write_intent.set(writes)
+    async with contextlib.AsyncExitStack() as stack:
+        if writes and database.write_lock is not None:
+            await stack.enter_async_context(database.write_lock)
+        session = await stack.enter_async_context(database.sessionmaker())
         try:
             yield session
             if session.in_transaction():
@@ -164,7 +169,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+def get_session(request: Request) -> AsyncSession:
+    """The request's session, opened by :class:`app.core.routing.TransactionalRoute`."""
+    return request.state.session  # type: ignore[no-any-return]
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 def dialect_of(session: AsyncSession) -> str:

@@ -14,11 +14,13 @@ from typing import Any, ClassVar
 
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
+from fastapi import routing as fastapi_routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.core.config import get_settings
 
@@ -90,6 +92,17 @@ class Unprocessable(AppError):
     @classmethod
     def field(cls, loc: Sequence[str | int], msg: str, type_: str = "value_error") -> Unprocessable:
         return cls(msg, errors=[FieldError(loc=list(loc), msg=msg, type=type_)])
+
+
+class UnknownReference(Unprocessable):
+    """A body names a person, data source, strategy or KPI that does not exist."""
+
+    code = "unknown_reference"
+    title = "Unknown reference"
+
+    @classmethod
+    def field(cls, loc: Sequence[str | int], msg: str, type_: str = "unknown_reference") -> Unprocessable:
+        return super().field(loc, msg, type_)
 
 
 class PreconditionFailed(AppError):
@@ -195,12 +208,35 @@ _HTTP_CODES = {
 }
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette reports only the first route's)."""
+    methods: set[str] = set()
+    routes = request.app.routes
+    if hasattr(fastapi_routing, "iter_route_contexts"):  # recent FastAPI: included routers are lazy entries
+        routes = list(fastapi_routing.iter_route_contexts(routes))
+    for route in routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
+
+
 def _loc(loc: Sequence[Any]) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in loc]
 
 
 def validation_errors(raw: Sequence[Any]) -> list[FieldError]:
     return [FieldError(loc=_loc(e.get("loc", ())), msg=str(e.get("msg", "")), type=str(e.get("type", ""))) for e in raw]
+
+
+# SQLSTATEs by which the database refuses a value the client sent: text with a NUL character or
+# not encodable (22021, 22P05), too long (22001), a number or timestamp out of range (22003, 22008).
+_BAD_VALUE_SQLSTATES = {"22021", "22P05", "22001", "22003", "22008"}
+
+
+def _is_bad_value(error: BaseException) -> bool:
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return isinstance(error, sa_exc.DBAPIError) and sqlstate in _BAD_VALUE_SQLSTATES
 
 
 def _is_db_unavailable(error: BaseException) -> bool:
@@ -235,11 +271,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(422, "validation_failed", "Request is not valid", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(error.status_code, "http_error")
         title = HTTPStatus(error.status_code).phrase
         detail = error.detail if isinstance(error.detail, str) else title
-        return problem_response(error.status_code, code, title, detail, headers=getattr(error, "headers", None))
+        headers = dict(getattr(error, "headers", None) or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem_response(error.status_code, code, title, detail, headers=headers or None)
 
     @app.exception_handler(sa_exc.IntegrityError)
     async def _integrity(_: Request, error: sa_exc.IntegrityError) -> JSONResponse:
@@ -247,6 +286,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(409, "conflict", "Conflict", "The request conflicts with the stored state.")
 
     async def _database(_: Request, error: Exception) -> JSONResponse:
+        if _is_bad_value(error):
+            logger.info("value refused by the database: %s", getattr(error, "orig", error))
+            return problem_response(
+                422,
+                "validation_failed",
+                "Request is not valid",
+                "A value in the request cannot be stored: text must not contain NUL (\\u0000) characters, "
+                "and numbers, timestamps and text must be within range.",
+            )
         if _is_db_unavailable(error):
             logger.warning("database unavailable: %s: %s", type(error).__name__, error)
             return render(ServiceUnavailable("The database is unavailable; retry shortly."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PayloadTooLarge, UnsupportedMediaType, render
+from app.core.errors import FieldError, PayloadTooLarge, Unprocessable, UnsupportedMediaType, render
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -43,6 +43,17 @@ class BodyGuard:
             error = UnsupportedMediaType("Send the request body as JSON with `Content-Type: application/json`.")
             await render(error)(scope, receive, send)
             return
+
+        if body:
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                error = Unprocessable(
+                    "The request body is not valid UTF-8 JSON.",
+                    errors=[FieldError(loc=["body"], msg="not valid UTF-8", type="json_invalid")],
+                )
+                await render(error)(scope, receive, send)
+                return
 
         replayed = False
 

@@ -14,6 +14,7 @@ from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeDecorator
 
 from app.core.errors import Unprocessable
 
@@ -39,9 +40,20 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != arity:
+    if not isinstance(values, list) or len(values) != arity or not all(map(_storable, values)):
         raise Unprocessable.field(["query", "cursor"], "cursor is not valid: pass a `next_cursor` as it was given")
     return values
+
+
+def _storable(value: Any) -> bool:
+    """No cursor we issue holds a NUL or a lone surrogate; the databases refuse both as text."""
+    if not isinstance(value, str):
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +99,7 @@ async def keyset_page(
         raw = decode_cursor(cursor, len(columns))
         try:
             values = [literal(_parse(v, c), type_=c.type) for v, c in zip(raw, columns, strict=True)]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, AttributeError, OverflowError):
             raise Unprocessable.field(
                 ["query", "cursor"], "cursor is not valid: pass a `next_cursor` as it was given"
             ) from None
@@ -101,9 +113,13 @@ async def keyset_page(
 
 def _parse(value: Any, column: ColumnElement[Any]) -> Any:
     python_type = column.type.python_type
+    if python_type is object and isinstance(column.type, TypeDecorator):  # e.g. SQLModel's AutoString
+        python_type = column.type.impl_instance.python_type
+    if python_type in (datetime, uuid.UUID) and not isinstance(value, str):
+        raise ValueError("cursor value of the wrong type")
     if python_type is datetime:
         parsed = datetime.fromisoformat(value)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     if python_type is uuid.UUID:
         return uuid.UUID(value)
     if python_type in (int, str) and not isinstance(value, python_type):

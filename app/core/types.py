@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 import uuid_utils.compat as uuid_compat
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, PlainSerializer, Strict, WithJsonSchema
 from sqlalchemy import JSON, DateTime, Dialect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
@@ -34,6 +34,10 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -56,13 +60,20 @@ JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
 def format_utc(value: datetime) -> str:
     """``2026-03-01T10:00:00.123456Z``: UTC, always with microseconds."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    value = value.astimezone(UTC)
+    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S.%f}Z"
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
 def _date_means_utc_midnight(value: Any) -> Any:
+    # Numbers (Unix times) are not ISO 8601 timestamps: refuse them rather than guess.
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError("expected an ISO 8601 timestamp with a zone, e.g. 2026-03-01T10:00:00Z, or a date")
     if isinstance(value, str) and _DATE_ONLY.match(value.strip()):
         return datetime.combine(date.fromisoformat(value.strip()), time(0, 0), tzinfo=UTC)
     if isinstance(value, date) and not isinstance(value, datetime):
@@ -71,7 +82,10 @@ def _date_means_utc_midnight(value: Any) -> Any:
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00: no such instant in UTC
+        raise ValueError("timestamp is out of range once converted to UTC") from None
 
 
 # A timestamp a client sends: with a zone (a value without one is refused), or a plain date
@@ -102,3 +116,7 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 # Natural keys: handles and keys are lower-case slugs, immutable once created.
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+
+# JSON numbers and booleans as the spec says: no "3" for 3, no 0 for false, no NaN.
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Flag = Annotated[bool, Strict()]

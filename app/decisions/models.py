@@ -3,7 +3,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Numeric, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Numeric, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.core.types import JsonDocument, UtcDateTime, new_id, utcnow
@@ -37,6 +37,12 @@ class Decision(SQLModel, table=True):
     budget_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
     budget_currency: str | None = Field(default=None, max_length=3)
     decided_at: datetime = Field(sa_type=UtcDateTime)
+    strategy_key: str | None = Field(default=None, sa_column=Column(ForeignKey("strategy.key"), index=True))
+    # The version of the strategy in force at decided_at, fixed when the decision is recorded.
+    strategy_version: int | None = None
+    kpis: list[str] = Field(
+        default_factory=list, sa_column=Column(JsonDocument, nullable=False, server_default=text("'[]'"))
+    )
     expected_outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonDocument))
     review_by: datetime | None = Field(default=None, sa_type=UtcDateTime)
     tags: list[str] = Field(default_factory=list, sa_column=Column(JsonDocument, nullable=False))

@@ -3,71 +3,110 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, literal, select, union_all, update
+from sqlalchemy import Row, String, cast, literal, null, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import contains_text, dialect_of, insert_or_nothing, json_array_contains
 from app.core.pagination import keyset_page
+from app.core.types import UtcDateTime
 from app.decisions.models import Decision, DecisionRevision
+from app.kpis.models import Kpi
 from app.people.models import Person
 from app.sources.models import DataSource
+from app.strategies.models import Strategy, StrategyVersion
 
 decision = Decision.__table__
 revision = DecisionRevision.__table__
 person = Person.__table__
 data_source = DataSource.__table__
+kpi = Kpi.__table__
+strategy_table = Strategy.__table__
+strategy_version = StrategyVersion.__table__
 
 
 @dataclass(frozen=True, slots=True)
 class References:
     teams: dict[str, str]  # handle → team, for the people that exist
     sources: set[str]  # data-source keys that exist
+    kpis: set[str]  # KPI keys that exist
+    strategies: dict[str, list[tuple[datetime, int]]]  # strategy key → its versions' (effective_from, number)
+
+    def strategy_version_at(self, key: str, at: datetime) -> int | None:
+        """The version of ``key`` in force at ``at``: the latest with effective_from ≤ at."""
+        in_force = [number for effective_from, number in self.strategies.get(key, []) if effective_from <= at]
+        return max(in_force, default=None)
 
 
-async def resolve_references(session: AsyncSession, *, people: set[str], sources: set[str]) -> References:
-    """Which of these people and data sources exist: one round trip for both."""
+async def resolve_references(
+    session: AsyncSession, *, people: set[str], sources: set[str], kpis: set[str], strategies: set[str]
+) -> References:
+    """Which of these people, data sources, KPIs and strategies exist, with each strategy's
+    versions: one round trip for all of them, however many decisions they come from."""
     parts = []
     if people:
-        parts.append(
-            select(literal("p").label("kind"), person.c.handle.label("key"), person.c.team.label("team")).where(
-                person.c.handle.in_(people)
-            )
-        )
+        parts.append(_refs("p", person.c.handle, person.c.team).where(person.c.handle.in_(people)))
     if sources:
+        parts.append(_refs("s", data_source.c.key).where(data_source.c.key.in_(sources)))
+    if kpis:
+        parts.append(_refs("k", kpi.c.key).where(kpi.c.key.in_(kpis)))
+    if strategies:
+        parts.append(_refs("st", strategy_table.c.key).where(strategy_table.c.key.in_(strategies)))
         parts.append(
-            select(literal("s").label("kind"), data_source.c.key.label("key"), literal(None).label("team")).where(
-                data_source.c.key.in_(sources)
-            )
+            _refs(
+                "sv",
+                strategy_version.c.strategy_key,
+                cast(strategy_version.c.number, String),
+                strategy_version.c.effective_from,
+            ).where(strategy_version.c.strategy_key.in_(strategies))
         )
     if not parts:
-        return References({}, set())
+        return References({}, set(), set(), {})
     statement = parts[0] if len(parts) == 1 else union_all(*parts)
     rows = (await session.execute(statement)).all()
+    versions: dict[str, list[tuple[datetime, int]]] = {r.key: [] for r in rows if r.kind == "st"}
+    for r in rows:
+        if r.kind == "sv":
+            versions[r.key].append((r.at, int(r.detail)))
     return References(
-        teams={r.key: r.team for r in rows if r.kind == "p"}, sources={r.key for r in rows if r.kind == "s"}
+        teams={r.key: r.detail for r in rows if r.kind == "p"},
+        sources={r.key for r in rows if r.kind == "s"},
+        kpis={r.key for r in rows if r.kind == "k"},
+        strategies=versions,
     )
 
 
-async def insert_decision(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Insert; False when a unique key (the external reference) is already taken."""
+def _refs(kind: str, key: Any, detail: Any = None, at: Any = None) -> Any:
+    """One arm of the reference query: (kind, key, detail, at)."""
+    return select(
+        literal(kind).label("kind"),
+        key.label("key"),
+        (detail if detail is not None else cast(null(), String)).label("detail"),
+        (at if at is not None else cast(null(), UtcDateTime)).label("at"),
+    )
+
+
+async def insert_decisions(session: AsyncSession, values: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert any number in one statement; returns the ids written. A decision whose external
+    reference is already taken is skipped, so its id is missing from the answer."""
     statement = insert_or_nothing(dialect_of(session), decision, values).returning(decision.c.id)
-    return (await session.execute(statement)).first() is not None
+    return set((await session.execute(statement)).scalars())
 
 
-async def insert_revision(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(revision.insert().values(**values))
+async def insert_revisions(session: AsyncSession, values: list[dict[str, Any]]) -> None:
+    await session.execute(revision.insert(), values)
 
 
-async def id_by_external_ref(session: AsyncSession, system: str, external_id: str) -> uuid.UUID | None:
-    return (
-        await session.execute(
-            select(decision.c.id).where(decision.c.external_system == system, decision.c.external_id == external_id)
-        )
-    ).scalar()
+async def ids_by_external_ref(session: AsyncSession, refs: list[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:
+    """The decisions already holding these external references."""
+    statement = select(decision.c.external_system, decision.c.external_id, decision.c.id).where(
+        tuple_(decision.c.external_system, decision.c.external_id).in_(refs)
+    )
+    return {(r.external_system, r.external_id): r.id for r in await session.execute(statement)}
 
 
 async def get(session: AsyncSession, decision_id: uuid.UUID, *, for_update: bool = False) -> Row[Any] | None:
@@ -99,6 +138,8 @@ class DecisionFilters:
     category: str | None = None
     basis: str | None = None
     basis_class: str | None = None
+    strategy: str | None = None
+    kpi: str | None = None
     tag: str | None = None
     status: str | None = None
     decided_from: datetime | None = None
@@ -115,12 +156,15 @@ def apply_filters(statement: Any, filters: DecisionFilters, dialect: str) -> Any
         "basis": filters.basis,
         "basis_class": filters.basis_class,
         "status": filters.status,
+        "strategy_key": filters.strategy,
     }
     for column, value in equal.items():
         if value is not None:
             statement = statement.where(decision.c[column] == value)
     if filters.tag is not None:
         statement = statement.where(json_array_contains(decision.c.tags, filters.tag, dialect))
+    if filters.kpi is not None:
+        statement = statement.where(json_array_contains(decision.c.kpis, filters.kpi, dialect))
     if filters.decided_from is not None:
         statement = statement.where(decision.c.decided_at >= filters.decided_from)
     if filters.decided_to is not None:
@@ -153,3 +197,16 @@ async def revisions_page(
     return await keyset_page(
         session, statement, [(revision.c.revision, False)], limit=limit, cursor=cursor, key=lambda row: [row.revision]
     )
+
+
+async def stream_for_export(
+    session: AsyncSession, updated_since: datetime | None, *, chunk: int = 500
+) -> AsyncIterator[Sequence[Row[Any]]]:
+    """Every decision changed after ``updated_since`` (exclusive), oldest change first, in chunks
+    read through a server-side cursor: memory stays flat however many there are."""
+    statement = select(decision).order_by(decision.c.updated_at, decision.c.id)
+    if updated_since is not None:
+        statement = statement.where(decision.c.updated_at > updated_since)
+    result = await session.stream(statement.execution_options(yield_per=chunk))
+    async for rows in result.partitions():
+        yield rows

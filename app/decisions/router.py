@@ -1,18 +1,21 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageDep, set_link_header
+from app.core.routing import domain_router
 from app.core.types import SLUG_PATTERN, UtcInput
 from app.decisions import service
 from app.decisions.classification import Basis, BasisClass
 from app.decisions.repository import DecisionFilters
 from app.decisions.schemas import (
     Category,
+    DecisionBatchCreate,
+    DecisionBatchRead,
     DecisionCreate,
     DecisionRead,
     DecisionRevisionRead,
@@ -21,8 +24,9 @@ from app.decisions.schemas import (
     OutcomeCreate,
     ReverseRequest,
 )
+from app.idempotency.service import Idempotent
 
-router = APIRouter(prefix="/decisions", tags=["decisions"])
+router = domain_router(prefix="/decisions", tags=["decisions"])
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="The ETag last read; 412 when stale.")]
 ETAG_HEADER = {"ETag": {"description": "Entity tag of the decision's current revision.", "schema": {"type": "string"}}}
@@ -46,11 +50,30 @@ def _located(response: Response, decision: DecisionRead, *, created: bool = Fals
     responses={201: CREATED, **problem_responses(409, 413, 415, 422)},
 )
 async def create_decision(
-    data: DecisionCreate, session: SessionDep, caller: WriteCaller, response: Response
+    data: DecisionCreate, session: SessionDep, caller: WriteCaller, response: Response, _: Idempotent
 ) -> DecisionRead:
     """Record a decision. It is classed as made on data or on emotions by the basis rules."""
     decision = await service.create_decision(session, data, caller)
     return _located(response, decision, created=True)
+
+
+@router.post(
+    "/batch",
+    status_code=201,
+    operation_id="createDecisionBatch",
+    responses=problem_responses(409, 413, 415, 422),
+)
+async def create_decision_batch(
+    data: DecisionBatchCreate, session: SessionDep, caller: WriteCaller, _: Idempotent
+) -> DecisionBatchRead:
+    """Record up to 1,000 decisions, all or nothing, answered in the order sent.
+
+    Any invalid item refuses the whole batch with 422; each error's `loc` starts
+    `["body", "items", <index>, …]`. An `external_ref` already used → 409 naming the item and the
+    existing decision.
+    """
+    items = await service.create_decisions(session, data.items, caller, loc=lambda index: ["body", "items", index])
+    return DecisionBatchRead(items=items)
 
 
 def decision_filters(
@@ -60,6 +83,8 @@ def decision_filters(
     category: Category | None = None,
     basis: Basis | None = None,
     basis_class: BasisClass | None = None,
+    strategy: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="A strategy key.")] = None,
+    kpi: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="A KPI key the decision aims at.")] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     status: DecisionStatus | None = None,
     decided_from: Annotated[UtcInput | None, Query(description="Inclusive.")] = None,
@@ -75,6 +100,8 @@ def decision_filters(
         category=category.value if category else None,
         basis=basis.value if basis else None,
         basis_class=basis_class.value if basis_class else None,
+        strategy=strategy,
+        kpi=kpi,
         tag=tag,
         status=status.value if status else None,
         decided_from=decided_from,
@@ -143,6 +170,7 @@ async def reverse_decision(
     data: ReverseRequest,
     session: SessionDep,
     caller: WriteCaller,
+    _: Idempotent,
     response: Response,
     if_match: IfMatch = None,
 ) -> DecisionRead:
@@ -162,6 +190,7 @@ async def record_decision_outcome(
     data: OutcomeCreate,
     session: SessionDep,
     caller: WriteCaller,
+    _: Idempotent,
     response: Response,
     if_match: IfMatch = None,
 ) -> DecisionRead:

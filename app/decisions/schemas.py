@@ -3,9 +3,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    model_validator,
+)
 
-from app.core.types import SLUG_PATTERN, UtcInput, UtcOutput
+from app.core.types import SLUG_PATTERN, Number, UtcInput, UtcOutput
 from app.decisions.classification import Basis, BasisClass, ClassificationReason
 
 
@@ -49,22 +58,43 @@ def _not_blank(value: str) -> str:
     return value
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value
+
+
+# Free text: PostgreSQL stores no NUL character in text or JSON, so it is refused here, on every engine.
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+
 Handle = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["anna.petrova"])]
 SourceKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["ga4"])]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
-LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_not_blank)]
-Description = Annotated[str, StringConstraints(max_length=20_000)]
+StrategyKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["growth-2026"])]
+KpiKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["cpa"])]
+Title = Annotated[Text, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
+LongText = Annotated[Text, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_not_blank)]
+Description = Annotated[Text, StringConstraints(max_length=20_000)]
 Channel = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9]+(?:_[a-z0-9]+)*$", max_length=50), Field(examples=["paid_search"])
 ]
-Team = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_not_blank)]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)]
+Team = Annotated[Text, StringConstraints(min_length=1, max_length=100), AfterValidator(_not_blank)]
+Tag = Annotated[Text, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)]
 Currency = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code, upper case.", examples=["EUR"])
 ]
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON number")
+    return value
+
+
 Money = Annotated[
     Decimal,
-    Field(ge=0, max_digits=18, decimal_places=2, examples=[15000]),
+    BeforeValidator(_json_number),
+    Field(ge=0, max_digits=18, decimal_places=2, allow_inf_nan=False, examples=[15000]),
     PlainSerializer(float, return_type=float, when_used="json"),
 ]
 
@@ -72,7 +102,7 @@ Money = Annotated[
 class Evidence(BaseModel):
     """One piece of data cited for a decision."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     source: SourceKey = Field(description="A registered data-source key.")
     reference: LongText = Field(
@@ -80,16 +110,17 @@ class Evidence(BaseModel):
         description="A link, report id or query.",
         examples=["https://analytics.example.com/report/123"],
     )
-    metric: str | None = Field(default=None, max_length=200, examples=["conversion_rate"])
-    value: float | str | None = Field(default=None, examples=[0.034])
-    note: str | None = Field(default=None, max_length=2000)
+    metric: Text | None = Field(default=None, max_length=200, examples=["conversion_rate"])
+    value: Number | Text | None = Field(default=None, examples=[0.034])
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class ExpectedOutcome(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     description: LongText = Field(max_length=2000, examples=["CPA drops below 40 EUR"])
-    target_value: float | None = Field(default=None, examples=[40])
+    kpi: KpiKey | None = Field(default=None, description="The KPI the outcome is measured by.")
+    target_value: Number | None = Field(default=None, examples=[40])
     review_by: UtcInput | None = Field(default=None, description="When the decision should be reviewed.")
 
 
@@ -98,8 +129,8 @@ class ExternalRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    system: Annotated[str, StringConstraints(min_length=1, max_length=50)] = Field(examples=["crm"])
-    id: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(examples=["DEAL-1042"])
+    system: Annotated[Text, StringConstraints(min_length=1, max_length=50)] = Field(examples=["crm"])
+    id: Annotated[Text, StringConstraints(min_length=1, max_length=200)] = Field(examples=["DEAL-1042"])
 
 
 class DecisionCreate(BaseModel):
@@ -127,8 +158,11 @@ class DecisionCreate(BaseModel):
                     "budget_amount": 15000,
                     "budget_currency": "EUR",
                     "decided_at": "2026-03-01T10:00:00Z",
+                    "strategy": "growth-2026",
+                    "kpis": ["cpa"],
                     "expected_outcome": {
                         "description": "CPA drops below 40 EUR",
+                        "kpi": "cpa",
                         "target_value": 40,
                         "review_by": "2026-06-01",
                     },
@@ -156,6 +190,8 @@ class DecisionCreate(BaseModel):
         description="When the decision was made. A zone is required; a plain date means midnight UTC; "
         "defaults to now; may not lie in the future.",
     )
+    strategy: StrategyKey | None = Field(default=None, description="The strategy the decision follows.")
+    kpis: list[KpiKey] = Field(default_factory=list, max_length=50, description="KPIs the decision aims at.")
     expected_outcome: ExpectedOutcome | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=50)
     external_ref: ExternalRef | None = None
@@ -197,6 +233,8 @@ class DecisionUpdate(BaseModel):
     budget_amount: Money | None = None
     budget_currency: Currency | None = None
     decided_at: UtcInput | None = None
+    strategy: StrategyKey | None = None
+    kpis: list[KpiKey] | None = Field(default=None, max_length=50)
     expected_outcome: ExpectedOutcome | None = None
     tags: list[Tag] | None = Field(default=None, max_length=50)
 
@@ -234,6 +272,7 @@ class ReverseRequest(BaseModel):
 class OutcomeCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         json_schema_extra={
             "examples": [
                 {
@@ -249,7 +288,7 @@ class OutcomeCreate(BaseModel):
 
     result: OutcomeResult
     notes: Description | None = None
-    actual_value: float | None = None
+    actual_value: Number | None = None
     reviewed_by: Handle
     reviewed_at: UtcInput | None = Field(default=None, description="Defaults to now; may not lie in the future.")
 
@@ -272,6 +311,7 @@ class ReversalRead(BaseModel):
 
 class ExpectedOutcomeRead(BaseModel):
     description: str
+    kpi: str | None = None
     target_value: float | None = None
     review_by: UtcOutput | None = None
 
@@ -293,6 +333,12 @@ class DecisionRead(BaseModel):
     budget_amount: Money | None
     budget_currency: str | None
     decided_at: UtcOutput
+    strategy: str | None
+    strategy_version: int | None = Field(
+        description="The version of `strategy` in force at `decided_at` (the latest with `effective_from` ≤ "
+        "`decided_at`); null when none. Kept when later versions arrive."
+    )
+    kpis: list[str]
     expected_outcome: ExpectedOutcomeRead | None
     tags: list[str]
     external_ref: ExternalRef | None
@@ -320,3 +366,18 @@ class DecisionRevisionRead(BaseModel):
     reason: str | None
     changes: dict[str, RevisionChange] = Field(description="Each changed field, from its old value to the new.")
     decision: DecisionRead = Field(description="The decision as it stood after this revision.")
+
+
+MAX_BATCH = 1000
+
+
+class DecisionBatchCreate(BaseModel):
+    """Up to 1,000 decisions, recorded all or nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[DecisionCreate] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class DecisionBatchRead(BaseModel):
+    items: list[DecisionRead] = Field(description="The recorded decisions, in the order they were sent.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,6 @@ from app.decisions.schemas import (
     DecisionRevisionRead,
     DecisionStatus,
     DecisionUpdate,
-    Evidence,
     OutcomeCreate,
     ReverseRequest,
     RevisionKind,
@@ -106,6 +106,9 @@ def to_read(row: Any) -> DecisionRead:
             "budget_amount": get("budget_amount"),
             "budget_currency": get("budget_currency"),
             "decided_at": get("decided_at"),
+            "strategy": get("strategy_key"),
+            "strategy_version": get("strategy_version"),
+            "kpis": get("kpis") or [],
             "expected_outcome": get("expected_outcome"),
             "tags": get("tags"),
             "external_ref": external,
@@ -125,6 +128,8 @@ def _content_columns(fields: dict[str, Any]) -> dict[str, Any]:
     for name, value in fields.items():
         if name == "owner":
             columns["owner_handle"] = value
+        elif name == "strategy":
+            columns["strategy_key"] = value
         elif name == "evidence":
             columns["evidence"] = [e.model_dump(mode="json", exclude_none=True) for e in value]
             columns["evidence_count"] = len(value)
@@ -155,46 +160,60 @@ def _check_not_future(value: datetime | None, now: datetime, loc: list[str | int
     return []
 
 
+Loc = list[str | int]
+
+
+def _wanted(data: DecisionCreate | DecisionUpdate, prefix: Loc) -> list[tuple[str, str, Loc]]:
+    """Every registry reference in a decision body: (kind, key, where)."""
+    wanted: list[tuple[str, str, Loc]] = []
+    if data.owner is not None:
+        wanted.append(("person", data.owner, [*prefix, "owner"]))
+    for i, handle in enumerate(data.participants or []):
+        wanted.append(("person", handle, [*prefix, "participants", i]))
+    for i, item in enumerate(data.evidence or []):
+        wanted.append(("data source", item.source, [*prefix, "evidence", i, "source"]))
+    if data.strategy is not None:
+        wanted.append(("strategy", data.strategy, [*prefix, "strategy"]))
+    for i, key in enumerate(data.kpis or []):
+        wanted.append(("KPI", key, [*prefix, "kpis", i]))
+    if data.expected_outcome is not None and data.expected_outcome.kpi is not None:
+        wanted.append(("KPI", data.expected_outcome.kpi, [*prefix, "expected_outcome", "kpi"]))
+    return wanted
+
+
 async def _check_references(
-    session: AsyncSession,
-    *,
-    people: dict[str, list[tuple[list[str | int], str]]] | None = None,
-    evidence: list[Evidence] | None = None,
-    evidence_loc: list[str | int] | None = None,
-    errors: list[FieldError] | None = None,
+    session: AsyncSession, wanted: list[tuple[str, str, Loc]], *, errors: list[FieldError] | None = None
 ) -> repository.References:
-    """Raise 422 naming every unknown person or data source (and any ``errors`` already found)."""
-    wanted_people = {handle for handle, _ in (item for items in (people or {}).values() for item in items)}
-    wanted_sources = {e.source for e in evidence or []}
-    refs = await repository.resolve_references(session, people=wanted_people, sources=wanted_sources)
+    """Raise 422 naming every unknown person, data source, strategy or KPI (and any ``errors`` already
+    found); otherwise return what was found."""
+    keys: dict[str, set[str]] = {"person": set(), "data source": set(), "strategy": set(), "KPI": set()}
+    for kind, key, _ in wanted:
+        keys[kind].add(key)
+    refs = await repository.resolve_references(
+        session, people=keys["person"], sources=keys["data source"], kpis=keys["KPI"], strategies=keys["strategy"]
+    )
+    found = {
+        "person": refs.teams.keys(),
+        "data source": refs.sources,
+        "strategy": refs.strategies.keys(),
+        "KPI": refs.kpis,
+    }
     errors = list(errors or [])
-    for items in (people or {}).values():
-        for loc, handle in ((loc, h) for h, loc in items):
-            if handle not in refs.teams:
-                errors.append(FieldError(loc=loc, msg=f"unknown person {handle!r}", type="unknown_reference"))
-    for index, item in enumerate(evidence or []):
-        if item.source not in refs.sources:
-            errors.append(
-                FieldError(
-                    loc=[*(evidence_loc or []), index, "source"],
-                    msg=f"unknown data source {item.source!r}",
-                    type="unknown_reference",
-                )
-            )
+    errors += [
+        FieldError(loc=loc, msg=f"unknown {kind} {key!r}", type="unknown_reference")
+        for kind, key, loc in wanted
+        if key not in found[kind]
+    ]
     if errors:
-        raise UnknownReference("; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors), errors=errors)
+        # The unknown-reference code only when a reference is unknown; other findings (a time in the
+        # future, …) are plain validation failures.
+        error = UnknownReference if any(e.type == "unknown_reference" for e in errors) else Unprocessable
+        raise error(_summary(errors), errors=errors)
     return refs
 
 
-def _people_refs(
-    prefix: list[str | int], owner: str | None, participants: list[str] | None, owner_field: str = "owner"
-) -> dict[str, list[tuple[list[str | int], str]]]:
-    refs: dict[str, list[tuple[list[str | int], str]]] = {}
-    if owner is not None:
-        refs[owner_field] = [(owner, [*prefix, owner_field])]
-    if participants:
-        refs["participants"] = [(handle, [*prefix, "participants", i]) for i, handle in enumerate(participants)]
-    return refs
+def _summary(errors: list[FieldError]) -> str:
+    return "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,30 +222,62 @@ def _people_refs(
 
 
 async def create_decision(session: AsyncSession, data: DecisionCreate, caller: Caller) -> DecisionRead:
+    (decision,) = await create_decisions(session, [data], caller, loc=lambda _: ["body"])
+    return decision
+
+
+async def create_decisions(
+    session: AsyncSession, items: list[DecisionCreate], caller: Caller, *, loc: Callable[[int], Loc]
+) -> list[DecisionRead]:
+    """Record decisions, all or nothing: every refusal names the item (``loc(index)``) and field.
+
+    However many there are, this costs one query for the references, one insert for the
+    decisions and one for their first revisions.
+    """
     now = utcnow()
-    decided_at = data.decided_at or now
-    errors = _check_not_future(decided_at, now, ["body", "decided_at"])
-    refs = await _check_references(
+    errors: list[FieldError] = []
+    wanted: list[tuple[str, str, Loc]] = []
+    first_use: dict[tuple[str, str], int] = {}
+    for index, data in enumerate(items):
+        errors += _check_not_future(data.decided_at, now, [*loc(index), "decided_at"])
+        wanted += _wanted(data, loc(index))
+        if data.external_ref is not None:
+            ref = (data.external_ref.system, data.external_ref.id)
+            if ref in first_use:
+                errors.append(
+                    FieldError(
+                        loc=[*loc(index), "external_ref"],
+                        type="duplicate_external_ref",
+                        msg=f"external_ref repeats the one of item {first_use[ref]}",
+                    )
+                )
+            first_use.setdefault(ref, index)
+    refs = await _check_references(session, wanted, errors=errors)
+    rows = [_new_row(data, refs, now, caller) for data in items]
+    written = await repository.insert_decisions(session, rows)
+    if len(written) < len(rows):
+        await _raise_duplicate_external_refs(session, items, rows, written, loc)
+    decisions = [to_read(row) for row in rows]
+    await repository.insert_revisions(
         session,
-        people=_people_refs(["body"], data.owner, data.participants),
-        evidence=data.evidence,
-        evidence_loc=["body", "evidence"],
-        errors=errors,
+        [
+            _revision_row(
+                decision, RevisionKind.created, changed_at=now, caller=caller, reason=None, edited_by=None, changes={}
+            )
+            for decision in decisions
+        ],
     )
+    return decisions
+
+
+def _new_row(data: DecisionCreate, refs: repository.References, now: datetime, caller: Caller) -> dict[str, Any]:
+    decided_at = data.decided_at or now
     basis_class, reason = classify(data.basis, len(data.evidence))
-    values = _content_columns(
-        data.model_dump(exclude={"evidence", "expected_outcome", "external_ref"})
-        | {
-            "evidence": data.evidence,
-            "expected_outcome": data.expected_outcome,
-            "external_ref": data.external_ref,
-            "category": data.category,
-            "basis": data.basis,
-        }
-    )
+    values = _content_columns({name: getattr(data, name) for name in DecisionCreate.model_fields})
     values.update(
         id=new_id(),
         team=data.team or refs.teams[data.owner],
+        strategy_version=refs.strategy_version_at(data.strategy, decided_at) if data.strategy else None,
         decided_at=decided_at,
         basis_class=basis_class.value,
         classification_reason=reason.value,
@@ -236,22 +287,37 @@ async def create_decision(session: AsyncSession, data: DecisionCreate, caller: C
         recorded_by=caller.name,
         updated_at=now,
     )
-    if not await repository.insert_decision(session, values):
-        assert data.external_ref is not None  # the only unique key a new id can clash on
-        existing = await repository.id_by_external_ref(session, data.external_ref.system, data.external_ref.id)
-        raise DuplicateExternalRef(
-            f"Decision {existing} already has external_ref {data.external_ref.system}/{data.external_ref.id}.",
-            existing_id=str(existing),
-        )
-    decision = to_read(values)
-    await _record_revision(
-        session, decision, RevisionKind.created, changed_at=now, caller=caller, reason=None, edited_by=None, changes={}
-    )
-    return decision
+    return values
 
 
-async def _record_revision(
+async def _raise_duplicate_external_refs(
     session: AsyncSession,
+    items: list[DecisionCreate],
+    rows: list[dict[str, Any]],
+    written: set[uuid.UUID],
+    loc: Callable[[int], Loc],
+) -> None:
+    clashes = [
+        (index, data.external_ref)
+        for index, (data, row) in enumerate(zip(items, rows, strict=True))
+        if row["id"] not in written and data.external_ref is not None
+    ]
+    existing = await repository.ids_by_external_ref(session, [(ref.system, ref.id) for _, ref in clashes])
+    errors = [
+        FieldError(
+            loc=[*loc(index), "external_ref"],
+            type="duplicate_external_ref",
+            msg=f"external_ref {ref.system}/{ref.id} is already used by decision {existing.get((ref.system, ref.id))}",
+        )
+        for index, ref in clashes
+    ]
+    first_ref = clashes[0][1]
+    raise DuplicateExternalRef(
+        _summary(errors), errors=errors, existing_id=str(existing.get((first_ref.system, first_ref.id)))
+    )
+
+
+def _revision_row(
     decision: DecisionRead,
     kind: RevisionKind,
     *,
@@ -260,22 +326,19 @@ async def _record_revision(
     reason: str | None,
     edited_by: str | None,
     changes: dict[str, Any],
-) -> None:
-    await repository.insert_revision(
-        session,
-        {
-            "id": new_id(),
-            "decision_id": decision.id,
-            "revision": decision.revision,
-            "kind": kind.value,
-            "changed_at": changed_at,
-            "changed_by": caller.name,
-            "edited_by": edited_by,
-            "reason": reason,
-            "changes": changes,
-            "snapshot": decision.model_dump(mode="json"),
-        },
-    )
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "decision_id": decision.id,
+        "revision": decision.revision,
+        "kind": kind.value,
+        "changed_at": changed_at,
+        "changed_by": caller.name,
+        "edited_by": edited_by,
+        "reason": reason,
+        "changes": changes,
+        "snapshot": decision.model_dump(mode="json"),
+    }
 
 
 async def get_decision(session: AsyncSession, decision_id: uuid.UUID) -> DecisionRead:
@@ -325,8 +388,13 @@ async def _apply(
     values = columns | {"revision": current.revision + 1, "updated_at": now}
     if not await repository.update_decision(session, current.id, current.revision, values):
         raise Conflict("The decision changed while this request ran; read it again and retry.")
-    await _record_revision(
-        session, candidate, kind, changed_at=now, caller=caller, reason=reason, edited_by=edited_by, changes=changes
+    await repository.insert_revisions(
+        session,
+        [
+            _revision_row(
+                candidate, kind, changed_at=now, caller=caller, reason=reason, edited_by=edited_by, changes=changes
+            )
+        ],
     )
     return candidate
 
@@ -338,12 +406,15 @@ async def update_decision(
     fields = data.changes()
     now = utcnow()
     errors = _check_not_future(data.decided_at, now, ["body", "decided_at"])
-    people = _people_refs(["body"], data.owner, data.participants)
+    wanted = _wanted(data, ["body"])
     if data.edited_by is not None:
-        people |= _people_refs(["body"], data.edited_by, None, owner_field="edited_by")
-    await _check_references(
-        session, people=people, evidence=data.evidence, evidence_loc=["body", "evidence"], errors=errors
-    )
+        wanted.append(("person", data.edited_by, ["body", "edited_by"]))
+    strategy = fields.get("strategy", current.strategy)
+    decided_at = fields.get("decided_at", current.decided_at)
+    recompute_version = strategy is not None and ("strategy" in fields or "decided_at" in fields)
+    if recompute_version and "strategy" not in fields:
+        wanted.append(("strategy", strategy, ["body", "strategy"]))
+    refs = await _check_references(session, wanted, errors=errors)
     amount = fields.get("budget_amount", current.budget_amount)
     currency = fields.get("budget_currency", current.budget_currency)
     if (amount is None) != (currency is None):
@@ -352,6 +423,8 @@ async def update_decision(
             "budget_amount and budget_currency go together: send both or neither",
         )
     columns = _content_columns(fields)
+    if "strategy" in fields or recompute_version:
+        columns["strategy_version"] = refs.strategy_version_at(strategy, decided_at) if strategy else None
     basis = data.basis or current.basis
     evidence_count = len(data.evidence) if data.evidence is not None else len(current.evidence)
     basis_class, reason = classify(basis, evidence_count)
@@ -374,7 +447,7 @@ async def reverse_decision(
     row, current = await _current_for_change(session, decision_id, if_match)
     if current.status != DecisionStatus.active:
         raise DecisionNotActive(f"Decision {decision_id} is already {current.status.value}.")
-    await _check_references(session, people=_people_refs(["body"], data.by, None, owner_field="by"))
+    await _check_references(session, [("person", data.by, ["body", "by"])])
     if data.superseded_by is not None:
         if data.superseded_by == decision_id:
             raise Unprocessable.field(["body", "superseded_by"], "a decision cannot supersede itself")
@@ -419,9 +492,7 @@ async def record_outcome(
                 loc=["body", "reviewed_at"], msg="must not precede the decision's decided_at", type="value_error"
             )
         )
-    await _check_references(
-        session, people=_people_refs(["body"], data.reviewed_by, None, owner_field="reviewed_by"), errors=errors
-    )
+    await _check_references(session, [("person", data.reviewed_by, ["body", "reviewed_by"])], errors=errors)
     columns = {
         "outcome_result": data.result.value,
         "outcome_notes": data.notes,

@@ -1,17 +1,18 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.http import etag_of
 from app.core.pagination import Page, PageDep, set_link_header
+from app.core.routing import domain_router
 from app.core.types import SLUG_PATTERN
 from app.people import service
 from app.people.schemas import PersonRead, PersonUpsert
 
-router = APIRouter(prefix="/people", tags=["people"])
+router = domain_router(prefix="/people", tags=["people"])
 
 Handle = Annotated[str, Path(pattern=SLUG_PATTERN, description="The person's handle, e.g. `anna.petrova`.")]
 

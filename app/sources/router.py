@@ -1,17 +1,18 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.http import etag_of
 from app.core.pagination import Page, PageDep, set_link_header
+from app.core.routing import domain_router
 from app.core.types import SLUG_PATTERN
 from app.sources import service
 from app.sources.schemas import DataSourceKind, DataSourceRead, DataSourceUpsert
 
-router = APIRouter(prefix="/data-sources", tags=["data sources"])
+router = domain_router(prefix="/data-sources", tags=["data sources"])
 
 Key = Annotated[str, Path(pattern=SLUG_PATTERN, description="The source's key, e.g. `ga4`.")]
 

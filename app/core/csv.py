@@ -1,0 +1,54 @@
+"""CSV as BI tools and spreadsheets read it: RFC 4180, UTF-8, a header row, formulas neutralised."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+
+def cell(value: Any) -> Any:
+    """A CSV cell: numbers as they are, nested values as compact JSON, and text that a spreadsheet
+    would run as a formula prefixed with ``'`` (OWASP CSV injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+class CsvLine:
+    """Renders one CSV record (with its CRLF) at a time, for streaming."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\r\n")
+
+    def __call__(self, values: Iterable[Any]) -> str:
+        self.writer.writerow([cell(v) for v in values])
+        text = self.buffer.getvalue()
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        return text
+
+
+def render(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, bom: bool = False) -> str:
+    line = CsvLine()
+    return (BOM if bom else "") + line(columns) + "".join(line(row.get(c) for c in columns) for row in rows)
+
+
+def stream(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, bom: bool = False) -> Iterator[str]:
+    line = CsvLine()
+    yield (BOM if bom else "") + line(columns)
+    for row in rows:
+        yield line(row.get(c) for c in columns)

@@ -1,0 +1,52 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import dialect_of, insert_or_nothing
+from app.idempotency.models import IdempotencyRecord
+
+record = IdempotencyRecord.__table__
+
+
+async def claim(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert the record; False when one exists for this API key and key.
+
+    On PostgreSQL a concurrent duplicate blocks here until the first request's transaction ends,
+    then sees its committed record (and replays it) or claims the key itself.
+    """
+    statement = insert_or_nothing(dialect_of(session), record, values).returning(record.c.key)
+    return (await session.execute(statement)).first() is not None
+
+
+async def get(session: AsyncSession, api_key_id: uuid.UUID, key: str) -> Row[Any] | None:
+    statement = select(record).where(record.c.api_key_id == api_key_id, record.c.key == key)
+    return (await session.execute(statement)).first()
+
+
+async def reclaim_expired(
+    session: AsyncSession, api_key_id: uuid.UUID, key: str, now: datetime, values: dict[str, Any]
+) -> bool:
+    result = await session.execute(
+        update(record)
+        .where(record.c.api_key_id == api_key_id, record.c.key == key, record.c.expires_at <= now)
+        .values(**values)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def store_response(
+    session: AsyncSession, api_key_id: uuid.UUID, key: str, *, status: int, headers: dict[str, str], body: bytes
+) -> None:
+    await session.execute(
+        update(record)
+        .where(record.c.api_key_id == api_key_id, record.c.key == key)
+        .values(response_status=status, response_headers=headers, response_body=body)
+    )
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> int:
+    result = await session.execute(delete(record).where(record.c.expires_at <= now))
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]

@@ -1,0 +1,124 @@
+"""``Idempotency-Key`` on every POST (IETF draft, Stripe's semantics).
+
+- the same key and body again → the first response replayed (status, body, ``Location``,
+  ``ETag``), with ``Idempotent-Replayed: true``;
+- the same key with another body (or another endpoint) → 422 ``idempotency_key_reused``;
+- a duplicate that arrives while the first is still running waits for it and replays its
+  response (or runs, if the first failed);
+- keys are scoped per API key and kept ``idempotency_ttl_hours`` (at least 24 hours).
+
+The record is claimed and its response stored in the request's own transaction, so the write
+and its stored response commit, or vanish, together. Only successful responses are stored: a
+refused request may be corrected and retried with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Header, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import CallerDep
+from app.core.config import get_settings
+from app.core.db import SessionDep
+from app.core.errors import Conflict, Unprocessable
+from app.core.types import utcnow
+from app.idempotency import repository
+
+REPLAYED_HEADERS = ("content-type", "location", "etag", "link")
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "idempotency_key_reused"
+    title = "Idempotency key reused with another request"
+
+
+class IdempotencyRequestInFlight(Conflict):
+    code = "idempotency_request_in_flight"
+    title = "A request with this idempotency key is still in flight"
+
+
+class IdempotentReplay(Exception):
+    """Raised before the handler runs, to answer with the stored response instead."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        super().__init__(status)
+        self.status, self.headers, self.body = status, headers, body
+
+    def response(self) -> Response:
+        return Response(self.body, status_code=self.status, headers={**self.headers, "Idempotent-Replayed": "true"})
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    api_key_id: uuid.UUID
+    key: str
+
+    async def store(self, session: AsyncSession, response: Response) -> None:
+        headers = {name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS}
+        await repository.store_response(
+            session, self.api_key_id, self.key, status=response.status_code, headers=headers, body=bytes(response.body)
+        )
+
+
+def _fingerprint(request: Request, body: bytes) -> str:
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+async def idempotency(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Makes the POST safe to retry: the same key and body replay the first response "
+            "(`Idempotent-Replayed: true`); the same key with another body → 422. Kept at least 24 hours, "
+            "per API key.",
+        ),
+    ] = None,
+) -> IdempotencyClaim | None:
+    if idempotency_key is None:
+        return None
+    api_key_id = uuid.UUID(caller.key_id)
+    fingerprint = _fingerprint(request, await request.body())
+    now = utcnow()
+    values = {
+        "fingerprint": fingerprint,
+        "created_at": now,
+        "expires_at": now + timedelta(hours=get_settings().idempotency_ttl_hours),
+        "response_status": None,
+        "response_headers": None,
+        "response_body": None,
+    }
+    claimed = await repository.claim(session, {"api_key_id": api_key_id, "key": idempotency_key, **values})
+    if not claimed:
+        claimed = await repository.reclaim_expired(session, api_key_id, idempotency_key, now, values)
+    if not claimed:
+        stored = await repository.get(session, api_key_id, idempotency_key)
+        assert stored is not None
+        if stored.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used with another request body or endpoint; use a new key.",
+                errors=None,
+            )
+        if stored.response_status is None:
+            raise IdempotencyRequestInFlight("The first request with this Idempotency-Key has not finished; retry.")
+        raise IdempotentReplay(stored.response_status, stored.response_headers or {}, stored.response_body or b"")
+    claim = IdempotencyClaim(api_key_id, idempotency_key)
+    request.state.idempotency = claim
+    return claim
+
+
+Idempotent = Annotated[IdempotencyClaim | None, Depends(idempotency)]

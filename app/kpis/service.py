@@ -1,0 +1,158 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.service import Caller
+from app.core.errors import NotFound, UnknownReference
+from app.core.http import check_if_match, etag_of
+from app.core.types import format_utc, utcnow
+from app.kpis import repository
+from app.kpis.schemas import KpiPut, KpiRead, KpiRevisionRead
+from app.people import repository as people
+
+FIELDS = ("name", "unit", "kind", "target", "direction", "owner")
+
+
+class KpiNotFound(NotFound):
+    code = "kpi_not_found"
+    title = "KPI not found"
+
+
+def etag(kpi: KpiRead) -> str:
+    return etag_of(kpi.key, kpi.revision)
+
+
+def _read(row: Any) -> KpiRead:
+    return KpiRead(
+        key=row.key,
+        name=row.name,
+        unit=row.unit,
+        kind=row.kind,
+        target=row.target,
+        direction=row.direction,
+        owner=row.owner_handle,
+        revision=row.revision,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _columns(data: KpiPut) -> dict[str, Any]:
+    return {
+        "name": data.name,
+        "unit": data.unit,
+        "kind": data.kind.value,
+        "target": data.target,
+        "direction": data.direction.value if data.direction else None,
+        "owner_handle": data.owner,
+    }
+
+
+async def put_kpi(
+    session: AsyncSession, key: str, data: KpiPut, caller: Caller, if_match: str | None
+) -> tuple[KpiRead, bool]:
+    """Create the KPI (revision 1) or record a revision; a PUT that changes nothing records nothing."""
+    if data.owner is not None and not await people.teams_of(session, {data.owner}):
+        raise UnknownReference.field(["body", "owner"], f"unknown person {data.owner!r}")
+    row = await repository.get(session, key, for_update=True)
+    # The time is read once the row is locked, so revisions are in time order whatever the races.
+    now = utcnow()
+    if row is None:
+        if if_match is not None and if_match.strip() != "*":
+            check_if_match(if_match, '"none"')
+        values = {"key": key, **_columns(data), "revision": 1, "created_at": now, "updated_at": now}
+        if await repository.insert(session, values):
+            created = KpiRead(**{**values, "owner": data.owner})  # type: ignore[arg-type]
+            changes = {
+                name: {"from": None, "to": value} for name, value in _public(created).items() if value is not None
+            }
+            await _record(session, created, now, caller, data.change_reason, changes)
+            return created, True
+        row = await repository.get(session, key, for_update=True)
+        assert row is not None
+        now = utcnow()
+    current = _read(row)
+    check_if_match(if_match, etag(current))
+    candidate = current.model_copy(
+        update={
+            "name": data.name,
+            "unit": data.unit,
+            "kind": data.kind,
+            "target": data.target,
+            "direction": data.direction,
+            "owner": data.owner,
+            "revision": current.revision + 1,
+            "updated_at": now,
+        }
+    )
+    before, after = _public(current), _public(candidate)
+    changes = {name: {"from": before[name], "to": after[name]} for name in FIELDS if before[name] != after[name]}
+    if not changes:
+        return current, False
+    await repository.update_kpi(session, key, {**_columns(data), "revision": candidate.revision, "updated_at": now})
+    await _record(session, candidate, now, caller, data.change_reason, changes)
+    return candidate, False
+
+
+def _public(kpi: KpiRead) -> dict[str, Any]:
+    dumped = kpi.model_dump(mode="json")
+    return {name: dumped[name] for name in FIELDS}
+
+
+async def _record(
+    session: AsyncSession, kpi: KpiRead, at: datetime, caller: Caller, reason: str | None, changes: dict[str, Any]
+) -> None:
+    await repository.insert_revision(
+        session,
+        {
+            "kpi_key": kpi.key,
+            "revision": kpi.revision,
+            "changed_at": at,
+            "changed_by": caller.name,
+            "change_reason": reason,
+            "changes": changes,
+            "snapshot": kpi.model_dump(mode="json"),
+        },
+    )
+
+
+async def get_kpi(session: AsyncSession, key: str, at: datetime | None = None) -> KpiRead:
+    if at is not None:
+        snapshot = await repository.snapshot_at(session, key, at)
+        if snapshot is None:
+            await get_kpi(session, key)
+            raise KpiNotFound(f"KPI {key!r} did not exist at {format_utc(at)}.")
+        return KpiRead.model_validate(snapshot)
+    row = await repository.get(session, key)
+    if row is None:
+        raise KpiNotFound(f"No KPI with key {key!r}.")
+    return _read(row)
+
+
+async def list_kpis(
+    session: AsyncSession, *, kind: str | None, owner: str | None, limit: int, cursor: str | None
+) -> tuple[list[KpiRead], str | None]:
+    rows, next_cursor = await repository.list_page(session, kind=kind, owner=owner, limit=limit, cursor=cursor)
+    return [_read(row) for row in rows], next_cursor
+
+
+async def list_revisions(
+    session: AsyncSession, key: str, *, limit: int, cursor: str | None
+) -> tuple[list[KpiRevisionRead], str | None]:
+    await get_kpi(session, key)
+    rows, next_cursor = await repository.revisions_page(session, key, limit=limit, cursor=cursor)
+    items = [
+        KpiRevisionRead.model_validate(
+            {
+                "revision": row.revision,
+                "changed_at": row.changed_at,
+                "changed_by": row.changed_by,
+                "change_reason": row.change_reason,
+                "changes": row.changes,
+                "kpi": row.snapshot,
+            }
+        )
+        for row in rows
+    ]
+    return items, next_cursor

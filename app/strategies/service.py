@@ -1,0 +1,140 @@
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Conflict, NotFound, UnknownReference, Unprocessable
+from app.core.http import etag_of
+from app.core.types import format_utc, utcnow
+from app.people import repository as people
+from app.strategies import repository
+from app.strategies.schemas import StrategyCreate, StrategyRead, StrategyVersionCreate, StrategyVersionRead
+
+
+class StrategyNotFound(NotFound):
+    code = "strategy_not_found"
+    title = "Strategy not found"
+
+
+class StrategyVersionNotFound(NotFound):
+    code = "strategy_version_not_found"
+    title = "Strategy version not found"
+
+
+class DuplicateStrategy(Conflict):
+    code = "duplicate_strategy"
+    title = "Strategy already exists"
+
+
+def etag(strategy: StrategyRead) -> str:
+    """Changes with the record and with the version in force, the same whichever endpoint answers."""
+    return etag_of(strategy.key, strategy.updated_at, strategy.current_version)
+
+
+def version_etag(version: StrategyVersionRead) -> str:
+    return etag_of(version.strategy, version.number)
+
+
+def _strategy(row: Any) -> StrategyRead:
+    return StrategyRead(
+        key=row.key,
+        title=row.title,
+        description=row.description,
+        current_version=row.current_version,
+        versions=row.version_count,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _version(row: Any) -> StrategyVersionRead:
+    return StrategyVersionRead(
+        strategy=row.strategy_key,
+        number=row.number,
+        summary=row.summary,
+        body=row.body,
+        effective_from=row.effective_from,
+        change_reason=row.change_reason,
+        changed_by=row.changed_by,
+        created_at=row.created_at,
+    )
+
+
+async def create_strategy(session: AsyncSession, data: StrategyCreate) -> StrategyRead:
+    now = utcnow()
+    values = {
+        "key": data.key,
+        "title": data.title,
+        "description": data.description,
+        "version_count": 0,
+        "latest_effective_from": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if not await repository.insert(session, values):
+        raise DuplicateStrategy(f"A strategy with key {data.key!r} already exists.")
+    return StrategyRead(**values, current_version=None, versions=0)  # type: ignore[arg-type]
+
+
+async def get_strategy(session: AsyncSession, key: str) -> StrategyRead:
+    row = await repository.get(session, key, utcnow())
+    if row is None:
+        raise StrategyNotFound(f"No strategy with key {key!r}.")
+    return _strategy(row)
+
+
+async def list_strategies(
+    session: AsyncSession, *, limit: int, cursor: str | None
+) -> tuple[list[StrategyRead], str | None]:
+    rows, next_cursor = await repository.list_page(session, utcnow(), limit=limit, cursor=cursor)
+    return [_strategy(row) for row in rows], next_cursor
+
+
+async def add_version(session: AsyncSession, key: str, data: StrategyVersionCreate) -> StrategyVersionRead:
+    if data.changed_by is not None and not await people.teams_of(session, {data.changed_by}):
+        raise UnknownReference.field(["body", "changed_by"], f"unknown person {data.changed_by!r}")
+    number = await repository.claim_next_number(session, key, data.effective_from)
+    if number is None:
+        found, latest = await repository.latest_effective_from(session, key)
+        if not found:
+            raise StrategyNotFound(f"No strategy with key {key!r}.")
+        assert latest is not None
+        raise Unprocessable.field(
+            ["body", "effective_from"],
+            f"effective_from must not precede the previous version's ({format_utc(latest)})",
+        )
+    # The time is read once the claim holds the strategy's lock, so versions are in time order.
+    now = utcnow()
+    values = {
+        "strategy_key": key,
+        "number": number,
+        "summary": data.summary,
+        "body": data.body,
+        "effective_from": data.effective_from,
+        "change_reason": data.change_reason,
+        "changed_by": data.changed_by,
+        "created_at": now,
+    }
+    await repository.insert_version(session, values)
+    return StrategyVersionRead(strategy=key, **{k: v for k, v in values.items() if k != "strategy_key"})
+
+
+async def _require_strategy(session: AsyncSession, key: str) -> None:
+    found, _ = await repository.latest_effective_from(session, key)
+    if not found:
+        raise StrategyNotFound(f"No strategy with key {key!r}.")
+
+
+async def get_version(session: AsyncSession, key: str, number: int) -> StrategyVersionRead:
+    row = await repository.get_version(session, key, number)
+    if row is None:
+        await _require_strategy(session, key)
+        raise StrategyVersionNotFound(f"Strategy {key!r} has no version {number}.")
+    return _version(row)
+
+
+async def list_versions(
+    session: AsyncSession, key: str, *, limit: int, cursor: str | None
+) -> tuple[list[StrategyVersionRead], str | None]:
+    await _require_strategy(session, key)
+    rows, next_cursor = await repository.versions_page(session, key, limit=limit, cursor=cursor)
+    return [_version(row) for row in rows], next_cursor
