@@ -3,9 +3,9 @@
 import asyncio
 import logging.config
 
+from alembic import context
 from sqlalchemy import Connection, text
 
-from alembic import context
 from app.core.config import get_settings
 from app.core.db import create_engine
 from app.models import metadata

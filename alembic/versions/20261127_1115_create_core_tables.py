@@ -8,9 +8,8 @@ Create Date: 2026-11-27 11:15:59.268927+00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 # JSON documents: JSONB on PostgreSQL, JSON text on SQLite.
 JSON_DOC = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")

@@ -5,12 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from alembic import command
 
 ROOT = Path(__file__).resolve().parents[2]
 
