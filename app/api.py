@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.analytics.router import router as analytics
 from app.decisions.router import router as decisions
 from app.exports.router import router as exports
 from app.kpis.router import router as kpis
@@ -16,3 +17,4 @@ api_router.include_router(decisions)
 api_router.include_router(strategies)
 api_router.include_router(kpis)
 api_router.include_router(exports)
+api_router.include_router(analytics)

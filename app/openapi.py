@@ -98,6 +98,11 @@ TAGS = [
         "description": "Named strategies and their numbered versions; every version after the first is a change.",
     },
     {"name": "kpis", "description": "Key performance indicators and their revisions."},
+    {
+        "name": "analytics",
+        "description": "How marketing is really managed: data vs emotions, strategy changes, KPI hygiene, "
+        "accountability, outcomes. JSON `rows` or CSV.",
+    },
     {"name": "exports", "description": "Streaming exports for BI tools (NDJSON or CSV), incremental by `updated_at`."},
     {"name": "operations", "description": "Health and readiness."},
 ]

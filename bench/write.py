@@ -102,6 +102,21 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL process, the backends already gone included (they are added to
+    the postmaster's children's time when it reaps them). Whole server: other databases count too."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if name == "postgres" or name.startswith("postgres:"):
+            total += sum(int(v) for v in fields[11:15]) / TICK
+    return total
+
+
 def machine_cpu() -> tuple[float, float]:
     """(busy, total) CPU seconds over all cores since boot."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -283,11 +298,12 @@ def throughput(
         drive(server, body_file, auth, connections=args.connections, seconds=args.warmup)
         time.sleep(DRAIN)
     rows_before, sessions_before = asyncio.run(db_counters(dsn))
-    cpu_before, (busy_before, total_before) = process_cpu(server.process.pid), machine_cpu()
+    cpu_before, pg_before = process_cpu(server.process.pid), postgres_cpu()
+    busy_before, total_before = machine_cpu()
     result = drive(server, body_file, auth, connections=args.connections, seconds=args.seconds)
     busy_after, total_after = machine_cpu()
     time.sleep(DRAIN)  # the requests still in flight finish (and are counted by their rows)
-    cpu_after = process_cpu(server.process.pid)
+    cpu_after, pg_after = process_cpu(server.process.pid), postgres_cpu()
     rows, sessions = asyncio.run(db_counters(dsn))
     rows -= rows_before
     server_cpu = cpu_after - cpu_before
@@ -297,6 +313,7 @@ def throughput(
     # the ones that were still in flight when the generator stopped included.
     result["server_cpu_ms_per_request"] = server_cpu / rows * 1000 if rows else float("nan")
     result["server_cpu_utilisation"] = server_cpu / result["seconds"]
+    result["postgres_cpu_ms_per_request"] = (pg_after - pg_before) / rows * 1000 if rows else float("nan")
     result["machine_busy_cores"] = (busy_after - busy_before) / (total_after - total_before) * (os.cpu_count() or 1)
     # New database connections during the run (less the one counting them): a steady pool opens none.
     result["db_sessions_opened"] = max(0, sessions - sessions_before - 1)
@@ -332,6 +349,8 @@ def summarise(runs: dict[str, list[dict[str, Any]]], lat: dict[str, list[dict[st
             "rps_each_round": [round(r["rps"], 1) for r in runs[name]],
             "server_cpu_ms_per_request": statistics.median(r["server_cpu_ms_per_request"] for r in runs[name]),
             "server_cpu_utilisation": statistics.median(r["server_cpu_utilisation"] for r in runs[name]),
+            "postgres_cpu_ms_per_request": statistics.median(r["postgres_cpu_ms_per_request"] for r in runs[name]),
+            "db_sessions_opened": sum(r["db_sessions_opened"] for r in runs[name]),
             "loaded_p50_ms": statistics.median(r["latency_ms"]["p50"] for r in runs[name]),
             "loaded_p99_ms": statistics.median(r["latency_ms"]["p99"] for r in runs[name]),
             "unloaded_p50_ms": percentile(samples, 50),
@@ -357,6 +376,10 @@ def table(summary: dict[str, Any], config: dict[str, Any]) -> str:
          " ".join(f"{x:.0%}" for x in summary["ratio_each_round"])),
         ("server CPU per request, ms", f"{app['server_cpu_ms_per_request']:.2f}",
          f"{raw['server_cpu_ms_per_request']:.2f}", f"{summary['cpu_ratio']:.0%}"),
+        ("PostgreSQL CPU per request, ms (whole server)", f"{app['postgres_cpu_ms_per_request']:.2f}",
+         f"{raw['postgres_cpu_ms_per_request']:.2f}", ""),
+        ("new database connections during the runs", f"{app['db_sessions_opened']}", f"{raw['db_sessions_opened']}",
+         ""),
         ("server CPU use under load, cores", f"{app['server_cpu_utilisation']:.2f}",
          f"{raw['server_cpu_utilisation']:.2f}", ""),
         (f"latency under load ({config['connections']} clients) p50, ms", f"{app['loaded_p50_ms']:.2f}",

@@ -2,7 +2,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.scopes import Scope
 from app.auth.service import Caller, authenticate
@@ -11,6 +11,12 @@ from app.core.errors import Forbidden, Unauthorized
 
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>`")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key itself.")
+api_key_query = APIKeyQuery(
+    name="api_key",
+    auto_error=False,
+    description="Analytics GETs only, for BI tools that can send a key no other way (e.g. Power BI's Web API "
+    "credential). Never logged.",
+)
 
 
 async def authenticated_caller(
@@ -31,6 +37,25 @@ async def authenticated_caller(
 CallerDep = Annotated[Caller, Depends(authenticated_caller)]
 
 
+async def analytics_caller(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    header_key: Annotated[str | None, Security(api_key_header)],
+    query_key: Annotated[str | None, Security(api_key_query)],
+) -> Caller:
+    """Like :func:`authenticated_caller`, also taking the key from the ``api_key`` query parameter,
+    and requiring the ``analytics`` scope."""
+    key = credentials.credentials if credentials else header_key or query_key
+    if not key:
+        raise Unauthorized(
+            "An API key is required: send `Authorization: Bearer <key>`, `X-API-Key` or `api_key=<key>`."
+        )
+    caller = await authenticate(session, key)
+    request.state.caller = caller
+    return caller
+
+
 def require_scope(needed: Scope) -> Callable[..., Awaitable[Caller]]:
     async def dependency(caller: CallerDep) -> Caller:
         if not caller.scope.allows(needed):
@@ -43,4 +68,4 @@ def require_scope(needed: Scope) -> Callable[..., Awaitable[Caller]]:
 ReadCaller = Annotated[Caller, Depends(require_scope(Scope.read))]
 WriteCaller = Annotated[Caller, Depends(require_scope(Scope.write))]
 AdminCaller = Annotated[Caller, Depends(require_scope(Scope.admin))]
-AnalyticsCaller = Annotated[Caller, Depends(require_scope(Scope.analytics))]
+AnalyticsCaller = Annotated[Caller, Depends(analytics_caller)]

@@ -1,9 +1,11 @@
 """Settings, read once from the environment (prefix ``DECISION_LOG_``)."""
 
+import json
 from functools import lru_cache
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -24,10 +26,21 @@ class Settings(BaseSettings):
     statement_timeout_seconds: float = Field(default=10.0, gt=0)
     sqlite_busy_timeout_seconds: float = Field(default=10.0, gt=0)
     retry_after_seconds: int = Field(default=2, ge=1)
+    # A strategy change less than this many days after the previous one marks the strategy unstable.
+    strategy_min_stable_days: float = Field(default=30, gt=0)
     # How long an Idempotency-Key and its stored response are kept.
     idempotency_ttl_hours: int = Field(default=24, ge=24)
-    cors_origins: list[str] = Field(default_factory=list)
+    # Origins allowed to call the API from a browser: a JSON list or comma-separated.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            return json.loads(value) if value.startswith("[") else [o.strip() for o in value.split(",") if o.strip()]
+        return value
 
 
 @lru_cache

@@ -8,6 +8,8 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from starlette.responses import Response
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 
@@ -52,3 +54,18 @@ def stream(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, bom: bo
     yield (BOM if bom else "") + line(columns)
     for row in rows:
         yield line(row.get(c) for c in columns)
+
+
+def wants_csv(accept: str | None, explicit: str | None) -> bool:
+    """``format=csv``, or ``Accept: text/csv`` when no format is named."""
+    if explicit is not None:
+        return explicit == "csv"
+    return "text/csv" in (accept or "")
+
+
+def response(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, bom: bool, filename: str) -> Response:
+    return Response(
+        render(columns, rows, bom=bom).encode(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+    )

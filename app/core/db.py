@@ -14,7 +14,20 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, Table, event, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Table,
+    cast,
+    event,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
@@ -192,3 +205,43 @@ def upsert(dialect: str, table: Table, values: dict[str, Any], *, key: list[str]
 def insert_or_nothing(dialect: str, table: Table, values: dict[str, Any] | list[dict[str, Any]]) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING``: a unique clash inserts nothing instead of aborting."""
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(values).on_conflict_do_nothing()
+
+
+# Time buckets: the one portable way to bucket a UTC timestamp column, giving identical dates on
+# both engines. Weeks are ISO weeks (starting Monday).
+BUCKETS = ("week", "month", "quarter", "year")
+
+
+def time_bucket(column: Any, unit: str, dialect: str) -> Any:
+    """The first day (a ``date``) of the ``unit`` that ``column`` falls in, in UTC."""
+    if unit not in BUCKETS:
+        raise ValueError(f"unknown bucket {unit!r}")
+    if dialect == "postgresql":
+        # The session runs in UTC, and AT TIME ZONE makes the truncation independent of it anyway.
+        return cast(func.date_trunc(unit, column.op("AT TIME ZONE")(literal_column("'UTC'"))), Date)
+    # SQLite stores naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'.
+    if unit == "year":
+        text_date = func.strftime("%Y-01-01", column)
+    elif unit == "month":
+        text_date = func.strftime("%Y-%m-01", column)
+    elif unit == "quarter":
+        month = (cast(func.strftime("%m", column), Integer) - 1) / 3 * 3 + 1
+        text_date = func.printf("%s-%02d-01", func.strftime("%Y", column), month)
+    else:
+        weekday = (cast(func.strftime("%w", column), Integer) + 6) % 7  # Monday = 0
+        text_date = func.date(column, func.printf("-%d days", weekday))
+    return type_coerce(text_date, Date)
+
+
+def days_between(later: Any, earlier: Any, dialect: str) -> Any:
+    """``later - earlier`` in fractional days."""
+    if dialect == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400.0
+    return func.julianday(later) - func.julianday(earlier)
+
+
+def json_array_elements(column: Any, dialect: str) -> Any:
+    """A table of the text elements of the JSON array in ``column`` (one column, ``value``)."""
+    if dialect == "postgresql":
+        return func.jsonb_array_elements_text(column).table_valued("value")
+    return func.json_each(column).table_valued("value")

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
-from app.core.errors import Unprocessable
+from app.core.errors import Unprocessable, problem_responses
 
 T = TypeVar("T")
 
@@ -125,3 +125,16 @@ def _parse(value: Any, column: ColumnElement[Any]) -> Any:
     if python_type in (int, str) and not isinstance(value, python_type):
         raise ValueError("cursor value of the wrong type")
     return value
+
+
+LINK_HEADER = {
+    "Link": {
+        "description": 'RFC 8288 `<url>; rel="next"`, present when there is a next page.',
+        "schema": {"type": "string"},
+    }
+}
+
+
+def list_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a paginated list: the ``Link`` header and the problem answers."""
+    return {200: {"headers": LINK_HEADER}, **problem_responses(*statuses)}

@@ -1,25 +1,22 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Header, Request, Response
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageDep, set_link_header
+from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import domain_router
-from app.core.types import SLUG_PATTERN, UtcInput
 from app.decisions import service
-from app.decisions.classification import Basis, BasisClass
-from app.decisions.repository import DecisionFilters
+from app.decisions.dependencies import FiltersDep
 from app.decisions.schemas import (
-    Category,
     DecisionBatchCreate,
     DecisionBatchRead,
     DecisionCreate,
     DecisionRead,
     DecisionRevisionRead,
-    DecisionStatus,
     DecisionUpdate,
     OutcomeCreate,
     ReverseRequest,
@@ -27,6 +24,16 @@ from app.decisions.schemas import (
 from app.idempotency.service import Idempotent
 
 router = domain_router(prefix="/decisions", tags=["decisions"])
+
+
+class DecisionIdConvertor(StringConvertor):
+    """A decision id segment: anything but the reserved `batch`, so `PATCH /decisions/batch` is a
+    405 rather than a malformed id. The id itself is validated (422 when it is not a UUID)."""
+
+    regex = r"(?!batch$)[^/]+"
+
+
+register_url_convertor("decision_id", DecisionIdConvertor())
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="The ETag last read; 412 when stale.")]
 ETAG_HEADER = {"ETag": {"description": "Entity tag of the decision's current revision.", "schema": {"type": "string"}}}
@@ -76,44 +83,7 @@ async def create_decision_batch(
     return DecisionBatchRead(items=items)
 
 
-def decision_filters(
-    owner: Annotated[str | None, Query(pattern=SLUG_PATTERN)] = None,
-    team: Annotated[str | None, Query(max_length=100)] = None,
-    channel: Annotated[str | None, Query(max_length=50)] = None,
-    category: Category | None = None,
-    basis: Basis | None = None,
-    basis_class: BasisClass | None = None,
-    strategy: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="A strategy key.")] = None,
-    kpi: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="A KPI key the decision aims at.")] = None,
-    tag: Annotated[str | None, Query(max_length=50)] = None,
-    status: DecisionStatus | None = None,
-    decided_from: Annotated[UtcInput | None, Query(description="Inclusive.")] = None,
-    decided_to: Annotated[UtcInput | None, Query(description="Exclusive.")] = None,
-    q: Annotated[
-        str | None, Query(min_length=1, max_length=200, description="Case-insensitive search in title and rationale.")
-    ] = None,
-) -> DecisionFilters:
-    return DecisionFilters(
-        owner=owner,
-        team=team,
-        channel=channel,
-        category=category.value if category else None,
-        basis=basis.value if basis else None,
-        basis_class=basis_class.value if basis_class else None,
-        strategy=strategy,
-        kpi=kpi,
-        tag=tag,
-        status=status.value if status else None,
-        decided_from=decided_from,
-        decided_to=decided_to,
-        q=q,
-    )
-
-
-FiltersDep = Annotated[DecisionFilters, Depends(decision_filters)]
-
-
-@router.get("", operation_id="listDecisions", responses=problem_responses(422))
+@router.get("", operation_id="listDecisions", responses=list_responses(422))
 async def list_decisions(
     session: SessionDep, _: ReadCaller, page: PageDep, filters: FiltersDep, request: Request, response: Response
 ) -> Page[DecisionRead]:
@@ -124,7 +94,7 @@ async def list_decisions(
 
 
 @router.get(
-    "/{decision_id}",
+    "/{decision_id:decision_id}",
     operation_id="getDecision",
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(404, 422)},
 )
@@ -133,7 +103,7 @@ async def get_decision(decision_id: uuid.UUID, session: SessionDep, _: ReadCalle
 
 
 @router.patch(
-    "/{decision_id}",
+    "/{decision_id:decision_id}",
     operation_id="updateDecision",
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(404, 409, 412, 413, 415, 422)},
 )
@@ -150,7 +120,9 @@ async def update_decision(
     return _located(response, decision)
 
 
-@router.get("/{decision_id}/revisions", operation_id="listDecisionRevisions", responses=problem_responses(404, 422))
+@router.get(
+    "/{decision_id:decision_id}/revisions", operation_id="listDecisionRevisions", responses=list_responses(404, 422)
+)
 async def list_decision_revisions(
     decision_id: uuid.UUID, session: SessionDep, _: ReadCaller, page: PageDep, request: Request, response: Response
 ) -> Page[DecisionRevisionRead]:
@@ -161,7 +133,7 @@ async def list_decision_revisions(
 
 
 @router.post(
-    "/{decision_id}/reverse",
+    "/{decision_id:decision_id}/reverse",
     operation_id="reverseDecision",
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(404, 409, 412, 413, 415, 422)},
 )
@@ -180,7 +152,7 @@ async def reverse_decision(
 
 
 @router.post(
-    "/{decision_id}/outcome",
+    "/{decision_id:decision_id}/outcome",
     status_code=201,
     operation_id="recordDecisionOutcome",
     responses={201: CREATED, **problem_responses(404, 409, 412, 413, 415, 422)},

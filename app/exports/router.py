@@ -4,6 +4,7 @@ from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import ReadCaller
+from app.core import csv
 from app.core.errors import problem_responses
 from app.core.routing import domain_router
 from app.core.types import UtcInput
@@ -13,12 +14,6 @@ from app.exports.service import ExportFormat
 router = domain_router(prefix="/exports", tags=["exports"])
 
 MEDIA_TYPES = {ExportFormat.ndjson: "application/x-ndjson", ExportFormat.csv: "text/csv; charset=utf-8"}
-
-
-def negotiated_format(request: Request, explicit: ExportFormat | None, default: ExportFormat) -> ExportFormat:
-    if explicit is not None:
-        return explicit
-    return ExportFormat.csv if "text/csv" in request.headers.get("accept", "") else default
 
 
 @router.get(
@@ -53,7 +48,7 @@ async def export_decisions(
 ) -> StreamingResponse:
     """Stream every decision as NDJSON (one `DecisionRead` a line) or CSV (the same columns; nested
     values as JSON text), in a stable order (`updated_at`, then `id`), in constant memory."""
-    fmt = negotiated_format(request, format, ExportFormat.ndjson)
+    fmt = ExportFormat.csv if csv.wants_csv(request.headers.get("accept"), format) else ExportFormat.ndjson
     body = service.stream_decisions(request.app.state.db, updated_since=updated_since, fmt=fmt, bom=bom)
     headers = {"Content-Disposition": 'attachment; filename="decisions.csv"'} if fmt is ExportFormat.csv else {}
     return StreamingResponse(body, media_type=MEDIA_TYPES[fmt], headers=headers)

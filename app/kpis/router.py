@@ -5,7 +5,7 @@ from fastapi import Header, Path, Query, Request, Response
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageDep, set_link_header
+from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import domain_router
 from app.core.types import SLUG_PATTERN, UtcInput
 from app.kpis import service
@@ -51,7 +51,7 @@ async def put_kpi(
     return kpi
 
 
-@router.get("", operation_id="listKpis", responses=problem_responses(422))
+@router.get("", operation_id="listKpis", responses=list_responses(422))
 async def list_kpis(
     session: SessionDep,
     _: ReadCaller,
@@ -84,7 +84,7 @@ async def get_kpi(
     return kpi
 
 
-@router.get("/{key}/revisions", operation_id="listKpiRevisions", responses=problem_responses(404, 422))
+@router.get("/{key}/revisions", operation_id="listKpiRevisions", responses=list_responses(404, 422))
 async def list_kpi_revisions(
     key: Key, session: SessionDep, _: ReadCaller, page: PageDep, request: Request, response: Response
 ) -> Page[KpiRevisionRead]:

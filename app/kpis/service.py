@@ -4,7 +4,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Caller
-from app.core.errors import NotFound, UnknownReference
+from app.core.errors import NotFound, PreconditionFailed, UnknownReference
 from app.core.http import check_if_match, etag_of
 from app.core.types import format_utc, utcnow
 from app.kpis import repository
@@ -59,8 +59,8 @@ async def put_kpi(
     # The time is read once the row is locked, so revisions are in time order whatever the races.
     now = utcnow()
     if row is None:
-        if if_match is not None and if_match.strip() != "*":
-            check_if_match(if_match, '"none"')
+        if if_match is not None:  # RFC 9110: even `*` fails when there is no current representation
+            raise PreconditionFailed(f"KPI {key!r} does not exist yet: send the PUT without If-Match to create it.")
         values = {"key": key, **_columns(data), "revision": 1, "created_at": now, "updated_at": now}
         if await repository.insert(session, values):
             created = KpiRead(**{**values, "owner": data.owner})  # type: ignore[arg-type]

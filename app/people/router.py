@@ -6,7 +6,7 @@ from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.http import etag_of
-from app.core.pagination import Page, PageDep, set_link_header
+from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import domain_router
 from app.core.types import SLUG_PATTERN
 from app.people import service
@@ -35,7 +35,7 @@ async def upsert_person(
     return person
 
 
-@router.get("", operation_id="listPeople", responses=problem_responses(422))
+@router.get("", operation_id="listPeople", responses=list_responses(422))
 async def list_people(
     session: SessionDep,
     _: ReadCaller,

@@ -5,7 +5,7 @@ from fastapi import Path, Request, Response
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageDep, set_link_header
+from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import domain_router
 from app.core.types import SLUG_PATTERN
 from app.idempotency.service import Idempotent
@@ -41,7 +41,7 @@ async def create_strategy(
     return strategy
 
 
-@router.get("", operation_id="listStrategies", responses=problem_responses(422))
+@router.get("", operation_id="listStrategies", responses=list_responses(422))
 async def list_strategies(
     session: SessionDep, _: ReadCaller, page: PageDep, request: Request, response: Response
 ) -> Page[StrategyRead]:
@@ -78,7 +78,7 @@ async def create_strategy_version(
     return version
 
 
-@router.get("/{key}/versions", operation_id="listStrategyVersions", responses=problem_responses(404, 422))
+@router.get("/{key}/versions", operation_id="listStrategyVersions", responses=list_responses(404, 422))
 async def list_strategy_versions(
     key: Key, session: SessionDep, _: ReadCaller, page: PageDep, request: Request, response: Response
 ) -> Page[StrategyVersionRead]:

@@ -36,3 +36,9 @@ async def test_malformed_decision_id_returns_422(client, method, suffix, body, b
 async def test_unknown_route_under_decisions_is_a_problem_too(client):
     response = await client.get(f"/v1/decisions/{UNKNOWN}/nothing-here")
     assert_problem(response, 404, "not_found")
+
+
+async def test_patch_on_the_batch_path_is_405_not_a_malformed_id(client):
+    response = await client.patch("/v1/decisions/batch", json={"edit_reason": "x"})
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "POST"

@@ -172,8 +172,10 @@ async def test_put_kpi_if_match_star_and_list_of_tags(client, anna):
     assert created.headers["ETag"] not in {star.headers["ETag"], listed.headers["ETag"]}
 
 
-async def test_put_kpi_if_match_on_a_kpi_that_does_not_exist_returns_412(client, anna):
-    response = await client.put("/v1/kpis/cpa", json=CPA, headers={"If-Match": '"abc123"'})
+@pytest.mark.parametrize("if_match", ['"abc123"', "*"])
+async def test_put_kpi_if_match_on_a_kpi_that_does_not_exist_returns_412(client, anna, if_match):
+    # RFC 9110: `If-Match: *` means "only if it exists", so it cannot create.
+    response = await client.put("/v1/kpis/cpa", json=CPA, headers={"If-Match": if_match})
 
     assert_problem(response, 412, "precondition_failed")
     assert_problem(await client.get("/v1/kpis/cpa"), 404, "kpi_not_found")

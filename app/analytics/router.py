@@ -1,0 +1,206 @@
+"""Analytics: how marketing is really managed, as JSON (`rows` of flat objects) or CSV."""
+
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from pydantic import BaseModel
+
+from app.analytics import service
+from app.analytics.schemas import (
+    AccountabilityAnalytics,
+    BasisAnalytics,
+    Bucket,
+    GroupBy,
+    KpiAnalytics,
+    OutcomeAnalytics,
+    StrategyChangeAnalytics,
+    SummaryAnalytics,
+    Weight,
+)
+from app.auth.dependencies import AnalyticsCaller
+from app.core import csv
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.routing import domain_router
+from app.core.types import UtcInput
+from app.decisions.dependencies import RecordFiltersDep
+
+router = domain_router(prefix="/analytics", tags=["analytics"])
+
+From = Annotated[
+    UtcInput | None, Query(alias="from", description="Inclusive. Defaults to the first activity's bucket.")
+]
+To = Annotated[UtcInput | None, Query(alias="to", description="Exclusive. Defaults to now.")]
+Format = Annotated[
+    str | None,
+    Query(
+        alias="format",
+        pattern="^(json|csv)$",
+        description="`json` (default) or `csv`; `Accept: text/csv` also asks for CSV.",
+    ),
+]
+Bom = Annotated[bool, Query(description="Start CSV with a UTF-8 byte-order mark (for Excel).")]
+CLASSIFICATION = (
+    "Classification: `intuition`, `emotion` and `authority` are emotional bases; `data`, `experiment` and "
+    "`research` count as `data` only with at least one evidence item, otherwise as `emotion` "
+    "(`data_claim_without_evidence`, shown apart as `emotion_unsupported`). Every decision made counts, "
+    "whatever its status. Time is UTC; `from` is inclusive, `to` exclusive; weeks are ISO weeks (Monday)."
+)
+
+
+def _responses(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {"content": {"text/csv": {"schema": {"type": "string"}, "example": "period_start,group,total\r\n"}}},
+        **problem_responses(422),
+    }
+
+
+def _answer(request: Request, result: BaseModel, fmt: str | None, bom: bool, name: str) -> Any:
+    if not csv.wants_csv(request.headers.get("accept"), fmt):
+        return result
+    rows = [row.model_dump(mode="json") for row in result.rows]  # type: ignore[attr-defined]
+    columns = list(type(result.rows[0]).model_fields) if result.rows else _row_columns(result)  # type: ignore[attr-defined]
+    return csv.response(columns, rows, bom=bom, filename=name)
+
+
+def _row_columns(result: BaseModel) -> list[str]:
+    annotation = type(result).model_fields["rows"].annotation
+    row_model = annotation.__args__[0]  # type: ignore[union-attr]
+    return list(row_model.model_fields)
+
+
+@router.get("/basis", operation_id="getBasisAnalytics", responses=_responses(BasisAnalytics))
+async def get_basis_analytics(
+    request: Request,
+    session: SessionDep,
+    _: AnalyticsCaller,
+    filters: RecordFiltersDep,
+    start: From = None,
+    end: To = None,
+    bucket: Bucket = Bucket.month,
+    group_by: GroupBy = GroupBy.none,
+    weight: Annotated[Weight, Query(description="`count`, or `budget`: the sum of `budget_amount` in `currency`.")] = (
+        Weight.count
+    ),
+    currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$", description="Required with `weight=budget`.")] = None,
+    format: Format = None,
+    bom: Bom = False,
+) -> BasisAnalytics:
+    """The share of decisions made on data versus on emotions, per bucket of `decided_at` and group.
+
+    Rows: `period_start` (null when `bucket=none`), `group` (null when not grouped), `total`, `data`,
+    `emotion`, `emotion_unsupported`, `data_share` = data / total and `emotion_share` = emotion / total
+    (4 places, null when total is 0). Without `group_by`, every bucket between `from` and `to`
+    appears, empty ones with total 0. With `weight=budget`, only decisions with a budget in
+    `currency` count, weighted by it (no conversion between currencies). More than 10,000 buckets → 422.
+
+    """
+    result = await service.basis(
+        session,
+        start=start,
+        end=end,
+        bucket=bucket,
+        group_by=group_by,
+        weight=weight,
+        currency=currency,
+        filters=filters,
+    )
+    return _answer(request, result, format, bom, "basis")  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/strategy-changes", operation_id="getStrategyChangeAnalytics", responses=_responses(StrategyChangeAnalytics)
+)
+async def get_strategy_change_analytics(
+    request: Request,
+    session: SessionDep,
+    _: AnalyticsCaller,
+    start: From = None,
+    end: To = None,
+    bucket: Annotated[Bucket, Query(description="With a bucket, `series` counts changes per bucket.")] = Bucket.none,
+    format: Format = None,
+    bom: Bom = False,
+) -> StrategyChangeAnalytics:
+    """How often each strategy changes, over [`from`, `to`) of `effective_from`.
+
+    Every version after the first is a change; `unexplained_changes` have a blank `change_reason`.
+    Intervals run from the previous version's `effective_from` (which may lie before `from`), in
+    fractional days. `current_version` is the version in force at `to` (or now, when `to` is later).
+    `changes_per_month` = changes / (days in range / 30.4375). `unstable` is true when a change came
+    less than `DECISION_LOG_STRATEGY_MIN_STABLE_DAYS` (default 30) after the previous one.
+    `strategy_usage` is the share of decisions decided in range that name a strategy. The CSV form
+    holds `rows`.
+    """
+    result = await service.strategy_changes(session, start=start, end=end, bucket=bucket)
+    return _answer(request, result, format, bom, "strategy-changes")  # type: ignore[no-any-return]
+
+
+@router.get("/kpis", operation_id="getKpiAnalytics", responses=_responses(KpiAnalytics))
+async def get_kpi_analytics(
+    request: Request,
+    session: SessionDep,
+    _: AnalyticsCaller,
+    start: From = None,
+    end: To = None,
+    format: Format = None,
+    bom: Bom = False,
+) -> KpiAnalytics:
+    """KPI hygiene: KPIs by `kind` and the `money_share`, KPIs without an owner, changes (revisions
+    after the first) and unexplained changes (no `change_reason`) made in range, and decisions per
+    KPI (decided in range). One row per KPI created before `to`."""
+    result = await service.kpis(session, start=start, end=end)
+    return _answer(request, result, format, bom, "kpis")  # type: ignore[no-any-return]
+
+
+@router.get("/accountability", operation_id="getAccountabilityAnalytics", responses=_responses(AccountabilityAnalytics))
+async def get_accountability_analytics(
+    request: Request,
+    session: SessionDep,
+    _: AnalyticsCaller,
+    filters: RecordFiltersDep,
+    start: From = None,
+    end: To = None,
+    format: Format = None,
+    bom: Bom = False,
+) -> AccountabilityAnalytics:
+    """Per owner, over decisions decided in range: decisions, `data_share`, `emotion_share`,
+    reviewed, reviews due (`expected_outcome.review_by` passed by `to`, or now when `to` is later),
+    overdue reviews (due and not reviewed), reversed (reversed or superseded) and `reversal_rate`."""
+    result = await service.accountability(session, start=start, end=end, filters=filters)
+    return _answer(request, result, format, bom, "accountability")  # type: ignore[no-any-return]
+
+
+@router.get("/outcomes", operation_id="getOutcomeAnalytics", responses=_responses(OutcomeAnalytics))
+async def get_outcome_analytics(
+    request: Request,
+    session: SessionDep,
+    _: AnalyticsCaller,
+    filters: RecordFiltersDep,
+    start: From = None,
+    end: To = None,
+    format: Format = None,
+    bom: Bom = False,
+) -> OutcomeAnalytics:
+    """One row per basis class (`data`, `emotion`) over decisions decided in range: reviewed,
+    success, partial, failure, inconclusive and `success_rate` = success / (reviewed - inconclusive),
+    null when that is 0."""
+    result = await service.outcomes(session, start=start, end=end, filters=filters)
+    return _answer(request, result, format, bom, "outcomes")  # type: ignore[no-any-return]
+
+
+@router.get("/summary", operation_id="getSummaryAnalytics", responses=_responses(SummaryAnalytics))
+async def get_summary_analytics(
+    request: Request,
+    session: SessionDep,
+    _: AnalyticsCaller,
+    start: Annotated[
+        UtcInput | None, Query(alias="from", description="Inclusive. Defaults to 90 days before `to`.")
+    ] = None,
+    end: To = None,
+    format: Format = None,
+    bom: Bom = False,
+) -> SummaryAnalytics:
+    """The owner's scorecard for a range (default the last 90 days): the headline figures of the
+    other analytics endpoints in one row."""
+    result = await service.summary(session, start=start, end=end)
+    return _answer(request, result, format, bom, "summary")  # type: ignore[no-any-return]

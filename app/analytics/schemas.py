@@ -1,0 +1,185 @@
+"""Analytics answers: a JSON object whose ``rows`` are flat objects, the same columns as the CSV."""
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from app.core.types import UtcOutput
+from app.decisions.classification import BasisClass
+from app.kpis.schemas import KpiDirection, KpiKind
+
+Amount = int | float
+
+
+class Bucket(StrEnum):
+    none = "none"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+class GroupBy(StrEnum):
+    none = "none"
+    owner = "owner"
+    team = "team"
+    channel = "channel"
+    category = "category"
+    strategy = "strategy"
+
+
+class Weight(StrEnum):
+    count = "count"
+    budget = "budget"
+
+
+class BasisRow(BaseModel):
+    period_start: date | None = Field(description="First day of the bucket (UTC); null when `bucket=none`.")
+    group: str | None = Field(description="The group's value; null when not grouped (or the decision has none).")
+    total: Amount = Field(description="Decisions (or budget) in the row: the denominator of the shares.")
+    data: Amount
+    emotion: Amount
+    emotion_unsupported: Amount = Field(description="The part of `emotion` from data claims without evidence.")
+    data_share: float | None = Field(description="`data / total`, 4 places; null when total is 0.")
+    emotion_share: float | None = Field(description="`emotion / total`, 4 places; null when total is 0.")
+
+
+class BasisAnalytics(BaseModel):
+    start: UtcOutput = Field(serialization_alias="from")
+    end: UtcOutput = Field(serialization_alias="to")
+    bucket: Bucket
+    group_by: GroupBy
+    weight: Weight
+    currency: str | None
+    rows: list[BasisRow]
+
+
+class StrategyChangeRow(BaseModel):
+    strategy: str
+    title: str
+    changes: int = Field(description="Versions after the first with `effective_from` in range.")
+    unexplained_changes: int = Field(description="Changes with a blank `change_reason`.")
+    mean_days_between_changes: float | None
+    median_days_between_changes: float | None
+    min_days_between_changes: float | None
+    current_version: int | None = Field(description="The version in force at `to` (or now, when `to` is later).")
+    current_version_age_days: float | None
+    changes_per_month: float = Field(description="`changes / (days in range / 30.4375)`.")
+    unstable: bool = Field(description="A change came less than the stability threshold after the previous one.")
+
+
+class StrategyChangeSeriesRow(BaseModel):
+    period_start: date
+    strategy: str
+    changes: int
+    unexplained_changes: int
+
+
+class StrategyChangeAnalytics(BaseModel):
+    start: UtcOutput = Field(serialization_alias="from")
+    end: UtcOutput = Field(serialization_alias="to")
+    bucket: Bucket
+    min_stable_days: float
+    decisions: int = Field(description="Decisions decided in range.")
+    decisions_with_strategy: int
+    strategy_usage: float | None = Field(description="`decisions_with_strategy / decisions`; null when none.")
+    rows: list[StrategyChangeRow]
+    series: list[StrategyChangeSeriesRow] = Field(description="Changes per bucket and strategy; empty without bucket.")
+
+
+class KpiRow(BaseModel):
+    kpi: str
+    name: str
+    kind: KpiKind
+    unit: str
+    target: float | None
+    direction: KpiDirection | None
+    owner: str | None
+    has_owner: bool
+    changes: int = Field(description="Revisions after the first made in range.")
+    unexplained_changes: int = Field(description="Changes without a `change_reason`.")
+    decisions: int = Field(description="Decisions decided in range that aim at the KPI.")
+
+
+class KpiAnalytics(BaseModel):
+    start: UtcOutput = Field(serialization_alias="from")
+    end: UtcOutput = Field(serialization_alias="to")
+    kpis: int
+    money_kpis: int
+    activity_kpis: int
+    money_share: float | None = Field(description="`money_kpis / kpis`; null when there are none.")
+    kpis_without_owner: int
+    changes: int
+    unexplained_changes: int
+    rows: list[KpiRow]
+
+
+class AccountabilityRow(BaseModel):
+    owner: str
+    decisions: int
+    data: int
+    emotion: int
+    emotion_unsupported: int
+    data_share: float | None
+    emotion_share: float | None
+    reviewed: int
+    reviews_due: int = Field(description="Decisions whose `expected_outcome.review_by` has passed.")
+    overdue_reviews: int = Field(description="Reviews due and not recorded.")
+    reversed: int = Field(description="Decisions reversed or superseded.")
+    reversal_rate: float | None = Field(description="`reversed / decisions`.")
+
+
+class AccountabilityAnalytics(BaseModel):
+    start: UtcOutput = Field(serialization_alias="from")
+    end: UtcOutput = Field(serialization_alias="to")
+    rows: list[AccountabilityRow]
+
+
+class OutcomeRow(BaseModel):
+    basis_class: BasisClass
+    decisions: int
+    reviewed: int
+    success: int
+    partial: int
+    failure: int
+    inconclusive: int
+    success_rate: float | None = Field(description="`success / (reviewed - inconclusive)`; null when that is 0.")
+
+
+class OutcomeAnalytics(BaseModel):
+    start: UtcOutput = Field(serialization_alias="from")
+    end: UtcOutput = Field(serialization_alias="to")
+    rows: list[OutcomeRow]
+
+
+class SummaryRow(BaseModel):
+    decisions: int
+    data: int
+    emotion: int
+    emotion_unsupported: int
+    data_share: float | None
+    emotion_share: float | None
+    strategy_changes: int
+    unexplained_strategy_changes: int
+    unstable_strategies: int
+    strategy_usage: float | None
+    kpis: int
+    money_kpis: int
+    money_share: float | None
+    kpis_without_owner: int
+    kpi_changes: int
+    unexplained_kpi_changes: int
+    reviewed: int
+    reviews_due: int
+    overdue_reviews: int
+    reversed: int
+    reversal_rate: float | None
+    success_rate_data: float | None
+    success_rate_emotion: float | None
+
+
+class SummaryAnalytics(BaseModel):
+    start: UtcOutput = Field(serialization_alias="from")
+    end: UtcOutput = Field(serialization_alias="to")
+    rows: list[SummaryRow] = Field(description="One row: the headline figures of every analytics endpoint.")

@@ -1,0 +1,406 @@
+"""Analytics: resolves ranges and buckets, runs the SQL in :mod:`app.analytics.queries` and
+shapes its aggregated rows (shares, zero-filled buckets). Nothing here counts decisions."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.analytics import queries
+from app.analytics.schemas import (
+    AccountabilityAnalytics,
+    AccountabilityRow,
+    BasisAnalytics,
+    BasisRow,
+    Bucket,
+    GroupBy,
+    KpiAnalytics,
+    KpiRow,
+    OutcomeAnalytics,
+    OutcomeRow,
+    StrategyChangeAnalytics,
+    StrategyChangeRow,
+    StrategyChangeSeriesRow,
+    SummaryAnalytics,
+    SummaryRow,
+    Weight,
+)
+from app.core.config import get_settings
+from app.core.errors import FieldError, Unprocessable
+from app.core.types import utcnow
+from app.decisions.repository import DecisionFilters
+
+MAX_BUCKETS = 10_000
+DAYS_PER_MONTH = 30.4375
+NO_FILTERS = DecisionFilters()
+
+
+# ---------------------------------------------------------------------------------------------
+# Calendar: the same buckets as the SQL in app.core.db.time_bucket (UTC; ISO weeks from Monday)
+# ---------------------------------------------------------------------------------------------
+
+
+def bucket_start(moment: datetime, unit: Bucket) -> date:
+    day = moment.astimezone(UTC).date()
+    if unit is Bucket.week:
+        return day - timedelta(days=day.weekday())
+    if unit is Bucket.month:
+        return day.replace(day=1)
+    if unit is Bucket.quarter:
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    if unit is Bucket.year:
+        return day.replace(month=1, day=1)
+    raise ValueError(unit)
+
+
+def next_bucket(start: date, unit: Bucket) -> date:
+    if unit is Bucket.week:
+        return start + timedelta(days=7)
+    months = {Bucket.month: 1, Bucket.quarter: 3, Bucket.year: 12}[unit]
+    month = start.month - 1 + months
+    return start.replace(year=start.year + month // 12, month=month % 12 + 1)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def buckets(start: datetime, end: datetime, unit: Bucket) -> list[date]:
+    """Every bucket that overlaps [start, end)."""
+    out: list[date] = []
+    current = bucket_start(start, unit)
+    while _midnight(current) < end:
+        out.append(current)
+        current = next_bucket(current, unit)
+    return out
+
+
+def _bucket_count(start: datetime, end: datetime, unit: Bucket) -> int:
+    days = (end - start).total_seconds() / 86400
+    return int(days / {Bucket.week: 7, Bucket.month: 28, Bucket.quarter: 89, Bucket.year: 365}[unit]) + 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Ranges
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_range(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and start >= end:
+        raise Unprocessable(
+            "`from` must be before `to`.",
+            errors=[FieldError(loc=["query", "from"], msg="must be before `to`", type="value_error.range")],
+        )
+
+
+def _resolve(
+    start: datetime | None, end: datetime | None, first: datetime | None, unit: Bucket | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """``from`` defaults to the start of the first bucket with activity, ``to`` to now."""
+    end = end or now
+    if start is None:
+        first = first or end
+        start = min(_midnight(bucket_start(first, unit)) if unit and unit is not Bucket.none else first, end)
+    if start > end:
+        raise Unprocessable(
+            "`from` must be before `to`.",
+            errors=[FieldError(loc=["query", "from"], msg="must be before `to`", type="value_error.range")],
+        )
+    if unit and unit is not Bucket.none and _bucket_count(start, end, unit) > MAX_BUCKETS:
+        count = len(buckets(start, end, unit))
+        if count > MAX_BUCKETS:
+            raise Unprocessable(
+                f"The range holds {count} {unit.value} buckets; at most {MAX_BUCKETS} are answered.",
+                errors=[
+                    FieldError(
+                        loc=["query", "bucket"], msg="too many buckets in range", type="value_error.too_many_buckets"
+                    )
+                ],
+            )
+    return start, end
+
+
+def share(part: Any, total: Any) -> float | None:
+    return round(float(part) / float(total), 4) if total else None
+
+
+def _number(value: Any) -> int | float:
+    return value if isinstance(value, int) else float(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Endpoints
+# ---------------------------------------------------------------------------------------------
+
+
+async def basis(
+    session: AsyncSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    bucket: Bucket,
+    group_by: GroupBy,
+    weight: Weight,
+    currency: str | None,
+    filters: DecisionFilters,
+) -> BasisAnalytics:
+    _check_range(start, end)
+    if weight is Weight.budget and currency is None:
+        raise Unprocessable.field(["query", "currency"], "currency is required with weight=budget")
+    now = utcnow()
+    first = None if start is not None else await queries.first_decided_at(session, filters)
+    start, end = _resolve(start, end, first, bucket, now)
+    unit = None if bucket is Bucket.none else bucket.value
+    group = None if group_by is GroupBy.none else group_by.value
+    rows = await queries.basis(
+        session,
+        start=start,
+        end=end,
+        bucket=unit,
+        group_by=group,
+        currency=currency if weight is Weight.budget else None,
+        filters=filters,
+    )
+    shaped = [_basis_row(r.period_start, r.group, r.total, r.data, r.emotion, r.emotion_unsupported) for r in rows]
+    if group is None:
+        shaped = _zero_filled(shaped, start, end, bucket)
+    return BasisAnalytics(
+        start=start,
+        end=end,
+        bucket=bucket,
+        group_by=group_by,
+        weight=weight,
+        currency=currency if weight is Weight.budget else None,
+        rows=shaped,
+    )
+
+
+def _basis_row(
+    period: date | None, group: str | None, total: Any, data: Any, emotion: Any, unsupported: Any
+) -> BasisRow:
+    return BasisRow(
+        period_start=period,
+        group=group,
+        total=_number(total),
+        data=_number(data),
+        emotion=_number(emotion),
+        emotion_unsupported=_number(unsupported),
+        data_share=share(data, total),
+        emotion_share=share(emotion, total),
+    )
+
+
+def _zero_filled(rows: list[BasisRow], start: datetime, end: datetime, bucket: Bucket) -> list[BasisRow]:
+    if bucket is Bucket.none:
+        return rows or [_basis_row(None, None, 0, 0, 0, 0)]
+    found = {row.period_start: row for row in rows}
+    return [found.get(day) or _basis_row(day, None, 0, 0, 0, 0) for day in buckets(start, end, bucket)]
+
+
+async def strategy_changes(
+    session: AsyncSession, *, start: datetime | None, end: datetime | None, bucket: Bucket
+) -> StrategyChangeAnalytics:
+    _check_range(start, end)
+    now = utcnow()
+    first = None
+    if start is None:
+        candidates = [await queries.first_effective_from(session), await queries.first_decided_at(session, NO_FILTERS)]
+        first = min((c for c in candidates if c is not None), default=None)
+    start, end = _resolve(start, end, first, bucket, now)
+    at = min(end, now)
+    threshold = get_settings().strategy_min_stable_days
+    rows = await queries.strategy_changes(session, start=start, end=end, at=at, min_stable_days=threshold)
+    months = (end - start).total_seconds() / 86400 / DAYS_PER_MONTH
+    series = []
+    if bucket is not Bucket.none:
+        series = [
+            StrategyChangeSeriesRow(
+                period_start=r.period_start,
+                strategy=r.strategy,
+                changes=r.changes,
+                unexplained_changes=r.unexplained_changes,
+            )
+            for r in await queries.strategy_change_series(session, start=start, end=end, bucket=bucket.value)
+        ]
+    usage = await queries.strategy_usage(session, start=start, end=end)
+    return StrategyChangeAnalytics(
+        start=start,
+        end=end,
+        bucket=bucket,
+        min_stable_days=threshold,
+        decisions=usage.decisions,
+        decisions_with_strategy=usage.with_strategy,
+        strategy_usage=share(usage.with_strategy, usage.decisions),
+        rows=[
+            StrategyChangeRow(
+                strategy=r.strategy,
+                title=r.title,
+                changes=r.changes,
+                unexplained_changes=r.unexplained_changes,
+                mean_days_between_changes=_days(r.mean_days),
+                median_days_between_changes=_days(r.median_days),
+                min_days_between_changes=_days(r.min_days),
+                current_version=r.current_version,
+                current_version_age_days=_days(r.current_version_age_days),
+                changes_per_month=round(r.changes / months, 4) if months else 0.0,
+                unstable=r.short_intervals > 0,
+            )
+            for r in rows
+        ],
+        series=series,
+    )
+
+
+def _days(value: Any) -> float | None:
+    return None if value is None else round(float(value), 4)
+
+
+async def kpis(session: AsyncSession, *, start: datetime | None, end: datetime | None) -> KpiAnalytics:
+    _check_range(start, end)
+    now = utcnow()
+    first = None if start is not None else await queries.first_decided_at(session, NO_FILTERS)
+    start, end = _resolve(start, end, first, None, now)
+    rows = [
+        KpiRow(
+            kpi=r.kpi,
+            name=r.name,
+            kind=r.kind,
+            unit=r.unit,
+            target=r.target,
+            direction=r.direction,
+            owner=r.owner,
+            has_owner=r.owner is not None,
+            changes=r.changes,
+            unexplained_changes=r.unexplained_changes,
+            decisions=r.decisions,
+        )
+        for r in await queries.kpis(session, start=start, end=end)
+    ]
+    money = sum(1 for r in rows if r.kind == "money")
+    return KpiAnalytics(
+        start=start,
+        end=end,
+        kpis=len(rows),
+        money_kpis=money,
+        activity_kpis=len(rows) - money,
+        money_share=share(money, len(rows)),
+        kpis_without_owner=sum(1 for r in rows if not r.has_owner),
+        changes=sum(r.changes for r in rows),
+        unexplained_changes=sum(r.unexplained_changes for r in rows),
+        rows=rows,
+    )
+
+
+async def accountability(
+    session: AsyncSession, *, start: datetime | None, end: datetime | None, filters: DecisionFilters
+) -> AccountabilityAnalytics:
+    _check_range(start, end)
+    now = utcnow()
+    first = None if start is not None else await queries.first_decided_at(session, filters)
+    start, end = _resolve(start, end, first, None, now)
+    rows = await queries.accountability(session, start=start, end=end, at=min(end, now), filters=filters)
+    return AccountabilityAnalytics(
+        start=start,
+        end=end,
+        rows=[
+            AccountabilityRow(
+                owner=r.owner,
+                decisions=r.decisions,
+                data=r.data,
+                emotion=r.emotion,
+                emotion_unsupported=r.emotion_unsupported,
+                data_share=share(r.data, r.decisions),
+                emotion_share=share(r.emotion, r.decisions),
+                reviewed=r.reviewed,
+                reviews_due=r.reviews_due,
+                overdue_reviews=r.overdue_reviews,
+                reversed=r.reversed,
+                reversal_rate=share(r.reversed, r.decisions),
+            )
+            for r in rows
+        ],
+    )
+
+
+async def outcomes(
+    session: AsyncSession, *, start: datetime | None, end: datetime | None, filters: DecisionFilters
+) -> OutcomeAnalytics:
+    _check_range(start, end)
+    now = utcnow()
+    first = None if start is not None else await queries.first_decided_at(session, filters)
+    start, end = _resolve(start, end, first, None, now)
+    found = {r.basis_class: r for r in await queries.outcomes(session, start=start, end=end, filters=filters)}
+    rows = []
+    for basis_class in ("data", "emotion"):
+        r = found.get(basis_class)
+        counts = {
+            k: getattr(r, k) if r else 0
+            for k in ("decisions", "reviewed", "success", "partial", "failure", "inconclusive")
+        }
+        rows.append(
+            OutcomeRow(
+                basis_class=basis_class,
+                **counts,
+                success_rate=share(counts["success"], counts["reviewed"] - counts["inconclusive"]),
+            )
+        )
+    return OutcomeAnalytics(start=start, end=end, rows=rows)
+
+
+async def summary(session: AsyncSession, *, start: datetime | None, end: datetime | None) -> SummaryAnalytics:
+    """The owner's scorecard: default range the last 90 days."""
+    _check_range(start, end)
+    now = utcnow()
+    end = end or now
+    start = start or min(end, now) - timedelta(days=90)
+    _check_range(start, end)
+    basis_rows = (
+        await basis(
+            session,
+            start=start,
+            end=end,
+            bucket=Bucket.none,
+            group_by=GroupBy.none,
+            weight=Weight.count,
+            currency=None,
+            filters=NO_FILTERS,
+        )
+    ).rows[0]
+    strategy = await strategy_changes(session, start=start, end=end, bucket=Bucket.none)
+    kpi = await kpis(session, start=start, end=end)
+    owners = (await accountability(session, start=start, end=end, filters=NO_FILTERS)).rows
+    results = {r.basis_class: r for r in (await outcomes(session, start=start, end=end, filters=NO_FILTERS)).rows}
+    reversed_ = sum(r.reversed for r in owners)
+    return SummaryAnalytics(
+        start=start,
+        end=end,
+        rows=[
+            SummaryRow(
+                decisions=int(basis_rows.total),
+                data=int(basis_rows.data),
+                emotion=int(basis_rows.emotion),
+                emotion_unsupported=int(basis_rows.emotion_unsupported),
+                data_share=basis_rows.data_share,
+                emotion_share=basis_rows.emotion_share,
+                strategy_changes=sum(r.changes for r in strategy.rows),
+                unexplained_strategy_changes=sum(r.unexplained_changes for r in strategy.rows),
+                unstable_strategies=sum(1 for r in strategy.rows if r.unstable),
+                strategy_usage=strategy.strategy_usage,
+                kpis=kpi.kpis,
+                money_kpis=kpi.money_kpis,
+                money_share=kpi.money_share,
+                kpis_without_owner=kpi.kpis_without_owner,
+                kpi_changes=kpi.changes,
+                unexplained_kpi_changes=kpi.unexplained_changes,
+                reviewed=sum(r.reviewed for r in owners),
+                reviews_due=sum(r.reviews_due for r in owners),
+                overdue_reviews=sum(r.overdue_reviews for r in owners),
+                reversed=reversed_,
+                reversal_rate=share(reversed_, int(basis_rows.total)),
+                success_rate_data=results["data"].success_rate,
+                success_rate_emotion=results["emotion"].success_rate,
+            )
+        ],
+    )

@@ -1,0 +1,55 @@
+"""Query parameters that select decisions, shared by the decision list and the analytics."""
+
+import dataclasses
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from app.core.types import SLUG_PATTERN, UtcInput
+from app.decisions.classification import Basis, BasisClass
+from app.decisions.repository import DecisionFilters
+from app.decisions.schemas import Category, DecisionStatus
+
+
+def record_filters(
+    owner: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="The owner's handle.")] = None,
+    team: Annotated[str | None, Query(max_length=100)] = None,
+    channel: Annotated[str | None, Query(max_length=50)] = None,
+    category: Category | None = None,
+    basis: Basis | None = None,
+    basis_class: BasisClass | None = None,
+    strategy: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="A strategy key.")] = None,
+    kpi: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="A KPI key the decision aims at.")] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    status: DecisionStatus | None = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Case-insensitive search in title and rationale.")
+    ] = None,
+) -> DecisionFilters:
+    return DecisionFilters(
+        owner=owner,
+        team=team,
+        channel=channel,
+        category=category.value if category else None,
+        basis=basis.value if basis else None,
+        basis_class=basis_class.value if basis_class else None,
+        strategy=strategy,
+        kpi=kpi,
+        tag=tag,
+        status=status.value if status else None,
+        q=q,
+    )
+
+
+RecordFiltersDep = Annotated[DecisionFilters, Depends(record_filters)]
+
+
+def decision_filters(
+    filters: RecordFiltersDep,
+    decided_from: Annotated[UtcInput | None, Query(description="Inclusive.")] = None,
+    decided_to: Annotated[UtcInput | None, Query(description="Exclusive.")] = None,
+) -> DecisionFilters:
+    return dataclasses.replace(filters, decided_from=decided_from, decided_to=decided_to)
+
+
+FiltersDep = Annotated[DecisionFilters, Depends(decision_filters)]
