@@ -12,13 +12,15 @@ from app.api import api_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
-from app.core.middleware import BodyGuard
+from app.core.logging import install_redaction
+from app.core.middleware import BodyGuard, SecurityHeaders
 from app.idempotency.service import IdempotentReplay
 from app.openapi import DESCRIPTION, install_openapi
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
             expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After"],
         )
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app
 

@@ -276,6 +276,10 @@ def install_error_handlers(app: FastAPI) -> None:
         title = HTTPStatus(error.status_code).phrase
         detail = error.detail if isinstance(error.detail, str) else title
         headers = dict(getattr(error, "headers", None) or {})
+        if error.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's answer to a body it cannot decode: a validation error like any other.
+            errors = [FieldError(loc=["body"], msg="The request body is not valid JSON.", type="json_invalid")]
+            return problem_response(422, "validation_failed", "Request is not valid", errors[0].msg, errors=errors)
         if error.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(error.status_code, code, title, detail, headers=headers or None)

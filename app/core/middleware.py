@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import FieldError, PayloadTooLarge, Unprocessable, UnsupportedMediaType, render
@@ -44,16 +46,10 @@ class BodyGuard:
             await render(error)(scope, receive, send)
             return
 
-        if body:
-            try:
-                body.decode("utf-8")
-            except UnicodeDecodeError:
-                error = Unprocessable(
-                    "The request body is not valid UTF-8 JSON.",
-                    errors=[FieldError(loc=["body"], msg="not valid UTF-8", type="json_invalid")],
-                )
-                await render(error)(scope, receive, send)
-                return
+        problem = _body_problem(bytes(body)) if body else None
+        if problem is not None:
+            await render(problem)(scope, receive, send)
+            return
 
         replayed = False
 
@@ -68,3 +64,66 @@ class BodyGuard:
 
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"The request body exceeds the limit of {self.max_bytes} bytes.")
+
+
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def _body_problem(body: bytes) -> Unprocessable | None:
+    """Bodies no endpoint should try to parse: not UTF-8, or nested deeper than any schema."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return Unprocessable(
+            "The request body is not valid UTF-8 JSON.",
+            errors=[FieldError(loc=["body"], msg="not valid UTF-8", type="json_invalid")],
+        )
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return None
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub(b'""', body)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_JSON_DEPTH:
+        return Unprocessable(
+            f"The request body nests JSON {deepest} levels deep; at most {MAX_JSON_DEPTH} are accepted.",
+            errors=[
+                FieldError(loc=["body"], msg=f"JSON nested deeper than {MAX_JSON_DEPTH} levels", type="json_too_deep")
+            ],
+        )
+    return None
+
+
+class SecurityHeaders:
+    """Headers every response carries: no MIME sniffing, no framing, no referrer; API answers
+    (``/v1``) are also never cached and may load nothing."""
+
+    COMMON = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+    )
+    API = (
+        (b"cache-control", b"no-store"),
+        (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    )
+
+    def __init__(self, app: ASGIApp, *, api_prefix: str = "/v1/") -> None:
+        self.app = app
+        self.api_prefix = api_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self.COMMON + (self.API if scope["path"].startswith(self.api_prefix) else ())
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in present)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Caller
 from app.core.config import get_settings
-from app.core.errors import Conflict, FieldError, NotFound, Unprocessable
+from app.core.errors import Conflict, FieldError, NotFound, UnknownReference, Unprocessable
 from app.core.http import check_if_match, etag_of
 from app.core.types import new_id, utcnow
 from app.decisions import repository
@@ -48,11 +48,6 @@ class DecisionNotActive(Conflict):
 class OutcomeAlreadyRecorded(Conflict):
     code = "outcome_already_recorded"
     title = "Outcome already recorded"
-
-
-class UnknownReference(Unprocessable):
-    code = "unknown_reference"
-    title = "Unknown reference"
 
 
 def etag(decision: DecisionRead) -> str:

@@ -290,3 +290,17 @@ async def test_cursor_with_unstorable_text_returns_422(client, cursor):
 
     problem = assert_problem(response, 422, "validation_failed")
     assert problem["errors"][0]["loc"] == ["query", "cursor"]
+
+
+async def test_deeply_nested_json_is_refused_with_422_naming_the_body(client):
+    for body in ("[" * 100_000 + "]" * 100_000, '{"title": ' + "[" * 40 + "]" * 40 + "}"):
+        response = await client.post("/v1/decisions", content=body, headers={"Content-Type": "application/json"})
+        problem = assert_problem(response, 422, "validation_failed")
+        assert problem["errors"][0]["loc"] == ["body"]
+        assert problem["errors"][0]["type"] == "json_too_deep"
+
+
+async def test_brackets_inside_strings_do_not_count_as_nesting(client):
+    body = '{"name": "' + "[" * 100 + '", "team": "growth"}'
+    response = await client.put("/v1/people/anna.petrova", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
