@@ -13,6 +13,7 @@ from app.core.config import get_settings
 from app.core.db import Database
 from app.core.migrations import upgrade
 from app.core.types import format_utc
+from app.demo import DEFAULT_SEED, DemoRefused, DemoSummary, run_demo
 
 cli = typer.Typer(help="Marketing Decision Log.", no_args_is_help=True, add_completion=False)
 keys = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -42,7 +43,7 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=get_settings().shutdown_grace_seconds,
         log_level=get_settings().log_level.lower(),
     )
 
@@ -95,6 +96,45 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="The key's prefix, id or
         typer.echo(f"no single key matches {key!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked key {record.prefix} ({record.name})")
+
+
+@cli.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Seed of the random generator: the same seed gives the same data.")] = (
+        DEFAULT_SEED
+    ),
+    force: Annotated[
+        bool, typer.Option("--force", help="Load even when the database already holds decisions (adds to them).")
+    ] = False,
+) -> None:
+    """Migrate, then load a demo data set: a year of a marketing team, recorded by the API's rules.
+
+    Refused when the database already holds decisions, unless --force.
+    """
+    upgrade(get_settings().database_url)
+
+    async def load() -> DemoSummary:
+        database = Database()
+        try:
+            return await run_demo(database, seed=seed, force=force)
+        finally:
+            await database.dispose()
+
+    try:
+        summary = asyncio.run(load())
+    except DemoRefused as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"loaded the demo data set (seed {seed}):")
+    for line in summary.lines():
+        typer.echo(line)
+    typer.echo(
+        "Try the analytics: start the service (`decision-log serve`), create a key\n"
+        "(`KEY=$(decision-log keys create --name demo --scope analytics | tail -n 1)`), then:\n"
+        '  curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:8000/v1/analytics/basis?bucket=month"\n'
+        '  curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:8000/v1/analytics/summary"\n'
+        'More in the README, "Try the analytics on demo data".'
+    )
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.logging import install_redaction
-from app.core.middleware import BodyGuard, SecurityHeaders
+from app.core.middleware import BodyGuard, ConcurrencyLimit, SecurityHeaders
 from app.idempotency.service import IdempotentReplay
 from app.openapi import DESCRIPTION, install_openapi
 
@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
             expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After"],
         )
+    app.add_middleware(
+        ConcurrencyLimit, limit=settings.max_concurrent_requests, exempt=frozenset({"/healthz", "/readyz", "/metrics"})
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app

@@ -143,10 +143,12 @@ def main() -> None:
     args = parser.parse_args()
     args.body = Path(args.body_file).read_bytes() if args.body_file else b""
     try:
-        from uvloop import run as run_loop
+        import uvloop
     except ImportError:
-        run_loop = asyncio.run
-    json.dump(run_loop(drive(args)), sys.stdout)
+        result = asyncio.run(drive(args))
+    else:
+        result = uvloop.run(drive(args))
+    json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 
 

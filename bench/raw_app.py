@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import uuid_utils.compat as uuid_compat
 
 COLUMNS = (

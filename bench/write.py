@@ -28,6 +28,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -42,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 
 BENCH = Path(__file__).resolve().parent
@@ -300,7 +301,9 @@ def throughput(
     rows_before, sessions_before = asyncio.run(db_counters(dsn))
     cpu_before, pg_before = process_cpu(server.process.pid), postgres_cpu()
     busy_before, total_before = machine_cpu()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = drive(server, body_file, auth, connections=args.connections, seconds=args.seconds)
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy_after, total_after = machine_cpu()
     time.sleep(DRAIN)  # the requests still in flight finish (and are counted by their rows)
     cpu_after, pg_after = process_cpu(server.process.pid), postgres_cpu()
@@ -313,6 +316,9 @@ def throughput(
     # the ones that were still in flight when the generator stopped included.
     result["server_cpu_ms_per_request"] = server_cpu / rows * 1000 if rows else float("nan")
     result["server_cpu_utilisation"] = server_cpu / result["seconds"]
+    # The load generator's own CPU (a finished child process): it must stay well under one core.
+    generator_cpu = sum(getattr(children_after, f) - getattr(children_before, f) for f in ("ru_utime", "ru_stime"))
+    result["generator_cpu_utilisation"] = generator_cpu / result["seconds"]
     result["postgres_cpu_ms_per_request"] = (pg_after - pg_before) / rows * 1000 if rows else float("nan")
     result["machine_busy_cores"] = (busy_after - busy_before) / (total_after - total_before) * (os.cpu_count() or 1)
     # New database connections during the run (less the one counting them): a steady pool opens none.
@@ -349,6 +355,8 @@ def summarise(runs: dict[str, list[dict[str, Any]]], lat: dict[str, list[dict[st
             "rps_each_round": [round(r["rps"], 1) for r in runs[name]],
             "server_cpu_ms_per_request": statistics.median(r["server_cpu_ms_per_request"] for r in runs[name]),
             "server_cpu_utilisation": statistics.median(r["server_cpu_utilisation"] for r in runs[name]),
+            "generator_cpu_utilisation": statistics.median(r["generator_cpu_utilisation"] for r in runs[name]),
+            "machine_busy_cores": statistics.median(r["machine_busy_cores"] for r in runs[name]),
             "postgres_cpu_ms_per_request": statistics.median(r["postgres_cpu_ms_per_request"] for r in runs[name]),
             "db_sessions_opened": sum(r["db_sessions_opened"] for r in runs[name]),
             "loaded_p50_ms": statistics.median(r["latency_ms"]["p50"] for r in runs[name]),
@@ -382,6 +390,10 @@ def table(summary: dict[str, Any], config: dict[str, Any]) -> str:
          ""),
         ("server CPU use under load, cores", f"{app['server_cpu_utilisation']:.2f}",
          f"{raw['server_cpu_utilisation']:.2f}", ""),
+        ("load generator CPU use, cores", f"{app['generator_cpu_utilisation']:.2f}",
+         f"{raw['generator_cpu_utilisation']:.2f}", ""),
+        ("whole machine busy under load, cores", f"{app['machine_busy_cores']:.2f}",
+         f"{raw['machine_busy_cores']:.2f}", ""),
         (f"latency under load ({config['connections']} clients) p50, ms", f"{app['loaded_p50_ms']:.2f}",
          f"{raw['loaded_p50_ms']:.2f}", ""),
         (f"latency under load ({config['connections']} clients) p99, ms", f"{app['loaded_p99_ms']:.2f}",

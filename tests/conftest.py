@@ -56,6 +56,16 @@ TABLES = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``postgres_only`` tests (faults of a database server) are skipped on SQLite."""
+    if DIALECT == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (TEST_DATABASE_URL=postgresql://…)")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
+
+
 async def _admin(statement: str) -> None:
     import asyncpg
 

@@ -80,7 +80,8 @@ async def basis(
     keys = [k for k, used in (("period_start", bucket), ("group", group_by)) if used]
     if keys:
         statement = statement.group_by(*[period if k == "period_start" else group for k in keys])
-        statement = statement.order_by(*[period if k == "period_start" else group for k in keys])
+        # Decisions without a value for the group (no channel, no strategy) come last on both engines.
+        statement = statement.order_by(*[period if k == "period_start" else group.nulls_last() for k in keys])
     return list((await session.execute(statement)).all())
 
 
@@ -96,6 +97,16 @@ def _changes() -> Any:
         .over(partition_by=version.c.strategy_key, order_by=version.c.number)
         .label("previous_from"),
     ).subquery("versions")
+
+
+def _has_version_before(end: datetime) -> Any:
+    """The strategy had a version in force before ``end``. A strategy recorded after ``end`` with versions
+    effective before it (a strategy entered after the fact) still existed then."""
+    return (
+        select(version.c.number)
+        .where(version.c.strategy_key == strategy.c.key, version.c.effective_from < end)
+        .exists()
+    )
 
 
 async def strategy_changes(
@@ -165,7 +176,7 @@ async def strategy_changes(
             current_version,
             and_(current_version.c.strategy_key == strategy.c.key, current_version.c.number == current.c.number),
         )
-        .where(strategy.c.created_at < end)
+        .where(or_(strategy.c.created_at < end, _has_version_before(end)))
         .order_by(strategy.c.key)
     )
     return list((await session.execute(statement)).all())

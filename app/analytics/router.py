@@ -25,7 +25,7 @@ from app.core.routing import domain_router
 from app.core.types import UtcInput
 from app.decisions.dependencies import RecordFiltersDep
 
-router = domain_router(prefix="/analytics", tags=["analytics"])
+router = domain_router(prefix="/analytics", tags=["analytics"], long_queries=True)
 
 From = Annotated[
     UtcInput | None, Query(alias="from", description="Inclusive. Defaults to the first activity's bucket.")

@@ -24,8 +24,19 @@ class Settings(BaseSettings):
     pool_timeout_seconds: float = Field(default=2.0, gt=0)
     connect_timeout_seconds: float = Field(default=2.0, gt=0)
     statement_timeout_seconds: float = Field(default=10.0, gt=0)
+    # PostgreSQL: the longest an API request waits for the answer to one statement, commit or
+    # rollback; then its connection is dropped and the request answers 503. Analytics wait up to
+    # the statement timeout instead.
+    query_timeout_seconds: float = Field(default=2.0, gt=0)
+    # SQLite: the longest a write waits for the write lock (in this process or another) before 503.
     sqlite_busy_timeout_seconds: float = Field(default=10.0, gt=0)
     retry_after_seconds: int = Field(default=2, ge=1)
+    # Requests in progress per process (health probes and metrics apart); more get 503 `overloaded`
+    # at once rather than queueing. About three times the pool's connections: the rest wait for a
+    # connection at most the pool timeout.
+    max_concurrent_requests: int = Field(default=64, ge=1)
+    # On SIGTERM, how long requests in progress may run to completion before they are cancelled.
+    shutdown_grace_seconds: int = Field(default=25, ge=0)
     # A strategy change less than this many days after the previous one marks the strategy unstable.
     strategy_min_stable_days: float = Field(default=30, gt=0)
     # How long an Idempotency-Key and its stored response are kept.

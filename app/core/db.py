@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -34,7 +35,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.elements import ColumnClause
 
+from app.core import watchdog
 from app.core.config import Settings, get_settings
+from app.core.errors import ServiceUnavailable
 
 # Whether the current unit of work will write. On SQLite a writing transaction starts with
 # BEGIN IMMEDIATE, so concurrent writers queue on the busy timeout instead of failing with
@@ -62,17 +65,18 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
     target = async_url(url or settings.database_url)
     if target.get_backend_name() == "sqlite":
         return _sqlite_engine(target, settings)
-    return create_async_engine(
+    engine = create_async_engine(
         target,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_timeout=settings.pool_timeout_seconds,
-        # No ping per checkout (a round trip per request): a connection broken by a database
-        # restart fails once, SQLAlchemy then recycles the whole pool, and the client gets 503.
+        # No ping per checkout (a round trip per request): the watchdog replaces a connection the
+        # server has closed before handing it out, and bounds every wait on one that stopped answering.
         pool_recycle=1800,
         connect_args={
             "timeout": settings.connect_timeout_seconds,
-            "command_timeout": settings.statement_timeout_seconds + 1,
+            # A last resort for work outside a request; requests are bounded sooner by the watchdog.
+            "command_timeout": settings.statement_timeout_seconds + 2,
             "server_settings": {
                 "timezone": "UTC",
                 "application_name": "decision-log",
@@ -81,6 +85,8 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
             },
         },
     )
+    watchdog.install(engine)
+    return engine
 
 
 def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
@@ -165,24 +171,52 @@ def contains_text(columns: list[ColumnClause[Any]] | list[Any], needle: str, dia
 
 
 @contextlib.asynccontextmanager
-async def transaction(database: Database, *, writes: bool) -> AsyncIterator[AsyncSession]:
-    """A session whose transaction commits when the block ends normally and rolls back otherwise."""
+async def transaction(
+    database: Database, *, writes: bool, wait_limit: float | None = None
+) -> AsyncIterator[AsyncSession]:
+    """A session whose transaction commits when the block ends normally and rolls back otherwise.
+
+    ``wait_limit`` bounds each wait for PostgreSQL's answer (see :mod:`app.core.watchdog`): past
+    it the connection is dropped, nothing is committed, and the block fails with 503.
+    """
     write_intent.set(writes)
-    async with contextlib.AsyncExitStack() as stack:
-        if writes and database.write_lock is not None:
-            await stack.enter_async_context(database.write_lock)
-        session = await stack.enter_async_context(database.sessionmaker())
-        try:
-            yield session
-            if session.in_transaction():
-                await session.commit()
-        except BaseException:
-            if session.in_transaction():
-                await session.rollback()
-            raise
+    with watchdog.bounded_waits(wait_limit) as wait:
+        async with contextlib.AsyncExitStack() as stack:
+            if writes and database.write_lock is not None:
+                await stack.enter_async_context(_acquired(database.write_lock, database.settings))
+            session = await stack.enter_async_context(database.sessionmaker())
+            try:
+                yield session
+                if session.in_transaction():
+                    await session.commit()
+            except BaseException as error:
+                if session.in_transaction():
+                    await session.rollback()
+                if wait.expired and isinstance(error, Exception):
+                    raise ServiceUnavailable(
+                        f"The database did not answer within {wait.limit:g} s; retry shortly."
+                    ) from error
+                raise
 
 
-def get_session(request: Request) -> AsyncSession:
+@contextlib.asynccontextmanager
+async def _acquired(lock: asyncio.Lock, settings: Settings) -> AsyncIterator[None]:
+    """SQLite's in-process write lock, waited for no longer than the busy timeout."""
+    try:
+        async with asyncio.timeout(settings.sqlite_busy_timeout_seconds):
+            await lock.acquire()
+    except TimeoutError:
+        raise ServiceUnavailable(
+            f"The database is busy with other writes (waited {settings.sqlite_busy_timeout_seconds:g} s); "
+            "retry shortly."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+async def get_session(request: Request) -> AsyncSession:
     """The request's session, opened by :class:`app.core.routing.TransactionalRoute`."""
     return request.state.session  # type: ignore[no-any-return]
 
@@ -202,9 +236,14 @@ def upsert(dialect: str, table: Table, values: dict[str, Any], *, key: list[str]
     ).returning(*table.c)
 
 
-def insert_or_nothing(dialect: str, table: Table, values: dict[str, Any] | list[dict[str, Any]]) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING``: a unique clash inserts nothing instead of aborting."""
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(values).on_conflict_do_nothing()
+@functools.cache
+def insert_or_nothing(dialect: str, table: Table, returning: Any) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING returning``: a unique clash inserts nothing
+    instead of aborting. Built once per table; execute it with the row(s) as parameters (a list
+    runs as one multi-row statement), so it is compiled once too."""
+    return (
+        (pg_insert if dialect == "postgresql" else sqlite_insert)(table).on_conflict_do_nothing().returning(returning)
+    )
 
 
 # Time buckets: the one portable way to bucket a UTC timestamp column, giving identical dates on
@@ -219,17 +258,20 @@ def time_bucket(column: Any, unit: str, dialect: str) -> Any:
     if dialect == "postgresql":
         # The session runs in UTC, and AT TIME ZONE makes the truncation independent of it anyway.
         return cast(func.date_trunc(unit, column.op("AT TIME ZONE")(literal_column("'UTC'"))), Date)
-    # SQLite stores naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'.
+    # SQLite stores naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'. Only its date part is read: SQLite's
+    # date functions round the time to milliseconds, which carries 23:59:59.9995 and later into the next day.
+    day = func.substr(column, 1, 10)
     if unit == "year":
-        text_date = func.strftime("%Y-01-01", column)
+        text_date = func.substr(column, 1, 4).concat("-01-01")
     elif unit == "month":
-        text_date = func.strftime("%Y-%m-01", column)
+        text_date = func.substr(column, 1, 7).concat("-01")
     elif unit == "quarter":
-        month = (cast(func.strftime("%m", column), Integer) - 1) / 3 * 3 + 1
-        text_date = func.printf("%s-%02d-01", func.strftime("%Y", column), month)
+        # Integer division (`//`): SQLAlchemy renders `/` as true division.
+        month = (cast(func.substr(column, 6, 2), Integer) - 1) // 3 * 3 + 1
+        text_date = func.printf("%s-%02d-01", func.substr(column, 1, 4), month)
     else:
-        weekday = (cast(func.strftime("%w", column), Integer) + 6) % 7  # Monday = 0
-        text_date = func.date(column, func.printf("-%d days", weekday))
+        weekday = (cast(func.strftime("%w", day), Integer) + 6) % 7  # Monday = 0
+        text_date = func.date(day, func.printf("-%d days", weekday))
     return type_coerce(text_date, Date)
 
 
@@ -237,7 +279,11 @@ def days_between(later: Any, earlier: Any, dialect: str) -> Any:
     """``later - earlier`` in fractional days."""
     if dialect == "postgresql":
         return func.extract("epoch", later - earlier) / 86400.0
-    return func.julianday(later) - func.julianday(earlier)
+    # julianday() is a double near 2.46 million: the difference of two carries an error of about 1e-10 days
+    # (29.9 days can come out as 29.8999999999), enough to put an interval on the wrong side of a threshold.
+    # SQLite's times are whole milliseconds: round the difference to them, then divide, as PostgreSQL does.
+    milliseconds = func.round((func.julianday(later) - func.julianday(earlier)) * 86_400_000)
+    return milliseconds / literal(86_400_000.0)
 
 
 def json_array_elements(column: Any, dialect: str) -> Any:

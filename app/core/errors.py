@@ -154,6 +154,13 @@ class ServiceUnavailable(AppError):
         super().__init__(detail, headers={"Retry-After": retry})
 
 
+class Overloaded(ServiceUnavailable):
+    """More requests in progress than the process takes at once."""
+
+    code = "overloaded"
+    title = "Too many requests in progress"
+
+
 def problem_response(
     status: int,
     code: str,

@@ -6,9 +6,36 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import FieldError, PayloadTooLarge, Unprocessable, UnsupportedMediaType, render
+from app.core.errors import FieldError, Overloaded, PayloadTooLarge, Unprocessable, UnsupportedMediaType, render
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class ConcurrencyLimit:
+    """At most ``limit`` requests in progress at once in this process; one more is answered 503
+    ``overloaded`` with ``Retry-After`` at once, before its body is read, instead of queueing
+    without bound (so memory stays flat under overload). Health probes and metrics are exempt:
+    they must answer most when the service is busiest."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, exempt: frozenset[str] = frozenset()) -> None:
+        self.app = app
+        self.limit = limit
+        self.exempt = exempt
+        self.in_progress = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        if self.in_progress >= self.limit:
+            error = Overloaded(f"The service has {self.limit} requests in progress, its limit; retry shortly.")
+            await render(error)(scope, receive, send)
+            return
+        self.in_progress += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_progress -= 1
 
 
 class BodyGuard:

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,9 +37,12 @@ def head_revision() -> str | None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
+    """The database's migration, None when it has none; raises when the database is unreachable."""
     async with engine.connect() as connection:
         try:
             return (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        except Exception:
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise
             await connection.rollback()
             return None

@@ -62,7 +62,7 @@ class PageQuery:
     cursor: str | None
 
 
-def page_query(
+async def page_query(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (at most 500).")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000, description="Opaque cursor from `next_cursor`.")] = None,
 ) -> PageQuery:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
+from app.core.config import Settings
 from app.core.db import Database, transaction
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -19,14 +20,26 @@ class TransactionalRoute(APIRoute):
 
     A successful response is offered to the request's idempotency record (if any) inside the same
     transaction, so the stored response and the write it describes commit together.
+
+    Each wait for the database's answer is bounded by ``DECISION_LOG_QUERY_TIMEOUT_SECONDS``
+    (routes with ``long_queries``: the statement timeout), so a database that stops answering
+    costs a request 503 + ``Retry-After`` within seconds, never a hang.
     """
+
+    long_queries: ClassVar[bool] = False
+
+    def wait_limit(self, settings: Settings) -> float:
+        if self.long_queries:
+            return settings.statement_timeout_seconds + 1
+        return settings.query_timeout_seconds
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
             database: Database = request.app.state.db
-            async with transaction(database, writes=request.method not in SAFE_METHODS) as session:
+            writes = request.method not in SAFE_METHODS
+            async with transaction(database, writes=writes, wait_limit=self.wait_limit(database.settings)) as session:
                 request.state.session = session
                 response = await handler(request)
                 record = getattr(request.state, "idempotency", None)
@@ -37,6 +50,13 @@ class TransactionalRoute(APIRoute):
         return run
 
 
-def domain_router(**kwargs: Any) -> APIRouter:
-    """An APIRouter whose routes run inside the request transaction."""
-    return APIRouter(route_class=TransactionalRoute, **kwargs)
+class LongQueryRoute(TransactionalRoute):
+    """For reports whose statements may rightly run up to the statement timeout (analytics)."""
+
+    long_queries = True
+
+
+def domain_router(*, long_queries: bool = False, **kwargs: Any) -> APIRouter:
+    """An APIRouter whose routes run inside the request transaction; ``long_queries`` for reports
+    that may wait on the database up to the statement timeout."""
+    return APIRouter(route_class=LongQueryRoute if long_queries else TransactionalRoute, **kwargs)

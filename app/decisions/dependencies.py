@@ -11,7 +11,7 @@ from app.decisions.repository import DecisionFilters
 from app.decisions.schemas import Category, DecisionStatus
 
 
-def record_filters(
+async def record_filters(
     owner: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="The owner's handle.")] = None,
     team: Annotated[str | None, Query(max_length=100)] = None,
     channel: Annotated[str | None, Query(max_length=50)] = None,
@@ -44,7 +44,7 @@ def record_filters(
 RecordFiltersDep = Annotated[DecisionFilters, Depends(record_filters)]
 
 
-def decision_filters(
+async def decision_filters(
     filters: RecordFiltersDep,
     decided_from: Annotated[UtcInput | None, Query(description="Inclusive.")] = None,
     decided_to: Annotated[UtcInput | None, Query(description="Exclusive.")] = None,

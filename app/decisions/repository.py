@@ -93,8 +93,8 @@ def _refs(kind: str, key: Any, detail: Any = None, at: Any = None) -> Any:
 async def insert_decisions(session: AsyncSession, values: list[dict[str, Any]]) -> set[uuid.UUID]:
     """Insert any number in one statement; returns the ids written. A decision whose external
     reference is already taken is skipped, so its id is missing from the answer."""
-    statement = insert_or_nothing(dialect_of(session), decision, values).returning(decision.c.id)
-    return set((await session.execute(statement)).scalars())
+    statement = insert_or_nothing(dialect_of(session), decision, decision.c.id)
+    return set((await session.execute(statement, values)).scalars())
 
 
 async def insert_revisions(session: AsyncSession, values: list[dict[str, Any]]) -> None:

@@ -17,8 +17,8 @@ async def claim(session: AsyncSession, values: dict[str, Any]) -> bool:
     On PostgreSQL a concurrent duplicate blocks here until the first request's transaction ends,
     then sees its committed record (and replays it) or claims the key itself.
     """
-    statement = insert_or_nothing(dialect_of(session), record, values).returning(record.c.key)
-    return (await session.execute(statement)).first() is not None
+    statement = insert_or_nothing(dialect_of(session), record, record.c.key)
+    return (await session.execute(statement, values)).first() is not None
 
 
 async def get(session: AsyncSession, api_key_id: uuid.UUID, key: str) -> Row[Any] | None:

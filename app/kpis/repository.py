@@ -21,8 +21,8 @@ async def get(session: AsyncSession, key: str, *, for_update: bool = False) -> R
 
 async def insert(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Insert; False when another request created the key first."""
-    statement = insert_or_nothing(dialect_of(session), kpi, values).returning(kpi.c.key)
-    return (await session.execute(statement)).first() is not None
+    statement = insert_or_nothing(dialect_of(session), kpi, kpi.c.key)
+    return (await session.execute(statement, values)).first() is not None
 
 
 async def update_kpi(session: AsyncSession, key: str, values: dict[str, Any]) -> None:

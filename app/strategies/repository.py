@@ -23,8 +23,8 @@ def _current_version(at: datetime) -> Any:
 
 async def insert(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Insert; False when the key is taken."""
-    statement = insert_or_nothing(dialect_of(session), strategy, values).returning(strategy.c.key)
-    return (await session.execute(statement)).first() is not None
+    statement = insert_or_nothing(dialect_of(session), strategy, strategy.c.key)
+    return (await session.execute(statement, values)).first() is not None
 
 
 async def get(session: AsyncSession, key: str, at: datetime) -> Row[Any] | None:

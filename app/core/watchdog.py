@@ -1,0 +1,141 @@
+"""Bounded waits on PostgreSQL: a request never hangs on a database that has stopped answering.
+
+The engine bounds the waits before a connection is in hand (pool checkout: ``POOL_TIMEOUT``;
+connecting: ``CONNECT_TIMEOUT``). This module bounds the waits on a connection already open,
+where a stopped (``SIGSTOP``), frozen or unreachable server would otherwise keep a request until
+asyncpg's command timeout: while a unit of work run under :func:`bounded_waits` waits for the
+answer to a statement, commit or rollback, a timer runs; when it goes off, the connection's socket
+is closed at once. The waiting statement then fails as a lost connection, SQLAlchemy invalidates
+the connection instead of returning it to the pool, PostgreSQL rolls the transaction back when it
+sees the socket closed, and the request answers 503 with ``Retry-After``.
+
+Cancelling the task or asyncpg's own timeout would not do: both make asyncpg send a cancel
+request over a new connection and close the old one politely, round trips that themselves hang
+on a server that does not answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+logger = logging.getLogger("app.db")
+
+
+class ServerState:
+    """Whether PostgreSQL answered the last statement of this process (per engine)."""
+
+    __slots__ = ("answering",)
+
+    def __init__(self) -> None:
+        self.answering = True
+
+
+class DatabaseWait:
+    """A unit of work's bound on each wait for the database's answer (None: no bound but the
+    server's statement timeout)."""
+
+    __slots__ = ("_timer", "expired", "limit")
+
+    def __init__(self, limit: float | None) -> None:
+        self.limit = limit
+        self.expired = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    def arm(self, driver_connection: Any, server: ServerState) -> None:
+        self.disarm()
+        if self.limit is not None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.limit, self._expire, driver_connection, server)
+
+    def disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _expire(self, driver_connection: Any, server: ServerState) -> None:
+        self._timer = None
+        self.expired = True
+        server.answering = False
+        logger.warning("PostgreSQL did not answer within %g s: dropping the connection", self.limit)
+        driver_connection.terminate()  # closes the socket now: no round trip
+
+
+_current: contextvars.ContextVar[DatabaseWait | None] = contextvars.ContextVar("database_wait", default=None)
+
+
+@contextlib.contextmanager
+def bounded_waits(limit: float | None) -> Iterator[DatabaseWait]:
+    """Run the block's database work with each wait for an answer bounded by ``limit`` seconds."""
+    wait = DatabaseWait(limit)
+    token = _current.set(wait)
+    try:
+        yield wait
+    finally:
+        wait.disarm()
+        _current.reset(token)
+
+
+def install(engine: AsyncEngine) -> None:
+    """Bound the waits of ``engine`` (asyncpg) for the work run under :func:`bounded_waits`, and
+    never hand out a pooled connection the server has already closed."""
+    server = ServerState()
+
+    def arm(connection: Connection) -> None:
+        wait = _current.get()
+        if wait is not None and wait.limit is not None and not (connection.closed or connection.invalidated):
+            wait.arm(connection.connection.driver_connection, server)
+
+    def disarm() -> None:
+        wait = _current.get()
+        if wait is not None:
+            wait.disarm()
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _statement_sent(connection: Connection, *_: Any) -> None:
+        arm(connection)
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _statement_answered(*_: Any) -> None:
+        disarm()
+        server.answering = True
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _statement_failed(*_: Any) -> None:
+        disarm()
+
+    # No "after" events for these: the connection's return to the pool (checkin) disarms.
+    @event.listens_for(engine.sync_engine, "commit")
+    def _commit_sent(connection: Connection) -> None:
+        arm(connection)
+
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _rollback_sent(connection: Connection) -> None:
+        arm(connection)
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(*_: Any) -> None:
+        disarm()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _handed_out(dbapi_connection: Any, *_: Any) -> None:
+        # A connection whose server has gone (restart, stop, idle timeout) is replaced at once,
+        # without a round trip, instead of failing the request that gets it.
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed the connection")
+
+    @event.listens_for(engine.sync_engine, "close")
+    def _closing(dbapi_connection: Any, *_: Any) -> None:
+        # A polite close waits for the server's goodbye; from a server that stopped answering,
+        # that would never come. Drop the connection instead.
+        if not server.answering:
+            dbapi_connection.driver_connection.terminate()

@@ -1,0 +1,169 @@
+"""`decision-log demo`: a year of a marketing team that every analytics endpoint has something to say about."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.core.db import Database
+from app.decisions.classification import DATA_BASES
+from app.demo import DEFAULT_SEED, MEMBERS, build_plan, run_demo
+from tests.conftest import DATABASE_URL, make_client
+
+COMMAND = Path(sys.executable).parent / "decision-log"
+
+
+async def run_cli(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        str(COMMAND),
+        *args,
+        env={**os.environ, "DECISION_LOG_DATABASE_URL": DATABASE_URL},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def get(client: httpx.AsyncClient, path: str, **params: Any) -> Any:
+    response = await client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def total_decisions(client: httpx.AsyncClient) -> int:
+    rows = (await get(client, "/v1/analytics/basis", bucket="none"))["rows"]
+    return int(rows[0]["total"])
+
+
+def test_demo_plan_is_reproducible_and_shaped_like_a_year_of_a_team():
+    today = date(2026, 6, 15)
+    plan = build_plan(DEFAULT_SEED, today)
+
+    assert plan == build_plan(DEFAULT_SEED, today)
+    assert plan != build_plan(DEFAULT_SEED + 1, today)
+    assert len(plan.people) == 8 and {p.team for _, p in plan.people} == {"growth", "brand", "performance"}
+    assert 6 <= len(plan.sources) <= 8 and len({s.kind for _, s in plan.sources}) >= 6
+    assert len(plan.strategies) == 2
+    assert 4 <= len({key for key, _ in plan.kpis}) <= 6
+    assert 400 <= len(plan.decisions) <= 600
+    # Nothing lies in the future of the day the plan was made for, and the year is covered.
+    decided = [d.decided_at for d in plan.decisions]
+    assert decided == sorted(decided)
+    assert plan.start <= decided[0] and decided[-1] < plan.end == datetime(2026, 6, 15, tzinfo=UTC)
+    assert (decided[-1] - decided[0]).days > 330
+    effective = [v.effective_from for _, v in plan.versions]
+    assert effective == sorted(effective) and effective[-1] < plan.end
+    for index, outcome in plan.outcomes:
+        assert outcome.reviewed_at is not None
+        assert plan.decisions[index].decided_at < outcome.reviewed_at < plan.end
+    # A believable mix: every basis, several currencies, evidence missing from some data claims.
+    assert {d.basis for d in plan.decisions} == {b for member in MEMBERS for b, w in member.bases.items() if w}
+    assert {d.budget_currency for d in plan.decisions} == {None, "EUR", "RUB", "USD"}
+    assert any(d.basis in DATA_BASES and not d.evidence for d in plan.decisions)
+    assert plan.corrections and plan.reversals
+    assert any(r.superseded_by is not None for r in plan.reversals)
+
+
+async def test_demo_loads_a_year_that_every_analytics_endpoint_describes(db: Database, client_for, app_instance):
+    summary = await run_demo(db)
+    analytics = client_for("analytics")
+    reader = client_for("read")
+
+    # basis: every month of the year, data and emotions, data claims without evidence shown apart
+    months = (await get(analytics, "/v1/analytics/basis", bucket="month"))["rows"]
+    assert 12 <= len(months) <= 13
+    assert sum(r["total"] for r in months) == summary.decisions >= 400
+    assert all(r["data"] + r["emotion"] == r["total"] for r in months)
+    assert sum(r["data"] for r in months) > 0 and sum(r["emotion"] for r in months) > 0
+    assert sum(r["emotion_unsupported"] for r in months) > 0
+    owners = (await get(analytics, "/v1/analytics/basis", group_by="owner", bucket="none"))["rows"]
+    assert len(owners) == 8
+    shares = sorted(r["data_share"] for r in owners)
+    assert shares[0] < 0.3 and shares[-1] > 0.5  # owners differ in their habits
+    teams = (await get(analytics, "/v1/analytics/basis", group_by="team", bucket="none"))["rows"]
+    assert {r["group"] for r in teams} == {"growth", "brand", "performance"}
+    budgets = (await get(analytics, "/v1/analytics/basis", weight="budget", currency="RUB", bucket="none"))["rows"]
+    assert budgets[0]["total"] > 0
+
+    # strategy changes: one strategy rewritten every few weeks, often without a reason
+    changes = await get(analytics, "/v1/analytics/strategy-changes", bucket="quarter")
+    rows = {r["strategy"]: r for r in changes["rows"]}
+    assert set(rows) == {"profitable-growth", "brand-platform"}
+    assert rows["brand-platform"]["unstable"] is True and rows["brand-platform"]["unexplained_changes"] >= 2
+    assert rows["profitable-growth"]["unstable"] is False and rows["profitable-growth"]["changes"] >= 2
+    assert changes["series"] and 0 < changes["strategy_usage"] < 1
+
+    # KPIs: few tied to money, some without an owner, changed with and without a reason
+    kpis = await get(analytics, "/v1/analytics/kpis")
+    assert 0 < kpis["money_share"] < 1
+    assert kpis["kpis_without_owner"] >= 1
+    assert kpis["changes"] > kpis["unexplained_changes"] > 0
+    assert all(r["decisions"] > 0 for r in kpis["rows"])
+
+    # accountability: reviews are overdue for several owners; some decisions were reversed
+    accountability = (await get(analytics, "/v1/analytics/accountability"))["rows"]
+    assert sum(1 for r in accountability if r["overdue_reviews"] > 0) >= 3
+    reviewed = sum(r["reviewed"] for r in accountability)
+    due = sum(r["reviews_due"] for r in accountability)
+    assert 0.3 <= reviewed / due <= 0.55
+    assert sum(r["reversed"] for r in accountability) == summary.reversed + summary.superseded > 0
+
+    # outcomes: both classes reviewed; decisions on data succeed more often
+    outcomes = {r["basis_class"]: r for r in (await get(analytics, "/v1/analytics/outcomes"))["rows"]}
+    assert outcomes["data"]["success_rate"] > outcomes["emotion"]["success_rate"] > 0
+    assert outcomes["data"]["reviewed"] + outcomes["emotion"]["reviewed"] == summary.reviews
+
+    # summary: the last 90 days have something in every section
+    (scorecard,) = (await get(analytics, "/v1/analytics/summary"))["rows"]
+    assert scorecard["decisions"] > 50 and scorecard["kpis"] == kpis["kpis"] and scorecard["reviews_due"] > 0
+
+    # CSV for BI tools, with a BOM for Excel, and the key as a query parameter for Power BI
+    csv = await analytics.get("/v1/analytics/basis", params={"format": "csv", "bom": "true", "bucket": "quarter"})
+    assert csv.status_code == 200 and csv.text.startswith("\ufeffperiod_start,group,total,data,emotion")
+    async with make_client(app_instance, None) as anon:
+        key = analytics.headers["Authorization"].removeprefix("Bearer ")
+        by_query = await anon.get("/v1/analytics/summary", params={"api_key": key}, headers={"Accept": "text/csv"})
+    assert by_query.status_code == 200 and by_query.text.startswith("decisions,data,emotion")
+
+    # the records obey the same rules as the API: nothing in the future, history in time order
+    now = datetime.now(UTC).isoformat()
+    assert (await get(reader, "/v1/decisions", decided_from=now))["items"] == []
+    for key in ("profitable-growth", "brand-platform"):
+        versions = (await get(reader, f"/v1/strategies/{key}/versions", limit=100))["items"]
+        assert [v["effective_from"] for v in versions] == sorted(v["effective_from"] for v in versions)
+        assert [v["created_at"] for v in versions] == sorted(v["created_at"] for v in versions)
+    revisions = (await get(reader, "/v1/kpis/leads/revisions"))["items"]
+    assert [r["revision"] for r in revisions] == [1, 2, 3]
+    assert [r["changed_at"] for r in revisions] == sorted(r["changed_at"] for r in revisions)
+    (superseded, *_) = (await get(reader, "/v1/decisions", status="superseded"))["items"]
+    history = (await get(reader, f"/v1/decisions/{superseded['id']}/revisions"))["items"]
+    assert history[0]["kind"] == "created" and history[-1]["kind"] == "superseded"
+    assert (await get(reader, f"/v1/decisions/{superseded['reversal']['superseded_by']}"))["status"] == "active"
+
+
+async def test_demo_refuses_a_database_that_holds_decisions_unless_forced(db: Database, client_for):
+    await run_demo(db)
+    analytics = client_for("analytics")
+    before = await total_decisions(analytics)
+
+    code, out, err = await run_cli("demo")
+
+    assert code == 1, out + err
+    assert "already holds decisions" in err and "--force" in err
+    assert await total_decisions(analytics) == before
+
+    code, out, err = await run_cli("demo", "--force", "--seed", "7")
+
+    assert code == 0, err
+    assert "loaded the demo data set (seed 7)" in out
+    assert "kept as they were: " in out and "brand-platform" in out  # strategies and KPIs are not redone
+    assert "/v1/analytics/basis?bucket=month" in out
+    assert await total_decisions(analytics) > before
