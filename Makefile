@@ -7,7 +7,7 @@ VENV := .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres lint spec check bench bench-write clean
+.PHONY: run test test-postgres lint spec check bench bench-write bench-batch bench-export bench-analytics clean
 
 $(UV):
 	python3 -m venv .uv
@@ -34,6 +34,15 @@ spec: $(VENV)/.synced  ## Regenerate the committed OpenAPI spec
 
 bench-write: $(VENV)/.synced  ## POST /v1/decisions vs a raw asyncpg endpoint on the local PostgreSQL (bench/write.py)
 	$(VENV)/bin/python bench/write.py $(BENCH_ARGS)
+
+bench-batch: $(VENV)/.synced  ## 100k decisions through POST /v1/decisions/batch vs asyncpg executemany/COPY (bench/batch.py)
+	$(VENV)/bin/python bench/batch.py $(BENCH_ARGS)
+
+bench-export: $(VENV)/.synced  ## Export of 100k decisions: server RSS while streaming, rows/s vs the driver (bench/export.py)
+	$(VENV)/bin/python bench/export.py $(BENCH_ARGS)
+
+bench-analytics: $(VENV)/.synced  ## /v1/analytics/basis on 1M (PostgreSQL) / 100k (SQLite) decisions vs raw SQL (bench/analytics.py)
+	$(VENV)/bin/python bench/analytics.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .uv $(VENV) .pytest_cache

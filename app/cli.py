@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from app import backup
 from app.auth import service as keys_service
 from app.auth.scopes import Scope
 from app.core.config import get_settings
 from app.core.db import Database
 from app.core.migrations import upgrade
+from app.core.observability import log_config
 from app.core.types import format_utc
 from app.demo import DEFAULT_SEED, DemoRefused, DemoSummary, run_demo
 
@@ -36,15 +41,20 @@ def serve(
     """Migrate the database, then serve the API."""
     import uvicorn
 
-    upgrade(get_settings().database_url)
+    settings = get_settings()
+    upgrade(settings.database_url)
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each worker writes its samples here and /metrics adds them up; fresh for every start.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="decision-log-metrics-")
     uvicorn.run(
         "app.main:app",
         host=host,
         port=port,
         workers=workers,
         proxy_headers=True,
-        timeout_graceful_shutdown=get_settings().shutdown_grace_seconds,
-        log_level=get_settings().log_level.lower(),
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        log_config=log_config(settings.log_level),
+        access_log=False,  # app.core.observability.RequestLog writes one JSON line per request instead
     )
 
 
@@ -135,6 +145,78 @@ def demo(
         '  curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:8000/v1/analytics/summary"\n'
         'More in the README, "Try the analytics on demo data".'
     )
+
+
+@cli.command("export")
+def export_(
+    file: Annotated[Path, typer.Argument(help="Where to write: gzip-compressed when the name ends in .gz.")],
+    include_keys: Annotated[
+        bool,
+        typer.Option(
+            "--include-keys",
+            help="Also export the API keys (their names, scopes and hashes; secrets are never stored), so the "
+            "same keys keep working after an import.",
+        ),
+    ] = False,
+) -> None:
+    """Write the whole record to FILE: people, data sources, strategies and versions, KPIs and revisions,
+    decisions with all their revisions, reversals and outcome reviews.
+
+    One consistent snapshot, read while the service keeps running. The file is NDJSON (a header line,
+    one line per row, an end line with a SHA-256 of the rows); FILE appears only once it is complete.
+    Idempotency records are not exported; API keys only with --include-keys.
+    """
+
+    async def run() -> backup.BackupSummary:
+        database = backup.maintenance_database()
+        try:
+            return await backup.export_database(database, file, include_keys=include_keys)
+        finally:
+            await database.dispose()
+
+    try:
+        summary = asyncio.run(run())
+    except (backup.BackupError, OSError) as error:
+        typer.echo(f"export failed: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"exported {summary.rows} rows to {file} (schema {summary.schema_revision}): {summary.table_line()}")
+
+
+@cli.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A file written by `decision-log export` (gzip or not).")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Import even when the database holds data: first delete every person, data source, strategy "
+            "and version, KPI and revision, decision and revision, and every idempotency record (and every API "
+            "key when FILE carries keys), in the same transaction as the import.",
+        ),
+    ] = False,
+) -> None:
+    """Migrate the database, then restore FILE into it, in one transaction: all of it or nothing.
+
+    Refused (exit 1, nothing written) when the database already holds data, unless --force; and when
+    FILE is truncated, damaged, of another format version or of another schema revision. Ids, revisions
+    and timestamps are kept exactly. API keys in the database are kept unless FILE carries keys.
+    """
+
+    async def run() -> backup.BackupSummary:
+        database = backup.maintenance_database()
+        try:
+            return await backup.import_database(database, file, force=force)
+        finally:
+            await database.dispose()
+
+    try:
+        backup.check_file(file)
+        upgrade(get_settings().database_url)
+        summary = asyncio.run(run())
+    except (backup.BackupError, OSError) as error:
+        typer.echo(f"import refused: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"imported {summary.rows} rows from {file}: {summary.table_line()}")
 
 
 def main() -> None:

@@ -13,7 +13,8 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.logging import install_redaction
-from app.core.middleware import BodyGuard, ConcurrencyLimit, SecurityHeaders
+from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, SecurityHeaders
+from app.core.observability import RequestLog, install_metrics
 from app.idempotency.service import IdempotentReplay
 from app.openapi import DESCRIPTION, install_openapi
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api_router)
     install_openapi(app)
+    install_metrics(app)
 
     # Outermost last: request id first, so every answer (413s included) carries it.
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
@@ -57,7 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         ConcurrencyLimit, limit=settings.max_concurrent_requests, exempt=frozenset({"/healthz", "/readyz", "/metrics"})
     )
+    app.add_middleware(CutOffAsUnavailable)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLog)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app
 

@@ -91,8 +91,10 @@ async def get_basis_analytics(
     Rows: `period_start` (null when `bucket=none`), `group` (null when not grouped), `total`, `data`,
     `emotion`, `emotion_unsupported`, `data_share` = data / total and `emotion_share` = emotion / total
     (4 places, null when total is 0). Without `group_by`, every bucket between `from` and `to`
-    appears, empty ones with total 0. With `weight=budget`, only decisions with a budget in
-    `currency` count, weighted by it (no conversion between currencies). More than 10,000 buckets → 422.
+    appears, empty ones with total 0; grouped, only the non-empty (bucket, group) pairs appear, ordered
+    by bucket then group, the decisions without a value for the group (no channel, no strategy) last
+    with `group` null. With `weight=budget`, only decisions with a budget in `currency` count,
+    weighted by it (no conversion between currencies). More than 10,000 buckets → 422.
 
     """
     result = await service.basis(
@@ -123,6 +125,7 @@ async def get_strategy_change_analytics(
 ) -> StrategyChangeAnalytics:
     """How often each strategy changes, over [`from`, `to`) of `effective_from`.
 
+    One row per strategy that had a version in force before `to` (or was recorded before `to`).
     Every version after the first is a change; `unexplained_changes` have a blank `change_reason`.
     Intervals run from the previous version's `effective_from` (which may lie before `from`), in
     fractional days. `current_version` is the version in force at `to` (or now, when `to` is later).

@@ -67,14 +67,27 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def buckets(start: datetime, end: datetime, unit: Bucket) -> list[date]:
-    """Every bucket that overlaps [start, end)."""
+def buckets(start: datetime, end: datetime, unit: Bucket, *, limit: int | None = None) -> list[date]:
+    """Every bucket that overlaps [start, end); with ``limit``, stops once there are more than that."""
     out: list[date] = []
     current = bucket_start(start, unit)
     while _midnight(current) < end:
         out.append(current)
-        current = next_bucket(current, unit)
+        if limit is not None and len(out) > limit:
+            break
+        try:
+            current = next_bucket(current, unit)
+        except (OverflowError, ValueError):  # no bucket starts after year 9999, nor can `end` lie there
+            break
     return out
+
+
+def _too_many_buckets(start: datetime, end: datetime, unit: Bucket) -> bool:
+    """The estimate spares ordinary ranges the count; the count stops one past the limit, so a range of
+    thousands of years costs no more than the limit (and reaching year 9999 does not overflow)."""
+    if _bucket_count(start, end, unit) <= MAX_BUCKETS:
+        return False
+    return len(buckets(start, end, unit, limit=MAX_BUCKETS)) > MAX_BUCKETS
 
 
 def _bucket_count(start: datetime, end: datetime, unit: Bucket) -> int:
@@ -108,17 +121,15 @@ def _resolve(
             "`from` must be before `to`.",
             errors=[FieldError(loc=["query", "from"], msg="must be before `to`", type="value_error.range")],
         )
-    if unit and unit is not Bucket.none and _bucket_count(start, end, unit) > MAX_BUCKETS:
-        count = len(buckets(start, end, unit))
-        if count > MAX_BUCKETS:
-            raise Unprocessable(
-                f"The range holds {count} {unit.value} buckets; at most {MAX_BUCKETS} are answered.",
-                errors=[
-                    FieldError(
-                        loc=["query", "bucket"], msg="too many buckets in range", type="value_error.too_many_buckets"
-                    )
-                ],
-            )
+    if unit is not None and unit is not Bucket.none and _too_many_buckets(start, end, unit):
+        raise Unprocessable(
+            f"The range holds more than {MAX_BUCKETS} {unit.value} buckets; at most {MAX_BUCKETS} are answered.",
+            errors=[
+                FieldError(
+                    loc=["query", "bucket"], msg="too many buckets in range", type="value_error.too_many_buckets"
+                )
+            ],
+        )
     return start, end
 
 

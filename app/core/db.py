@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -291,3 +291,13 @@ def json_array_elements(column: Any, dialect: str) -> Any:
     if dialect == "postgresql":
         return func.jsonb_array_elements_text(column).table_valued("value")
     return func.json_each(column).table_valued("value")
+
+
+def after_commit(session: AsyncSession, action: Callable[[], None]) -> None:
+    """Run ``action`` once the request's transaction has committed (e.g. count what it wrote)."""
+    session.info.setdefault("after_commit", []).append(action)
+
+
+def run_after_commit(session: AsyncSession) -> None:
+    for action in session.info.pop("after_commit", ()):
+        action()

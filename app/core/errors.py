@@ -246,23 +246,48 @@ def _is_bad_value(error: BaseException) -> bool:
     return isinstance(error, sa_exc.DBAPIError) and sqlstate in _BAD_VALUE_SQLSTATES
 
 
+# SQLSTATEs by which the database says it cannot serve now: a connection exception (class 08), a
+# lack of resources such as too many connections (53), shutting down, crashed or starting up (57P01
+# to 57P03), a statement cancelled by the statement timeout (57014).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "57014")
+# asyncpg's own connection and cancellation errors, when they escape SQLAlchemy's wrapping.
+_UNAVAILABLE_NAMES = {
+    "ConnectionDoesNotExistError",
+    "CannotConnectNowError",
+    "QueryCanceledError",
+    "InterfaceError",
+    "ConnectionFailureError",
+    "AdminShutdownError",
+}
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error, the driver's error it wraps, and what caused those."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [error]
+    while pending and len(seen) < 8:
+        cause = pending.pop()
+        if cause is None or any(cause is s for s in seen):
+            continue
+        seen.append(cause)
+        pending += [getattr(cause, "orig", None), cause.__cause__, cause.__context__]
+    return seen
+
+
 def _is_db_unavailable(error: BaseException) -> bool:
-    if isinstance(error, sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError):
-        return True
-    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return True
-    if isinstance(error, TimeoutError | ConnectionError | OSError):
-        return True
-    name = type(error).__name__
-    # asyncpg's own connection and cancellation errors, when they escape SQLAlchemy's wrapping.
-    return name in {
-        "ConnectionDoesNotExistError",
-        "CannotConnectNowError",
-        "QueryCanceledError",
-        "InterfaceError",
-        "ConnectionFailureError",
-        "AdminShutdownError",
-    }
+    for cause in _causes(error):
+        if isinstance(cause, sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError):
+            return True
+        if isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, TimeoutError | ConnectionError | OSError):
+            return True
+        sqlstate = getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        if type(cause).__name__ in _UNAVAILABLE_NAMES:
+            return True
+    return False
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import FieldError, Overloaded, PayloadTooLarge, Unprocessable, UnsupportedMediaType, render
+from app.core.errors import (
+    FieldError,
+    Overloaded,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unprocessable,
+    UnsupportedMediaType,
+    render,
+)
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class CutOffAsUnavailable:
+    """A request cancelled before it could answer (on SIGTERM, once the shutdown grace period is
+    over) answers 503 with ``Retry-After`` and ``Connection: close``, rather than the server's bare
+    500: its transaction was rolled back, and the client should retry, on another instance."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except asyncio.CancelledError:
+            if started:
+                raise
+            response = render(ServiceUnavailable("The service is shutting down; retry shortly."))
+            response.headers["Connection"] = "close"
+            await response(scope, receive, send)
 
 
 class ConcurrencyLimit:

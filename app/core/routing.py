@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
 from app.core.config import Settings
-from app.core.db import Database, transaction
+from app.core.db import Database, run_after_commit, transaction
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -45,6 +45,7 @@ class TransactionalRoute(APIRoute):
                 record = getattr(request.state, "idempotency", None)
                 if record is not None and response.status_code < 400:
                     await record.store(session, response)
+            run_after_commit(session)
             return response
 
         return run

@@ -55,7 +55,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 # JSON documents: JSONB on PostgreSQL (indexable, containment), JSON text on SQLite.
-JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+JsonDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def format_utc(value: datetime) -> str:

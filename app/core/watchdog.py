@@ -40,27 +40,58 @@ class ServerState:
         self.answering = True
 
 
+# How often a pending wait looks at the clock, and how late a look may come before it means that
+# this process's own event loop was too busy (CPU-bound work) to read the answers that came in.
+TICK_SECONDS = 0.1
+STALL_SECONDS = 0.25
+
+
 class DatabaseWait:
     """A unit of work's bound on each wait for the database's answer (None: no bound but the
-    server's statement timeout)."""
+    server's statement timeout).
 
-    __slots__ = ("_timer", "expired", "limit")
+    Only time in which this process could have read an answer counts: when the loop was stalled
+    by CPU-bound work (a big batch being validated), an answer may be sitting unread, so the count
+    starts again after the stall. The connection is dropped only after ``limit`` seconds of
+    silence seen by a loop free to hear it.
+    """
+
+    __slots__ = ("_due", "_since", "_timer", "expired", "limit")
 
     def __init__(self, limit: float | None) -> None:
         self.limit = limit
         self.expired = False
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
+        self._since = self._due = 0.0
 
     def arm(self, driver_connection: Any, server: ServerState) -> None:
         self.disarm()
         if self.limit is not None:
             loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(self.limit, self._expire, driver_connection, server)
+            self._since = loop.time()
+            self._schedule(loop, driver_connection, server)
 
     def disarm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop, driver_connection: Any, server: ServerState) -> None:
+        assert self.limit is not None
+        delay = max(0.0, min(TICK_SECONDS, self._since + self.limit - loop.time()))
+        self._due = loop.time() + delay
+        self._timer = loop.call_later(delay, self._tick, loop, driver_connection, server)
+
+    def _tick(self, loop: asyncio.AbstractEventLoop, driver_connection: Any, server: ServerState) -> None:
+        assert self.limit is not None
+        now = loop.time()
+        if now - self._due > STALL_SECONDS:
+            self._since = now  # the loop was stalled: the wait so far says nothing about the database
+        if now - self._since < self.limit:
+            self._schedule(loop, driver_connection, server)
+            return
+        # An answer read in this very turn of the loop wakes its request only in the next one.
+        self._timer = loop.call_soon(self._expire, driver_connection, server)
 
     def _expire(self, driver_connection: Any, server: ServerState) -> None:
         self._timer = None

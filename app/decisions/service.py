@@ -11,7 +11,9 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Caller
+from app.core import observability
 from app.core.config import get_settings
+from app.core.db import after_commit
 from app.core.errors import Conflict, FieldError, NotFound, UnknownReference, Unprocessable
 from app.core.http import check_if_match, etag_of
 from app.core.types import new_id, utcnow
@@ -262,6 +264,8 @@ async def create_decisions(
             for decision in decisions
         ],
     )
+    classes = [row["basis_class"] for row in rows]
+    after_commit(session, lambda: observability.count_decisions(classes))
     return decisions
 
 
@@ -391,6 +395,7 @@ async def _apply(
             )
         ],
     )
+    after_commit(session, lambda: observability.count_change(kind.value))
     return candidate
 
 

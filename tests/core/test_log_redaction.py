@@ -1,5 +1,6 @@
 """API keys never reach a log line, not even when a BI tool sends one as `api_key=`."""
 
+import json
 import os
 import socket
 import subprocess
@@ -45,6 +46,10 @@ def test_server_logs_never_contain_the_api_key(keys, tmp_path):
         server.terminate()
         server.wait(timeout=30)
     text = log.read_text()
-    assert "/v1/analytics/outcomes?api_key=[redacted]" in text, text
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line.get("event") == "request"]
+    assert {"method": "GET", "route": "/v1/analytics/outcomes", "status": 200} in [
+        {k: line[k] for k in ("method", "route", "status")} for line in requests
+    ], text
     assert key not in text
     assert key.split("_")[2] not in text

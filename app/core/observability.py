@@ -1,0 +1,143 @@
+"""Metrics and logs.
+
+- ``/metrics``: Prometheus text format, by prometheus-fastapi-instrumentator (request counts and
+  latencies by route template and status) plus domain counters. Under ``--workers N`` the CLI
+  points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory, so every worker's samples add up.
+- Logs: structured JSON (structlog), one line per request with method, route template, status,
+  duration and request id; uvicorn's own lines go through the same JSON formatter. Query
+  strings are never logged, and secrets are redacted from whatever else is.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import structlog
+from asgi_correlation_id import correlation_id
+from fastapi import FastAPI
+from prometheus_client import Counter
+from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator.routing import get_route_name
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.logging import redact
+
+DECISIONS_RECORDED = Counter(
+    "decision_log_decisions_recorded_total",
+    "Decisions recorded, by basis class.",
+    ["basis_class"],
+)
+DECISION_CHANGES = Counter(
+    "decision_log_decision_changes_total",
+    "Changes to recorded decisions, by kind (edited, reversed, superseded, outcome_recorded).",
+    ["kind"],
+)
+
+
+def count_decisions(basis_classes: Iterable[str]) -> None:
+    for basis_class in basis_classes:
+        DECISIONS_RECORDED.labels(basis_class=basis_class).inc()
+
+
+def count_change(kind: str) -> None:
+    DECISION_CHANGES.labels(kind=kind).inc()
+
+
+def install_metrics(app: FastAPI) -> None:
+    Instrumentator(
+        should_group_status_codes=False,
+        excluded_handlers=["/metrics"],
+    ).instrument(app, metric_namespace="decision_log").expose(app, include_in_schema=False)
+
+
+def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    return {k: redact(v) if isinstance(v, str) else v for k, v in event.items()}
+
+
+_SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def json_formatter() -> logging.Formatter:
+    """The formatter of every log line: JSON, secrets redacted. Also sets structlog up (per process)."""
+    structlog.configure(
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _redact,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+
+
+def log_config(level: str = "INFO") -> dict[str, Any]:
+    """A logging dictConfig for uvicorn, applied in every worker process."""
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "json",
+        "filters": ["redact"],
+        "stream": "ext://sys.stderr",
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": "app.core.logging.RedactSecrets"}},
+        "formatters": {"json": {"()": "app.core.observability.json_formatter"}},
+        "handlers": {"default": handler},
+        "root": {"handlers": ["default"], "level": level.upper()},
+        "loggers": {
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            "uvicorn.access": {"handlers": [], "propagate": False},
+        },
+    }
+
+
+request_log = structlog.get_logger("app.request")
+
+
+class RequestLog:
+    """One JSON line per request: method, route template, status, duration, request id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            request_log.info(
+                "request",
+                method=scope["method"],
+                route=get_route_name(Request(scope), False) or "<unmatched>",
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                request_id=correlation_id.get(),
+                caller=getattr(scope.get("state", {}).get("caller"), "name", None),
+            )
