@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.analytics.router import router as analytics
+from app.auth.router import router as keys
 from app.decisions.router import router as decisions
 from app.exports.router import router as exports
 from app.kpis.router import router as kpis
@@ -18,3 +19,4 @@ api_router.include_router(strategies)
 api_router.include_router(kpis)
 api_router.include_router(exports)
 api_router.include_router(analytics)
+api_router.include_router(keys)

@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import health
 from app.api import api_router
+from app.auth import ratelimit
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.rate_limiter = ratelimit.from_settings(settings.rate_limit, settings.redis_url)
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, lambda _request, replay: replay.response())  # type: ignore[arg-type,attr-defined]
     app.include_router(health.router)

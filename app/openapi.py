@@ -104,6 +104,7 @@ TAGS = [
         "accountability, outcomes. JSON `rows` or CSV.",
     },
     {"name": "exports", "description": "Streaming exports for BI tools (NDJSON or CSV), incremental by `updated_at`."},
+    {"name": "keys", "description": "API key management (admin)."},
     {"name": "operations", "description": "Health and readiness."},
 ]
 

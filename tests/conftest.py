@@ -30,6 +30,9 @@ else:
     DATABASE_URL = f"sqlite:///{Path(_tmpdir) / 'test.db'}"
     DIALECT = "sqlite"
 os.environ["DECISION_LOG_DATABASE_URL"] = DATABASE_URL
+# The suite sends thousands of requests a minute with a handful of keys; the rate-limit tests
+# build their own apps with small limits.
+os.environ["DECISION_LOG_RATE_LIMIT"] = ""
 
 import httpx  # noqa: E402
 from asgi_lifespan import LifespanManager  # noqa: E402

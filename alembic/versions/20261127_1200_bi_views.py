@@ -45,8 +45,9 @@ SELECT
     strategy_key AS strategy, number, effective_from, change_reason,
     CASE WHEN number > 1 AND (change_reason IS NULL OR trim(change_reason) = '') THEN 1 ELSE 0 END AS unexplained,
     lag(effective_from) OVER (PARTITION BY strategy_key ORDER BY number) AS previous_effective_from,
-    julianday(effective_from) - julianday(lag(effective_from) OVER (PARTITION BY strategy_key ORDER BY number))
-        AS days_since_previous
+    round((julianday(effective_from)
+           - julianday(lag(effective_from) OVER (PARTITION BY strategy_key ORDER BY number))) * 86400000)
+        / 86400000.0 AS days_since_previous
 FROM strategy_version
 """,
 }

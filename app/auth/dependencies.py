@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
+from app.auth.ratelimit import RateLimiter
 from app.auth.scopes import Scope
 from app.auth.service import Caller, authenticate
 from app.core.db import SessionDep
@@ -29,7 +30,14 @@ async def authenticated_caller(
     key = credentials.credentials if credentials else header_key
     if not key:
         raise Unauthorized("An API key is required: send `Authorization: Bearer <key>` or `X-API-Key`.")
-    caller = await authenticate(session, key)
+    return await _admitted(request, await authenticate(session, key))
+
+
+async def _admitted(request: Request, caller: Caller) -> Caller:
+    """The caller, once its request fits in its rate limit."""
+    rate_limiter: RateLimiter | None = request.app.state.rate_limiter
+    if rate_limiter is not None:
+        await rate_limiter.check(caller.key_id)
     request.state.caller = caller
     return caller
 
@@ -51,9 +59,7 @@ async def analytics_caller(
         raise Unauthorized(
             "An API key is required: send `Authorization: Bearer <key>`, `X-API-Key` or `api_key=<key>`."
         )
-    caller = await authenticate(session, key)
-    request.state.caller = caller
-    return caller
+    return await _admitted(request, await authenticate(session, key))
 
 
 def require_scope(needed: Scope) -> Callable[..., Awaitable[Caller]]:

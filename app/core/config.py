@@ -32,13 +32,17 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_seconds: float = Field(default=10.0, gt=0)
     retry_after_seconds: int = Field(default=2, ge=1)
     # Requests in progress per process (health probes and metrics apart); more get 503 `overloaded`
-    # at once rather than queueing. About three times the pool's connections: the rest wait for a
-    # connection at most the pool timeout.
+    # at once rather than queueing without bound. Above the pool size: a request holds a connection
+    # only while it talks to the database, and waits for one at most the pool timeout.
     max_concurrent_requests: int = Field(default=64, ge=1)
     # On SIGTERM, how long requests in progress may run to completion before they are cancelled.
     shutdown_grace_seconds: int = Field(default=25, ge=0)
     # A strategy change less than this many days after the previous one marks the strategy unstable.
     strategy_min_stable_days: float = Field(default=30, gt=0)
+    # Requests per API key, e.g. "1200/minute" or "50/second"; empty disables the limit.
+    rate_limit: str = "6000/minute"
+    # Redis shared by every process (rate-limit counts); without it counts are per process.
+    redis_url: str | None = None
     # How long an Idempotency-Key and its stored response are kept.
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     # Origins allowed to call the API from a browser: a JSON list or comma-separated.

@@ -68,7 +68,7 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
     engine = create_async_engine(
         target,
         pool_size=settings.pool_size,
-        max_overflow=settings.pool_size,
+        max_overflow=0,  # a fixed pool: no connection churn under load, waits bounded by pool_timeout
         pool_timeout=settings.pool_timeout_seconds,
         # No ping per checkout (a round trip per request): the watchdog replaces a connection the
         # server has closed before handing it out, and bounds every wait on one that stopped answering.
@@ -141,7 +141,13 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        """Close the pool's connections. Those the database does not let go of within the connect
+        timeout (it stopped answering) are dropped, so a shutdown never hangs on the database."""
+        closing = asyncio.ensure_future(self.engine.dispose())
+        await asyncio.wait({closing}, timeout=self.settings.connect_timeout_seconds)
+        if not closing.done():
+            watchdog.drop_connections(self.engine)
+        await closing
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,12 +33,26 @@ logger = logging.getLogger("app.db")
 
 
 class ServerState:
-    """Whether PostgreSQL answered the last statement of this process (per engine)."""
+    """Per engine: whether PostgreSQL answered the last statement, and the open connections."""
 
-    __slots__ = ("answering",)
+    __slots__ = ("answering", "connections")
 
     def __init__(self) -> None:
         self.answering = True
+        self.connections: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+_servers: weakref.WeakKeyDictionary[Any, ServerState] = weakref.WeakKeyDictionary()
+
+
+def drop_connections(engine: AsyncEngine) -> None:
+    """Close every connection of ``engine`` at once, without a word to the server: for a shutdown
+    on a database that does not answer its goodbyes."""
+    server = _servers.get(engine.sync_engine)
+    if server is not None:
+        server.answering = False
+        for connection in list(server.connections):
+            connection.terminate()
 
 
 # How often a pending wait looks at the clock, and how late a look may come before it means that
@@ -119,7 +134,7 @@ def bounded_waits(limit: float | None) -> Iterator[DatabaseWait]:
 def install(engine: AsyncEngine) -> None:
     """Bound the waits of ``engine`` (asyncpg) for the work run under :func:`bounded_waits`, and
     never hand out a pooled connection the server has already closed."""
-    server = ServerState()
+    server = _servers[engine.sync_engine] = ServerState()
 
     def arm(connection: Connection) -> None:
         wait = _current.get()
@@ -156,6 +171,10 @@ def install(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "checkin")
     def _returned(*_: Any) -> None:
         disarm()
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _opened(dbapi_connection: Any, *_: Any) -> None:
+        server.connections.add(dbapi_connection.driver_connection)
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _handed_out(dbapi_connection: Any, *_: Any) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, cast, literal, null, select, tuple_, union_all, update
+from sqlalchemy import Row, String, bindparam, cast, literal, null, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import contains_text, dialect_of, insert_or_nothing, json_array_contains
@@ -47,27 +48,12 @@ async def resolve_references(
 ) -> References:
     """Which of these people, data sources, KPIs and strategies exist, with each strategy's
     versions: one round trip for all of them, however many decisions they come from."""
-    parts = []
-    if people:
-        parts.append(_refs("p", person.c.handle, person.c.team).where(person.c.handle.in_(people)))
-    if sources:
-        parts.append(_refs("s", data_source.c.key).where(data_source.c.key.in_(sources)))
-    if kpis:
-        parts.append(_refs("k", kpi.c.key).where(kpi.c.key.in_(kpis)))
-    if strategies:
-        parts.append(_refs("st", strategy_table.c.key).where(strategy_table.c.key.in_(strategies)))
-        parts.append(
-            _refs(
-                "sv",
-                strategy_version.c.strategy_key,
-                cast(strategy_version.c.number, String),
-                strategy_version.c.effective_from,
-            ).where(strategy_version.c.strategy_key.in_(strategies))
-        )
-    if not parts:
+    wanted = {"people": people, "sources": sources, "kpis": kpis, "strategies": strategies}
+    present = frozenset(name for name, keys in wanted.items() if keys)
+    if not present:
         return References({}, set(), set(), {})
-    statement = parts[0] if len(parts) == 1 else union_all(*parts)
-    rows = (await session.execute(statement)).all()
+    params = {name: sorted(wanted[name]) for name in present}
+    rows = (await session.execute(_reference_statement(present), params)).all()
     versions: dict[str, list[tuple[datetime, int]]] = {r.key: [] for r in rows if r.kind == "st"}
     for r in rows:
         if r.kind == "sv":
@@ -78,6 +64,33 @@ async def resolve_references(
         kpis={r.key for r in rows if r.kind == "k"},
         strategies=versions,
     )
+
+
+@functools.cache
+def _reference_statement(present: frozenset[str]) -> Any:
+    """The reference query for this combination of kinds, built (and compiled) once."""
+    parts = []
+    if "people" in present:
+        parts.append(_refs("p", person.c.handle, person.c.team).where(person.c.handle.in_(_keys("people"))))
+    if "sources" in present:
+        parts.append(_refs("s", data_source.c.key).where(data_source.c.key.in_(_keys("sources"))))
+    if "kpis" in present:
+        parts.append(_refs("k", kpi.c.key).where(kpi.c.key.in_(_keys("kpis"))))
+    if "strategies" in present:
+        parts.append(_refs("st", strategy_table.c.key).where(strategy_table.c.key.in_(_keys("strategies"))))
+        parts.append(
+            _refs(
+                "sv",
+                strategy_version.c.strategy_key,
+                cast(strategy_version.c.number, String),
+                strategy_version.c.effective_from,
+            ).where(strategy_version.c.strategy_key.in_(_keys("strategies")))
+        )
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+def _keys(name: str) -> Any:
+    return bindparam(name, expanding=True)
 
 
 def _refs(kind: str, key: Any, detail: Any = None, at: Any = None) -> Any:

@@ -50,29 +50,34 @@ def _located(response: Response, decision: DecisionRead, *, created: bool = Fals
     return decision
 
 
+def _created(decision: DecisionRead) -> Response:
+    """201 with the body serialised once (the write path skips re-validating what it just built)."""
+    headers = {"ETag": service.etag(decision), "Location": f"/v1/decisions/{decision.id}"}
+    return Response(decision.model_dump_json(), status_code=201, media_type="application/json", headers=headers)
+
+
 @router.post(
     "",
     status_code=201,
     operation_id="createDecision",
+    response_model=DecisionRead,
     responses={201: CREATED, **problem_responses(409, 413, 415, 422)},
 )
-async def create_decision(
-    data: DecisionCreate, session: SessionDep, caller: WriteCaller, response: Response, _: Idempotent
-) -> DecisionRead:
+async def create_decision(data: DecisionCreate, session: SessionDep, caller: WriteCaller, _: Idempotent) -> Response:
     """Record a decision. It is classed as made on data or on emotions by the basis rules."""
-    decision = await service.create_decision(session, data, caller)
-    return _located(response, decision, created=True)
+    return _created(await service.create_decision(session, data, caller))
 
 
 @router.post(
     "/batch",
     status_code=201,
     operation_id="createDecisionBatch",
+    response_model=DecisionBatchRead,
     responses=problem_responses(409, 413, 415, 422),
 )
 async def create_decision_batch(
     data: DecisionBatchCreate, session: SessionDep, caller: WriteCaller, _: Idempotent
-) -> DecisionBatchRead:
+) -> Response:
     """Record up to 1,000 decisions, all or nothing, answered in the order sent.
 
     Any invalid item refuses the whole batch with 422; each error's `loc` starts
@@ -80,7 +85,8 @@ async def create_decision_batch(
     existing decision.
     """
     items = await service.create_decisions(session, data.items, caller, loc=lambda index: ["body", "items", index])
-    return DecisionBatchRead(items=items)
+    body = DecisionBatchRead(items=items).model_dump_json()
+    return Response(body, status_code=201, media_type="application/json")
 
 
 @router.get("", operation_id="listDecisions", responses=list_responses(422))

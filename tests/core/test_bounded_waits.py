@@ -71,7 +71,7 @@ async def test_a_request_over_the_concurrency_limit_gets_503_overloaded_at_once(
             for n in range(2)
         ]
         async with asyncio.timeout(5):
-            while limiter.in_progress < 2:
+            while limiter.in_progress < 2:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
 
         started = time.monotonic()
