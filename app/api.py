@@ -6,6 +6,7 @@ from app.analytics.router import router as analytics
 from app.auth.router import router as keys
 from app.decisions.router import router as decisions
 from app.exports.router import router as exports
+from app.integrity.router import router as integrity
 from app.kpis.router import router as kpis
 from app.people.router import router as people
 from app.sources.router import router as sources
@@ -20,3 +21,4 @@ api_router.include_router(kpis)
 api_router.include_router(exports)
 api_router.include_router(analytics)
 api_router.include_router(keys)
+api_router.include_router(integrity)

@@ -18,8 +18,10 @@ hyphenated lower-case form, ``Numeric`` columns (money) as decimal strings with 
 the JSON they hold, SQL NULL as ``null``.
 
 Exported: people, data sources, strategies and their versions, KPIs and their revisions, decisions and
-their revisions. Never exported: idempotency records (transient: a replayed response for data that
-moved makes no sense). API keys only with ``include_keys`` (hashes only: a secret is never stored).
+their revisions, and the tamper-evident log (entries, chain, signed checkpoints: a restored database
+verifies, against the same signing key or one listed in ``DECISION_LOG_INTEGRITY_TRUSTED_KEYS``).
+Never exported: idempotency records (transient: a replayed response for data that moved makes no sense).
+API keys only with ``include_keys`` (hashes only: a secret is never stored).
 
 Export reads one consistent snapshot (a read transaction; ``REPEATABLE READ`` on PostgreSQL) with
 server-side cursors, so its memory does not grow with the database. Import migrates the target, then in
@@ -76,6 +78,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database, transaction
 from app.core.migrations import current_revision, head_revision
 from app.core.types import UtcDateTime, format_utc
+from app.integrity import repository as integrity_repository
 from app.models import (
     ApiKey,
     DataSource,
@@ -103,6 +106,8 @@ DOMAIN_TABLES: tuple[Table, ...] = (
     KpiRevision.__table__,  # type: ignore[attr-defined]
     Decision.__table__,  # type: ignore[attr-defined]
     DecisionRevision.__table__,  # type: ignore[attr-defined]
+    # The tamper-evident log (app/integrity), so a restored database still verifies.
+    *integrity_repository.TABLES,
 )
 DOMAIN_TABLE_NAMES = tuple(table.name for table in DOMAIN_TABLES)
 KEY_TABLE: Table = ApiKey.__table__  # type: ignore[attr-defined]
@@ -129,15 +134,15 @@ class TargetNotEmpty(BackupError):
     """The import target already holds data and ``force`` was not given."""
 
 
-def _check_table_coverage() -> None:
-    """Every table is exported or left out on purpose: a new table must be decided on, not forgotten."""
+def unknown_tables() -> list[str]:
+    """Tables neither exported nor left out on purpose: a new table must be decided on, not forgotten."""
     known = {t.name for t in (*DOMAIN_TABLES, KEY_TABLE, *TRANSIENT_TABLES)}
-    missing = set(metadata.tables) - known
-    if missing:
-        raise RuntimeError(f"app.backup does not know what to do with the tables {sorted(missing)}")
+    return sorted(set(metadata.tables) - known)
 
 
-_check_table_coverage()
+def _check_table_coverage() -> None:
+    if unknown := unknown_tables():
+        raise BackupError(f"this version of decision-log does not know how to back up the tables {unknown}")
 
 
 def maintenance_database(settings: Settings | None = None) -> Database:
@@ -258,6 +263,11 @@ class BackupSummary:
     schema_revision: str | None = None
 
     @property
+    def keys(self) -> bool:
+        """Whether the API keys are part of it."""
+        return KEY_TABLE.name in self.counts
+
+    @property
     def rows(self) -> int:
         return sum(self.counts.values())
 
@@ -293,7 +303,7 @@ def _order(table: Table, dialect: str) -> list[Any]:
     """Primary-key order, the same on both engines: text in byte (code point) order."""
     columns: list[Any] = []
     for column in table.primary_key.columns:
-        if dialect == "postgresql" and isinstance(column.type, String):
+        if dialect == "postgresql" and isinstance(_column_type(column), String):
             columns.append(column.collate("C"))
         else:
             columns.append(column)
@@ -334,6 +344,7 @@ def _atomic_output(path: Path) -> Iterator[IO[str]]:
 
 async def export_database(database: Database, path: Path, *, include_keys: bool = False) -> BackupSummary:
     """Write every row of the domain tables (and the API keys' hashes with ``include_keys``) to ``path``."""
+    _check_table_coverage()
     missing = _sqlite_file_missing(str(database.engine.url))
     if missing is not None:
         raise BackupError(f"no database file at {missing}: nothing to export")
@@ -482,19 +493,22 @@ def check_file(path: Path) -> dict[str, Any]:
 async def _wipe(connection: AsyncConnection, tables: list[Table], dialect: str) -> None:
     """Delete every row of ``tables`` (which hold every table referring to one of them), in the transaction."""
     if dialect == "postgresql":
-        await connection.execute(text(f"TRUNCATE {', '.join(table.name for table in tables)}"))
+        async with integrity_repository.append_only_guard_lifted(connection):  # in case the log refuses TRUNCATE
+            await connection.execute(text(f"TRUNCATE {', '.join(table.name for table in tables)}"))
         return
     # A decision may point at another (superseded_by), a column without an index: deleting the rows one by one
     # would scan the table for each. An index for the time of the transaction keeps that linear.
     await connection.execute(text("CREATE INDEX ix_backup_wipe_superseded_by ON decision (superseded_by)"))
     await connection.execute(update(DECISION).where(DECISION.c.superseded_by.is_not(None)).values(superseded_by=None))
-    for table in reversed(tables):  # children first
-        await connection.execute(delete(table))
+    async with integrity_repository.append_only_guard_lifted(connection):  # the log refuses DELETE otherwise
+        for table in reversed(tables):  # children first
+            await connection.execute(delete(table))
     await connection.execute(text("DROP INDEX ix_backup_wipe_superseded_by"))
 
 
 async def import_database(database: Database, path: Path, *, force: bool = False) -> BackupSummary:
     """Restore an export into the (migrated) database, in one transaction. See the module's docstring."""
+    _check_table_coverage()
     with _open_input(path) as lines:
         header = read_header(lines, path)
         tables = [t for t in (*DOMAIN_TABLES, KEY_TABLE) if t.name in header["tables"]]

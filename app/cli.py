@@ -160,7 +160,7 @@ def export_(
     ] = False,
 ) -> None:
     """Write the whole record to FILE: people, data sources, strategies and versions, KPIs and revisions,
-    decisions with all their revisions, reversals and outcome reviews.
+    decisions with all their revisions, reversals and outcome reviews, and the tamper-evident log.
 
     One consistent snapshot, read while the service keeps running. The file is NDJSON (a header line,
     one line per row, an end line with a SHA-256 of the rows); FILE appears only once it is complete.
@@ -190,8 +190,8 @@ def import_(
         typer.Option(
             "--force",
             help="Import even when the database holds data: first delete every person, data source, strategy "
-            "and version, KPI and revision, decision and revision, and every idempotency record (and every API "
-            "key when FILE carries keys), in the same transaction as the import.",
+            "and version, KPI and revision, decision and revision, the tamper-evident log and every idempotency "
+            "record (and every API key when FILE carries keys), in the same transaction as the import.",
         ),
     ] = False,
 ) -> None:
@@ -217,6 +217,61 @@ def import_(
         typer.echo(f"import refused: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"imported {summary.rows} rows from {file}: {summary.table_line()}")
+    if not summary.keys:
+        typer.echo(
+            "API keys were not in the file (export with --include-keys to move them): the database's own keys "
+            "are unchanged; create new ones with `decision-log keys create` if need be."
+        )
+
+
+@cli.command()
+def verify(
+    seal: Annotated[
+        bool, typer.Option(help="Seal pending log entries first (needs write access; --no-seal reads only).")
+    ] = True,
+) -> None:
+    """Verify the tamper-evident log offline, from the database: recompute the hash chain and the signed
+    checkpoints, and compare every decision, KPI and strategy version with its latest log entry.
+
+    Exit 0 when everything verifies; 1 when anything does not, naming the first bad entry."""
+    from app.integrity.verify import verify_database
+
+    async def run():  # type: ignore[no-untyped-def]
+        database = backup.maintenance_database()
+        try:
+            return await verify_database(database, seal=seal)
+        finally:
+            await database.dispose()
+
+    report = asyncio.run(run())
+    signed = f"signed up to position {report.signed_position}" if report.signed_position else "no signed checkpoint"
+    typer.echo(
+        f"{report.entries} entries in the chain ({report.unsealed} unsealed), {report.checkpoints} checkpoints "
+        f"({signed}), {report.records} records compared"
+    )
+    if report.ok:
+        typer.echo("OK: the log and the record verify")
+        return
+    first = report.problems[0]
+    typer.echo(f"TAMPERED: {report.problem_count} problem(s); first bad entry:", err=True)
+    typer.echo(
+        f"  {first.code}: position={first.position} entry={first.entry_id} entity={first.entity}: {first.detail}",
+        err=True,
+    )
+    for problem in report.problems[1:10]:
+        typer.echo(f"  then {problem.code}: position={problem.position} {problem.detail}", err=True)
+    raise typer.Exit(1)
+
+
+@cli.command("signing-key")
+def signing_key() -> None:
+    """Print a new Ed25519 signing key for DECISION_LOG_SIGNING_KEY (base64), then its public key."""
+    from app.integrity import signing
+
+    private = signing.new_private_key_b64()
+    public = signing.public_key_b64(signing.load_private_key_b64(private))
+    typer.echo(f"public key (GET /v1/integrity/public-key will show it): {public}", err=True)
+    typer.echo(private)
 
 
 def main() -> None:

@@ -1,5 +1,7 @@
 """create_app(): the FastAPI application, its middleware and error handlers."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +19,7 @@ from app.core.logging import install_redaction
 from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, SecurityHeaders
 from app.core.observability import RequestLog, install_metrics
 from app.idempotency.service import IdempotentReplay
+from app.integrity.service import Sealer, warn_when_unsigned
 from app.openapi import DESCRIPTION, install_openapi
 
 
@@ -27,9 +30,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings)
+        sealer = Sealer(app.state.db)
+        warn_when_unsigned(sealer)
+        sealing = (
+            asyncio.create_task(sealer.run(settings.integrity_seal_interval_seconds), name="integrity-sealer")
+            if settings.integrity_seal_interval_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if sealing is not None:
+                sealing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sealing
             await app.state.db.dispose()
 
     app = FastAPI(

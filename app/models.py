@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from app.auth.models import ApiKey
 from app.decisions.models import Decision, DecisionRevision
 from app.idempotency.models import IdempotencyRecord
+from app.integrity.models import IntegrityCheckpoint, IntegrityEntry, IntegrityLink
 from app.kpis.models import Kpi, KpiRevision
 from app.people.models import Person
 from app.sources.models import DataSource
@@ -18,6 +19,9 @@ __all__ = [
     "Decision",
     "DecisionRevision",
     "IdempotencyRecord",
+    "IntegrityCheckpoint",
+    "IntegrityEntry",
+    "IntegrityLink",
     "Kpi",
     "KpiRevision",
     "Person",

@@ -105,6 +105,11 @@ TAGS = [
     },
     {"name": "exports", "description": "Streaming exports for BI tools (NDJSON or CSV), incremental by `updated_at`."},
     {"name": "keys", "description": "API key management (admin)."},
+    {
+        "name": "integrity",
+        "description": "Tamper evidence: the hash-chained, append-only log of every write, its signed checkpoints "
+        "and their public key, and verification (admin).",
+    },
     {"name": "operations", "description": "Health and readiness."},
 ]
 

@@ -22,11 +22,15 @@ What one run does, for each engine:
      parameters), executed directly through the driver (asyncpg, prepared; or sqlite3);
    - **raw_sql**: the aggregation as one would write it by hand (``count(*) FILTER``; SQLite ``sum(cond)``);
    all three must give the same rows;
-4. EXPLAIN (ANALYZE, BUFFERS) of the service's statement (custom and generic plans on PostgreSQL;
-   EXPLAIN QUERY PLAN on SQLite): which indexes the plan uses;
-5. unless ``--no-index-experiment``: creates candidate covering indexes in the throw-away database,
-   times raw_sql and app_sql again and explains again, to size the proposal (the migrations are not
-   touched); then drops the database.
+4. EXPLAIN (ANALYZE, BUFFERS) of the service's statement and of the raw SQL (SQLite: EXPLAIN QUERY PLAN).
+   On PostgreSQL three plans of the service's statement: the custom plan of a first execution, the plan
+   after 6 executions of the prepared statement (what a pooled connection settles on) and the generic
+   plan; which indexes each uses, and the JIT time;
+5. unless ``--no-index-experiment``, changes tried on the throw-away database only, one after the other
+   (the migrations are not touched): on PostgreSQL expression statistics on the month bucket (so the
+   planner expects 36 groups, not a million), then covering indexes (index-only scans); on SQLite the
+   covering indexes. After each, the cases are timed again (``--experiment-repetitions``, 10) and
+   explained again; then the database is dropped.
 
 The target is api <= 1.2 x raw_sql (p50); the goal, p50 under 50 ms at 1 M, needs rollups, which this
 only measures against. Shared 2-core machine: compare within a run.
@@ -96,18 +100,43 @@ FROM decision WHERE decided_at >= ? AND decided_at < ? GROUP BY 1, 2 ORDER BY 1,
   sum(classification_reason = 'data_claim_without_evidence') AS emotion_unsupported
 FROM decision WHERE decided_at >= ? AND decided_at < ? AND owner_handle = ? GROUP BY 1 ORDER BY 1""",
 }
-# Candidate indexes, tried on the throw-away database only: index-only scans for the three cases.
-PG_CANDIDATES = (
-    "CREATE INDEX bench_decision_decided_at_cover ON decision (decided_at)"
-    " INCLUDE (basis_class, classification_reason, owner_handle)",
-    "CREATE INDEX bench_decision_owner_decided_at_cover ON decision (owner_handle, decided_at)"
-    " INCLUDE (basis_class, classification_reason)",
+# Changes tried on the throw-away database only, one step after the other (each keeps the previous):
+# custom plans on every execution; expression statistics, so the planner knows a month bucket has
+# tens of values, not a million (PostgreSQL 14+); then covering indexes, for index-only scans.
+PG_STEPS = (
+    # Plans for the values at hand on every execution, never the generic plan (which for a range of
+    # unknown bounds expects 0.5 % of the rows and picks an index scan). Set for the database, then
+    # the service restarted so that its connections pick it up.
+    ("custom plans", ("ALTER DATABASE {database} SET plan_cache_mode = force_custom_plan",)),
+    (
+        "expression statistics",
+        (
+            "CREATE STATISTICS bench_decision_month ON (date_trunc('month', decided_at AT TIME ZONE 'UTC')::date)"
+            " FROM decision",
+            "CREATE STATISTICS bench_decision_month_owner (ndistinct)"
+            " ON (date_trunc('month', decided_at AT TIME ZONE 'UTC')::date), owner_handle FROM decision",
+        ),
+    ),
+    (
+        "covering indexes",
+        (
+            "CREATE INDEX bench_decision_decided_at_cover ON decision (decided_at)"
+            " INCLUDE (basis_class, classification_reason, owner_handle)",
+            "CREATE INDEX bench_decision_owner_decided_at_cover ON decision (owner_handle, decided_at)"
+            " INCLUDE (basis_class, classification_reason)",
+        ),
+    ),
 )
-SQLITE_CANDIDATES = (
-    "CREATE INDEX bench_decision_decided_at_cover ON decision (decided_at, basis_class, classification_reason,"
-    " owner_handle)",
-    "CREATE INDEX bench_decision_owner_decided_at_cover ON decision (owner_handle, decided_at, basis_class,"
-    " classification_reason)",
+SQLITE_STEPS = (
+    (
+        "covering indexes",
+        (
+            "CREATE INDEX bench_decision_decided_at_cover ON decision (decided_at, basis_class,"
+            " classification_reason, owner_handle)",
+            "CREATE INDEX bench_decision_owner_decided_at_cover ON decision (owner_handle, decided_at, basis_class,"
+            " classification_reason)",
+        ),
+    ),
 )
 
 
@@ -118,6 +147,19 @@ def utc_text(value: datetime) -> str:
 def sqlite_time(value: datetime) -> str:
     """How the service stores a time on SQLite (naive UTC text)."""
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def pg_literal(value: Any) -> str:
+    """A driver parameter as an SQL literal (for SQL-level PREPARE / EXECUTE)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"'{value.isoformat()}'::timestamptz"
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def case_parameters(org: Organisation, top_owner: str) -> dict[str, dict[str, Any]]:
@@ -212,14 +254,29 @@ class PgRunner:
 
         return run
 
-    def explain(self, sql: str, params: tuple[Any, ...], generic: bool = False) -> str:
+    def explain(self, sql: str, params: tuple[Any, ...], mode: str = "custom") -> str:
+        """EXPLAIN (ANALYZE, BUFFERS) of ``sql``. ``custom``: planned for these values, as a statement's
+        first executions are. ``generic``: the plan for any values (``force_generic_plan``). ``repeated``:
+        the plan PostgreSQL settles on once the prepared statement has run 6 times on a connection (from
+        the 6th execution on it may switch to the generic plan), which is the service's pooled connections'
+        case after a few requests. The last two go through SQL-level PREPARE, values as literals."""
+
         async def go() -> str:
-            if generic:
-                await self.connection.execute("SET plan_cache_mode = force_generic_plan")
-            try:
+            if mode == "custom":
                 rows = await self.connection.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *params)
+                return "\n".join(r[0] for r in rows)
+            values = ", ".join(pg_literal(v) for v in params)
+            await self.connection.execute(f"PREPARE bench_plan AS {sql}")
+            try:
+                if mode == "generic":
+                    await self.connection.execute("SET plan_cache_mode = force_generic_plan")
+                else:
+                    for _ in range(6):
+                        await self.connection.fetch(f"EXECUTE bench_plan({values})")
+                rows = await self.connection.fetch(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_plan({values})")
             finally:
                 await self.connection.execute("RESET plan_cache_mode")
+                await self.connection.execute("DEALLOCATE bench_plan")
             return "\n".join(r[0] for r in rows)
 
         return self.loop.run_until_complete(go())
@@ -233,6 +290,13 @@ class PgRunner:
     def reset_statements(self) -> None:
         """Forget prepared statements (after an index change their plans are stale)."""
         self.loop.run_until_complete(self.connection.reload_schema_state())
+
+    def reconnect(self) -> None:
+        """A new connection (it reads the database's settings afresh)."""
+        self.loop.run_until_complete(self.connection.close())
+        self.connection = self.loop.run_until_complete(
+            asyncpg.connect(self.dsn, server_settings={"timezone": "UTC", "application_name": "bench-analytics"})
+        )
 
     def close(self) -> None:
         self.loop.run_until_complete(self.connection.close())
@@ -251,7 +315,7 @@ class SqliteRunner:
 
         return run
 
-    def explain(self, sql: str, params: tuple[Any, ...], generic: bool = False) -> str:
+    def explain(self, sql: str, params: tuple[Any, ...], mode: str = "custom") -> str:
         rows = self.connection.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
         return "\n".join(str(r[-1]) for r in rows)
 
@@ -263,6 +327,9 @@ class SqliteRunner:
         return self.connection.execute(sql).fetchone()[0]
 
     def reset_statements(self) -> None:
+        pass
+
+    def reconnect(self) -> None:
         pass
 
     def close(self) -> None:
@@ -289,7 +356,8 @@ def plan_findings(plan: str) -> dict[str, Any]:
         if any(k in text for k in ("Scan", "SCAN", "SEARCH", "USING")):
             nodes.append(text.split("  (")[0])
     jit = next((line.strip() for line in plan.splitlines() if line.strip().startswith("Timing: Generation")), None)
-    return {"scans": nodes, "jit": jit}
+    executed = next((line.split(":")[1].strip() for line in plan.splitlines() if "Execution Time" in line), None)
+    return {"scans": nodes, "jit": jit, "execution_time": executed}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,13 +472,17 @@ def run_engine(engine: str, args: argparse.Namespace, org: Organisation) -> dict
                 custom = runner.explain(sql, params)
                 plans[name] = {"app_sql": custom, "findings": plan_findings(custom)}
                 if engine == "postgresql":
-                    generic = runner.explain(sql, params, generic=True)
-                    plans[name]["app_sql_generic"] = generic
-                    plans[name]["findings_generic"] = plan_findings(generic)
+                    for mode in ("generic", "repeated"):
+                        plan = runner.explain(sql, params, mode)
+                        plans[name][f"app_sql_{mode}"] = plan
+                        plans[name][f"findings_{mode}"] = plan_findings(plan)
+                    raw_plan = runner.explain(raw[name], raw_params(cases[name]))
+                    plans[name]["raw_sql"] = raw_plan
+                    plans[name]["findings_raw_sql"] = plan_findings(raw_plan)
             profile_text = profile(args.py_spy, svc, cases, args.profile_requests) if args.py_spy else None
             experiment = None
             if not args.no_index_experiment:
-                experiment = index_experiment(engine, svc, runner, cases, statements, raw, raw_params, args)
+                experiment = experiments(engine, svc, runner, cases, statements, raw, raw_params, args)
         finally:
             runner.close()
     return {
@@ -424,7 +496,7 @@ def run_engine(engine: str, args: argparse.Namespace, org: Organisation) -> dict
         "statements": {name: s for name, (s, _) in statements.items()},
         "cases": results,
         "plans": plans,
-        "index_experiment": experiment,
+        "experiments": experiment,
         "profile": profile_text,
     }
 
@@ -456,7 +528,7 @@ def profile(py_spy: str, svc: Service, cases: dict[str, dict[str, Any]], request
     return summarise_profile(parse(output.read_text().splitlines()), 40) + f"\n(raw stacks: {output})"
 
 
-def index_experiment(
+def experiments(
     engine: str,
     svc: Service,
     runner: Any,
@@ -465,18 +537,31 @@ def index_experiment(
     raw: dict[str, str],
     raw_params: Callable[[dict[str, Any]], tuple[Any, ...]],
     args: argparse.Namespace,
-) -> dict[str, Any]:
-    candidates = PG_CANDIDATES if engine == "postgresql" else SQLITE_CANDIDATES
-    log(f"{engine}: index experiment (throw-away database only): {len(candidates)} covering indexes")
-    started = time.perf_counter()
-    for statement in candidates:
-        runner.execute(statement)
-    runner.execute("VACUUM ANALYZE decision" if engine == "postgresql" else "ANALYZE")
-    build_s = time.perf_counter() - started
-    runner.reset_statements()
-    results = measure_cases(svc, runner, cases, statements, raw, raw_params, args, label="with covering indexes: ")
-    plans = {name: plan_findings(runner.explain(*statements[name])) for name in cases}
-    return {"indexes": list(candidates), "build_s": build_s, "cases": results, "findings": plans}
+) -> list[dict[str, Any]]:
+    """Each step of PG_STEPS / SQLITE_STEPS in turn, on the throw-away database; the cases measured again."""
+    steps = PG_STEPS if engine == "postgresql" else SQLITE_STEPS
+    measured = argparse.Namespace(**{**vars(args), "repetitions": args.experiment_repetitions})
+    out = []
+    for name, statements_ in steps:
+        log(f"{engine}: experiment (throw-away database only): + {name}")
+        started = time.perf_counter()
+        for statement in statements_:
+            runner.execute(statement.format(database=svc.name))
+        runner.execute("VACUUM ANALYZE decision" if engine == "postgresql" else "ANALYZE")
+        build_s = time.perf_counter() - started
+        if statements_[0].startswith("ALTER DATABASE"):
+            svc.restart()
+            runner.reconnect()
+        runner.reset_statements()
+        results = measure_cases(svc, runner, cases, statements, raw, raw_params, measured, label=f"+ {name}: ")
+        findings = {}
+        for case in cases:
+            findings[case] = plan_findings(runner.explain(*statements[case]))
+            if engine == "postgresql":
+                findings[case]["repeated"] = plan_findings(runner.explain(*statements[case], "repeated"))["scans"]
+        out.append({"step": name, "statements": list(statements_), "build_s": build_s, "cases": results,
+                    "findings": findings})  # fmt: skip
+    return out
 
 
 def _pg_params(case: dict[str, Any]) -> tuple[Any, ...]:
@@ -517,22 +602,25 @@ def table(results: dict[str, dict[str, Any]], config: dict[str, Any]) -> str:
             f" top owner {result['top_owner']}"
         )
         for name, plan in result["plans"].items():
-            out.append(f"  plan {name}: {' | '.join(plan['findings']['scans'])}")
-            if plan["findings"]["jit"]:
-                out.append(f"    JIT {plan['findings']['jit']}")
-            if "findings_generic" in plan and plan["findings_generic"]["scans"] != plan["findings"]["scans"]:
-                out.append(f"    generic plan: {' | '.join(plan['findings_generic']['scans'])}")
-        experiment = result["index_experiment"]
-        if experiment:
-            out.append(f"  with covering indexes (built in {experiment['build_s']:.0f} s, throw-away database):")
-            for name, case in experiment["cases"].items():
-                before = result["cases"][name]["ms"]
-                after = case["ms"]
+            first = plan["findings"]
+            timing = f" ({first['execution_time']})" if first["execution_time"] else ""
+            out.append(f"  plan {name}, first executions{timing}: {' | '.join(first['scans'])}")
+            if first["jit"]:
+                out.append(f"    JIT {first['jit']}")
+            for mode in ("repeated", "generic"):
+                found = plan.get(f"findings_{mode}")
+                if found:
+                    label = "after 6 executions" if mode == "repeated" else "generic plan"
+                    out.append(f"    {label} ({found['execution_time']}): {' | '.join(found['scans'])}")
+        for step in result["experiments"] or []:
+            out.append(f"  + {step['step']} (built in {step['build_s']:.0f} s, throw-away database):")
+            for name, case in step["cases"].items():
+                before, after = result["cases"][name]["ms"], case["ms"]
                 out.append(
                     f"    {name}: raw_sql p50 {before['raw_sql']['p50']:.1f} -> {after['raw_sql']['p50']:.1f} ms, "
-                    f"app_sql {before['app_sql']['p50']:.1f} -> {after['app_sql']['p50']:.1f} ms, "
-                    f"api {before['api']['p50']:.1f} -> {after['api']['p50']:.1f} ms; "
-                    f"plan: {' | '.join(experiment['findings'][name]['scans'])}"
+                    f"app_sql {before['app_sql']['p50']:.1f} -> {after['app_sql']['p50']:.1f}, "
+                    f"api {before['api']['p50']:.1f} -> {after['api']['p50']:.1f} "
+                    f"({case['ratio_p50_vs_raw']['api']:.2f}x raw); plan: {' | '.join(step['findings'][name]['scans'])}"
                 )
     out.append(
         f"{config['repetitions']} repetitions after {config['warmup']} warm-up; "
@@ -549,7 +637,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of " + ",".join(CASES))
     parser.add_argument("--repetitions", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--no-index-experiment", action="store_true")
+    parser.add_argument("--no-index-experiment", action="store_true", help="skip the statistics/index experiments")
+    parser.add_argument("--experiment-repetitions", type=int, default=10)
     parser.add_argument("--py-spy", help="path to py-spy: profiles the service over extra API calls of each case")
     parser.add_argument("--profile-requests", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)

@@ -181,6 +181,9 @@ class Service:
     auth: str  # an Authorization header value with a write key (write includes read and analytics)
     server: Server
     name: str
+    prefix: str = "bench"
+    env: dict[str, str] = field(default_factory=dict)
+    starts: int = 1
 
     @property
     def pid(self) -> int:
@@ -188,6 +191,24 @@ class Service:
 
     def client(self, timeout: float = 120.0) -> httpx.Client:
         return httpx.Client(base_url=self.server.base_url, headers={"Authorization": self.auth}, timeout=timeout)
+
+    def start(self) -> None:
+        port = free_port()
+        suffix = f"-{self.starts}" if self.starts > 1 else ""
+        self.server = Server(
+            f"{self.prefix}-{self.engine}{suffix}",
+            [str(BIN / "decision-log"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            self.env,
+            port,
+        )
+        self.server.wait_ready()
+        log(f"{self.engine}: service up, pid {self.server.process.pid}, log {self.server.log_path}")
+
+    def restart(self) -> None:
+        """A new service process: fresh connections, so no statement or plan cached before."""
+        self.server.stop()
+        self.starts += 1
+        self.start()
 
 
 @contextmanager
@@ -209,24 +230,18 @@ def service(
     else:
         url = f"sqlite:///{sqlite_path}"
         log(f"creating SQLite database {sqlite_path}")
-    server: Server | None = None
+    svc: Service | None = None
     try:
         upgrade(url)
         auth = "Bearer " + asyncio.run(create_write_key(url))
-        port = free_port()
-        server = Server(
-            f"{prefix}-{engine}",
-            [str(BIN / "decision-log"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            # The rate limiter stays on (its cost is measured) but far above the offered load.
-            {"DECISION_LOG_DATABASE_URL": url, "DECISION_LOG_RATE_LIMIT": "100000000/minute", **(env or {})},
-            port,
-        )
-        server.wait_ready()
-        log(f"{engine}: service up, pid {server.process.pid}, log {server.log_path}")
-        yield Service(engine=engine, url=url, auth=auth, server=server, name=name)
+        # The rate limiter stays on (its cost is measured) but far above the offered load.
+        server_env = {"DECISION_LOG_DATABASE_URL": url, "DECISION_LOG_RATE_LIMIT": "100000000/minute", **(env or {})}
+        svc = Service(engine=engine, url=url, auth=auth, server=None, name=name, prefix=prefix, env=server_env)  # type: ignore[arg-type]
+        svc.start()
+        yield svc
     finally:
-        if server is not None:
-            server.stop()
+        if svc is not None and svc.server is not None:
+            svc.server.stop()
         if keep:
             log(f"kept {url}")
         elif engine == "postgresql":

@@ -33,6 +33,12 @@ os.environ["DECISION_LOG_DATABASE_URL"] = DATABASE_URL
 # The suite sends thousands of requests a minute with a handful of keys; the rate-limit tests
 # build their own apps with small limits.
 os.environ["DECISION_LOG_RATE_LIMIT"] = ""
+# Checkpoints of the tamper-evident log are signed with this test key (never use it anywhere else).
+TEST_SIGNING_KEY = "dGVzdC1zaWduaW5nLWtleS1ub3QtZm9yLXVzZS0wMDE="
+os.environ["DECISION_LOG_SIGNING_KEY"] = TEST_SIGNING_KEY
+# No background sealer in the shared app: tests that compare database states must not see the chain grow
+# under them. Verification seals on demand; tests/integrity runs the background sealer in an app of its own.
+os.environ["DECISION_LOG_INTEGRITY_SEAL_INTERVAL_SECONDS"] = "0"
 
 import httpx  # noqa: E402
 from asgi_lifespan import LifespanManager  # noqa: E402
@@ -43,10 +49,14 @@ from app.auth.service import create_key  # noqa: E402
 from app.core.config import Settings, get_settings  # noqa: E402
 from app.core.db import Database  # noqa: E402
 from app.core.migrations import upgrade  # noqa: E402
+from app.integrity.repository import append_only_guard_lifted  # noqa: E402
 from app.main import create_app  # noqa: E402
 
 # Tables emptied between tests, children first; API keys persist for the whole run.
 TABLES = [
+    "integrity_checkpoint",
+    "integrity_link",
+    "integrity_entry",
     "idempotency_record",
     "decision_revision",
     "decision",
@@ -134,8 +144,9 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         if DIALECT == "postgresql":
             await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
         else:
-            for table in TABLES:
-                await connection.execute(text(f"DELETE FROM {table}"))
+            async with append_only_guard_lifted(connection):  # the log tables refuse DELETE otherwise
+                for table in TABLES:
+                    await connection.execute(text(f"DELETE FROM {table}"))
 
 
 def make_client(app: object, key: str | None) -> httpx.AsyncClient:

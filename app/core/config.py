@@ -4,7 +4,7 @@ import json
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -48,8 +48,20 @@ class Settings(BaseSettings):
     # Origins allowed to call the API from a browser: a JSON list or comma-separated.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    # Tamper evidence (app/integrity): the Ed25519 key that signs the chain's checkpoints, as base64 of its
+    # 32-byte seed or as PEM (PKCS#8). Unset: checkpoints are not signed (a warning at start-up) and verify
+    # reports the chain as unsigned.
+    signing_key: SecretStr | None = None
+    # Public keys (base64, raw 32 bytes) of earlier signing keys whose checkpoints still verify (key rotation,
+    # a restored backup): a JSON list or comma-separated.
+    integrity_trusted_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # How often the sealer links new log entries into the chain and signs a checkpoint; 0 disables the
+    # background sealer (verify still seals on demand).
+    integrity_seal_interval_seconds: float = Field(default=5.0, ge=0)
+    # Only for bench/integrity.py's comparison: false writes no log entries (verify then fails). Keep it on.
+    integrity_log: bool = True
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "integrity_trusted_keys", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -30,6 +30,7 @@ from app.decisions.schemas import (
     ReverseRequest,
     RevisionKind,
 )
+from app.integrity import service as integrity
 
 
 class DecisionNotFound(NotFound):
@@ -255,7 +256,7 @@ async def create_decisions(
     if len(written) < len(rows):
         await _raise_duplicate_external_refs(session, items, rows, written, loc)
     decisions = [to_read(row) for row in rows]
-    await repository.insert_revisions(
+    await _insert_history(
         session,
         [
             _revision_row(
@@ -313,6 +314,16 @@ async def _raise_duplicate_external_refs(
     first_ref = clashes[0][1]
     raise DuplicateExternalRef(
         _summary(errors), errors=errors, existing_id=str(existing.get((first_ref.system, first_ref.id)))
+    )
+
+
+async def _insert_history(session: AsyncSession, revisions: list[dict[str, Any]]) -> None:
+    """Every decision write ends here: its revision rows, and their entries in the tamper-evident log
+    (one statement each, however many decisions)."""
+    await repository.insert_revisions(session, revisions)
+    await integrity.record_many(
+        session,
+        ((f"decision.{r['kind']}", integrity.decision_entity(r["decision_id"]), r["snapshot"]) for r in revisions),
     )
 
 
@@ -387,7 +398,7 @@ async def _apply(
     values = columns | {"revision": current.revision + 1, "updated_at": now}
     if not await repository.update_decision(session, current.id, current.revision, values):
         raise Conflict("The decision changed while this request ran; read it again and retry.")
-    await repository.insert_revisions(
+    await _insert_history(
         session,
         [
             _revision_row(

@@ -7,6 +7,7 @@ from app.auth.service import Caller
 from app.core.errors import NotFound, PreconditionFailed, UnknownReference
 from app.core.http import check_if_match, etag_of
 from app.core.types import format_utc, utcnow
+from app.integrity import service as integrity
 from app.kpis import repository
 from app.kpis.schemas import KpiPut, KpiRead, KpiRevisionRead
 from app.people import repository as people
@@ -103,6 +104,8 @@ def _public(kpi: KpiRead) -> dict[str, Any]:
 async def _record(
     session: AsyncSession, kpi: KpiRead, at: datetime, caller: Caller, reason: str | None, changes: dict[str, Any]
 ) -> None:
+    """Every KPI write ends here: its revision, and its entry in the tamper-evident log."""
+    snapshot = kpi.model_dump(mode="json")
     await repository.insert_revision(
         session,
         {
@@ -112,9 +115,11 @@ async def _record(
             "changed_by": caller.name,
             "change_reason": reason,
             "changes": changes,
-            "snapshot": kpi.model_dump(mode="json"),
+            "snapshot": snapshot,
         },
     )
+    kind = "kpi.created" if kpi.revision == 1 else "kpi.revised"
+    await integrity.record(session, kind, integrity.kpi_entity(kpi.key), snapshot)
 
 
 async def get_kpi(session: AsyncSession, key: str, at: datetime | None = None) -> KpiRead:

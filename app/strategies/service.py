@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import Conflict, NotFound, UnknownReference, Unprocessable
 from app.core.http import etag_of
 from app.core.types import format_utc, utcnow
+from app.integrity import service as integrity
 from app.people import repository as people
 from app.strategies import repository
 from app.strategies.schemas import StrategyCreate, StrategyRead, StrategyVersionCreate, StrategyVersionRead
@@ -115,7 +116,14 @@ async def add_version(session: AsyncSession, key: str, data: StrategyVersionCrea
         "created_at": now,
     }
     await repository.insert_version(session, values)
-    return StrategyVersionRead(strategy=key, **{k: v for k, v in values.items() if k != "strategy_key"})
+    version = StrategyVersionRead(strategy=key, **{k: v for k, v in values.items() if k != "strategy_key"})
+    await integrity.record(
+        session,
+        "strategy.version_added",
+        integrity.strategy_version_entity(key, number),
+        version.model_dump(mode="json"),
+    )
+    return version
 
 
 async def _require_strategy(session: AsyncSession, key: str) -> None:

@@ -16,14 +16,14 @@ SCOPES = list(Scope)
 
 
 def required_scope(method: str, path: str) -> Scope:
-    if path.startswith("/v1/keys"):
+    if path.startswith(("/v1/keys", "/v1/integrity")):
         return Scope.admin
     if path.startswith("/v1/analytics"):
         return Scope.analytics
     return Scope.read if method == "get" else Scope.write
 
 
-PUBLIC = {("get", "/healthz"), ("get", "/readyz")}
+PUBLIC = {("get", "/healthz"), ("get", "/readyz"), ("get", "/v1/integrity/public-key")}
 PLACEHOLDERS = {
     "handle": "anna.petrova",
     "key": "growth",

@@ -174,6 +174,30 @@ async def test_a_statement_unanswered_past_the_limit_fails_with_503_and_its_conn
 
 
 @postgres_only
+async def test_a_commit_unanswered_past_the_limit_fails_with_503_never_2xx(db: Database):
+    """A deferred unique check makes COMMIT itself wait (for another transaction's uncommitted
+    row): the commit's wait is bounded like a statement's, and its failure is the request's."""
+    async with db.engine.begin() as setup:
+        await setup.execute(text("CREATE TABLE commit_probe (k int UNIQUE DEFERRABLE INITIALLY DEFERRED)"))
+    try:
+        async with db.engine.connect() as blocker:
+            await blocker.execute(text("INSERT INTO commit_probe VALUES (1)"))  # not committed yet
+            started = time.monotonic()
+            with pytest.raises(ServiceUnavailable, match=r"did not answer within 0\.3 s"):
+                async with transaction(db, writes=True, wait_limit=0.3) as session:
+                    await session.execute(text("INSERT INTO commit_probe VALUES (1)"))  # waits only at COMMIT
+            failed_in = time.monotonic() - started
+            await blocker.commit()
+        async with db.engine.connect() as reader:
+            stored = (await reader.execute(text("SELECT count(*) FROM commit_probe"))).scalar()
+    finally:
+        async with db.engine.begin() as teardown:
+            await teardown.execute(text("DROP TABLE commit_probe"))
+    assert failed_in < 1.5
+    assert stored == 1  # the blocker's row only: the abandoned commit then failed its unique check
+
+
+@postgres_only
 async def test_a_loop_stalled_by_cpu_work_is_not_taken_for_database_silence(db: Database):
     """The answer comes in while this process is busy elsewhere (a big batch being validated):
     the wait is not held against the database."""
