@@ -382,6 +382,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--target", type=float, default=0.25, help="api / executemany target")
     parser.add_argument("--py-spy", help="path to py-spy: adds an unmeasured, profiled API pass")
     parser.add_argument("--profile-rows", type=int, default=20_000)
+    parser.add_argument(
+        "--server-env", action="append", default=[], metavar="NAME=VALUE",
+        help="extra environment for the service, e.g. DECISION_LOG_INTEGRITY_LOG=false (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server, no database")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--output", type=Path, default=RESULTS / "batch.json")
@@ -403,7 +407,8 @@ def main() -> None:
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in methods}
     checks: dict[str, Any] = {}
     load_before = machine_note()
-    with service("postgresql", pg=args.pg, prefix="bench_batch", keep=args.keep_db) as svc:
+    server_env = dict(item.split("=", 1) for item in args.server_env)
+    with service("postgresql", pg=args.pg, prefix="bench_batch", env=server_env, keep=args.keep_db) as svc:
         with svc.client() as client:
             register(client, org)
         # Warm-up, unmeasured: the service's pools, statement caches and imports; the driver's too.
@@ -442,6 +447,7 @@ def main() -> None:
         "clients": args.clients,
         "rounds": args.rounds,
         "methods": methods,
+        "server_env": server_env,
         "payload_kib_mean": statistics.fmean(work.payload_bytes) / 1024,
         "payload_kib_max": max(work.payload_bytes) / 1024,
         "prepare_s": work.prepare_s,

@@ -507,11 +507,6 @@ async def test_export_order_does_not_depend_on_the_collation(db, client, new_dat
     assert row_lines(tmp_path / "b.ndjson") == row_lines(tmp_path / "a.ndjson")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: GET /v1/people (and the other lists keyed by text) sort by the database's collation, so a "
-    "PostgreSQL database with a linguistic collation lists them in another order than SQLite",
-)
 async def test_lists_keyed_by_text_answer_the_same_order_after_a_move(
     db, client, keys, new_database: NewDatabase, tmp_path: Path
 ):

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
+    String,
     Table,
     cast,
     event,
@@ -307,3 +308,11 @@ def after_commit(session: AsyncSession, action: Callable[[], None]) -> None:
 def run_after_commit(session: AsyncSession) -> None:
     for action in session.info.pop("after_commit", ()):
         action()
+
+
+def byte_order(column: Any, dialect: str) -> Any:
+    """Text compared byte-wise (as SQLite does), so lists keyed by text come in the same order on
+    every engine and database collation."""
+    if dialect == "postgresql" and isinstance(getattr(column.type, "impl", column.type), String):
+        return column.collate("C")
+    return column

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
+from app.core.db import byte_order
 from app.core.errors import Unprocessable, problem_responses
 
 T = TypeVar("T")
@@ -93,7 +94,9 @@ async def keyset_page(
     ``order`` lists ``(column, descending)``; all columns must go the same way and together be
     unique. ``key`` extracts those values from a result row for the next cursor.
     """
+    dialect = session.get_bind().dialect.name
     columns = [column for column, _ in order]
+    ordered = [byte_order(column, dialect) for column in columns]
     descending = order[0][1]
     if cursor is not None:
         raw = decode_cursor(cursor, len(columns))
@@ -103,9 +106,11 @@ async def keyset_page(
             raise Unprocessable.field(
                 ["query", "cursor"], "cursor is not valid: pass a `next_cursor` as it was given"
             ) from None
-        left, right = tuple_(*columns), tuple_(*values)
+        left, right = tuple_(*ordered), tuple_(*values)
         statement = statement.where(left < right if descending else left > right)
-    statement = statement.order_by(*[c.desc() if d else c.asc() for c, d in order]).limit(limit + 1)
+    directions = [d for _, d in order]
+    statement = statement.order_by(*[c.desc() if d else c.asc() for c, d in zip(ordered, directions, strict=True)])
+    statement = statement.limit(limit + 1)
     rows = list((await session.execute(statement)).all())
     next_cursor = encode_cursor(key(rows[limit - 1])) if len(rows) > limit else None
     return rows[:limit], next_cursor
