@@ -91,7 +91,7 @@ def _row(data: dict[str, Any], now: datetime) -> tuple[Any, ...]:
         Decimal(str(amount)) if amount is not None else None,
         data.get("budget_currency"),
         _when(data.get("decided_at")) or now,
-        json.dumps(expected),  # as the service writes it: JSON null, not SQL NULL, when absent
+        json.dumps(expected) if expected is not None else None,  # SQL NULL when absent, as the service
         _when(expected.get("review_by")) if expected else None,
         json.dumps(data.get("tags") or []),
         external.get("system"),

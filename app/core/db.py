@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -264,7 +265,11 @@ def time_bucket(column: Any, unit: str, dialect: str) -> Any:
         raise ValueError(f"unknown bucket {unit!r}")
     if dialect == "postgresql":
         # The session runs in UTC, and AT TIME ZONE makes the truncation independent of it anyway.
-        return cast(func.date_trunc(unit, column.op("AT TIME ZONE")(literal_column("'UTC'"))), Date)
+        # The unit is a literal (checked above), not a parameter: the planner then sees one
+        # expression per unit and can use statistics on it.
+        return cast(
+            func.date_trunc(literal_column(f"'{unit}'"), column.op("AT TIME ZONE")(literal_column("'UTC'"))), Date
+        )
     # SQLite stores naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'. Only its date part is read: SQLite's
     # date functions round the time to milliseconds, which carries 23:59:59.9995 and later into the next day.
     day = func.substr(column, 1, 10)
@@ -316,3 +321,10 @@ def byte_order(column: Any, dialect: str) -> Any:
     if dialect == "postgresql" and isinstance(getattr(column.type, "impl", column.type), String):
         return column.collate("C")
     return column
+
+
+async def prefer_custom_plans(session: AsyncSession) -> None:
+    """Plan this transaction's statements for their actual parameters (PostgreSQL): the generic
+    plan of a prepared range query assumes a tiny range and scans a whole index for a big one."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

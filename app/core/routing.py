@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
 from app.core.config import Settings
-from app.core.db import Database, run_after_commit, transaction
+from app.core.db import Database, prefer_custom_plans, run_after_commit, transaction
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -41,6 +41,8 @@ class TransactionalRoute(APIRoute):
             writes = request.method not in SAFE_METHODS
             async with transaction(database, writes=writes, wait_limit=self.wait_limit(database.settings)) as session:
                 request.state.session = session
+                if self.long_queries:
+                    await prefer_custom_plans(session)
                 response = await handler(request)
                 record = getattr(request.state, "idempotency", None)
                 if record is not None and response.status_code < 400:

@@ -60,8 +60,9 @@ JsonDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "p
 
 def format_utc(value: datetime) -> str:
     """``2026-03-01T10:00:00.123456Z``: UTC, always with microseconds."""
-    value = value.astimezone(UTC)
-    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S.%f}Z"
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
