@@ -162,7 +162,7 @@ async def test_kill_9_under_load_loses_nothing_acknowledged_and_retries_duplicat
 
         async def scenario() -> None:
             await asyncio.sleep(1.5)
-            await load.all_in_flight()
+            await load.mostly_in_flight()
             service.signal(signal.SIGKILL)
 
         await asyncio.wait_for(load.run_while(scenario), timeout=60)
