@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import health
+from app.analytics import rollup
 from app.api import api_router
 from app.auth import ratelimit
 from app.core.config import Settings, get_settings
@@ -37,13 +38,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.integrity_seal_interval_seconds > 0
             else None
         )
+        folding = (
+            asyncio.create_task(rollup.run(app.state.db, settings.rollup_fold_interval_seconds), name="rollup-folding")
+            if settings.rollup_fold_interval_seconds > 0
+            else None
+        )
+        tasks = [task for task in (sealing, folding) if task is not None]
         try:
             yield
         finally:
-            if sealing is not None:
-                sealing.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sealing
+                    await task
             await app.state.db.dispose()
 
     app = FastAPI(

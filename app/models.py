@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from app.analytics.models import BasisRollup, BasisRollupDelta
 from app.auth.models import ApiKey
 from app.decisions.models import Decision, DecisionRevision
 from app.idempotency.models import IdempotencyRecord
@@ -15,6 +16,8 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApiKey",
+    "BasisRollup",
+    "BasisRollupDelta",
     "DataSource",
     "Decision",
     "DecisionRevision",

@@ -20,6 +20,7 @@ What one run does, for each engine:
    - **api**: the HTTP request, timed by the client (keep-alive);
    - **app_sql**: the statement the service runs (captured from SQLAlchemy in-process, with its
      parameters), executed directly through the driver (asyncpg, prepared; or sqlite3);
+   - **base_sql**: the statement the service runs without its rollup, through the driver too;
    - **raw_sql**: the aggregation as one would write it by hand (``count(*) FILTER``; SQLite ``sum(cond)``);
    all three must give the same rows;
 4. EXPLAIN (ANALYZE, BUFFERS) of the service's statement and of the raw SQL (SQLite: EXPLAIN QUERY PLAN).
@@ -32,8 +33,13 @@ What one run does, for each engine:
    covering indexes. After each, the cases are timed again (``--experiment-repetitions``, 10) and
    explained again; then the database is dropped.
 
-The target is api <= 1.2 x raw_sql (p50); the goal, p50 under 50 ms at 1 M, needs rollups, which this
-only measures against. Shared 2-core machine: compare within a run.
+After the load, the rollup deltas the triggers appended are folded (what the service's background folding
+does within seconds). ``app_sql`` is the service's statement (the rollup's cells, pending deltas and the
+partial months from the decisions); ``base_sql`` the statement it runs with
+``DECISION_LOG_ANALYTICS_ROLLUPS=false`` (the decisions alone).
+
+The target is api <= 1.2 x raw_sql (p50); the goal is api p50 under 50 ms at 1 M. Shared 2-core machine:
+compare within a run.
 """
 
 from __future__ import annotations
@@ -67,7 +73,7 @@ from common import (
     summary_ms,
 )
 
-METHODS = ("api", "app_sql", "raw_sql")
+METHODS = ("api", "app_sql", "base_sql", "raw_sql")
 CASES = ("month", "month_by_owner", "owner_year")
 
 PG_MONTH = "date_trunc('month', decided_at AT TIME ZONE 'UTC')::date"
@@ -199,8 +205,9 @@ def normalise(rows: list[Any]) -> list[tuple[Any, ...]]:
 # ---------------------------------------------------------------------------------------------
 
 
-async def capture_statement(url: str, case: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
-    """The last SQL statement (and its driver parameters) the service's basis analytics runs for ``case``."""
+async def capture_statement(url: str, case: dict[str, Any], *, rollups: bool = True) -> tuple[str, tuple[Any, ...]]:
+    """The last SQL statement (and its driver parameters) the service's basis analytics runs for ``case``;
+    ``rollups=False``: the statement it runs with ``DECISION_LOG_ANALYTICS_ROLLUPS=false`` (decisions only)."""
     from sqlalchemy import event
 
     from app.analytics import service as analytics
@@ -227,6 +234,7 @@ async def capture_statement(url: str, case: dict[str, Any]) -> tuple[str, tuple[
                 weight=Weight.count,
                 currency=None,
                 filters=DecisionFilters(owner=case["owner"]),
+                rollups=rollups,
             )
     finally:
         await database.dispose()
@@ -389,23 +397,24 @@ def measure_cases(
     raw_params: Callable[[dict[str, Any]], tuple[Any, ...]],
     args: argparse.Namespace,
     *,
+    base_statements: dict[str, tuple[str, tuple[Any, ...]]] | None = None,
     methods: tuple[str, ...] = METHODS,
     label: str = "",
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
+    methods = tuple(m for m in methods if m != "base_sql" or base_statements)
     for name, case in cases.items():
         runs: dict[str, Callable[[], Any]] = {
             "app_sql": runner.query(*statements[name]),
             "raw_sql": runner.query(raw[name], raw_params(case)),
         }
+        if base_statements:
+            runs["base_sql"] = runner.query(*base_statements[name])
         client = None
         if "api" in methods and svc is not None:
             runs["api"], client = api_runner(svc, api_params(case))
         try:
-            answers = {
-                "app_sql": normalise(runs["app_sql"]()),
-                "raw_sql": normalise(runs["raw_sql"]()),
-            }
+            answers = {method: normalise(runs[method]()) for method in runs if method != "api"}
             if "api" in runs:
                 answers["api"] = normalise(runs["api"]().json()["rows"])
             same = all(a == answers["raw_sql"] for a in answers.values())
@@ -430,6 +439,28 @@ def measure_cases(
             + ("" if same else "  ANSWERS DIFFER")
         )
     return results
+
+
+async def fold_rollup(url: str) -> tuple[float, int]:
+    """Fold the rollup deltas the direct load made the triggers append (what the service's background
+    folding would do within seconds); (seconds, cells in the rollup)."""
+    from sqlalchemy import func, select
+
+    from app.analytics import rollup
+    from app.analytics.models import BasisRollup
+    from app.core.config import get_settings
+    from app.core.db import Database
+
+    database = Database(get_settings(), url=url)
+    try:
+        started = time.perf_counter()
+        await rollup.fold(database)
+        elapsed = time.perf_counter() - started
+        async with database.sessionmaker() as session:
+            cells = await session.scalar(select(func.count()).select_from(BasisRollup.__table__))
+    finally:
+        await database.dispose()
+    return elapsed, int(cells or 0)
 
 
 def run_engine(engine: str, args: argparse.Namespace, org: Organisation) -> dict[str, Any]:
@@ -458,14 +489,17 @@ def run_engine(engine: str, args: argparse.Namespace, org: Organisation) -> dict
             heap = None
             settings = {"sqlite_version": sqlite3.sqlite_version}
         log(f"{engine}: loaded in {load_s:.0f} s; table {size}")
+        fold_s, cells = asyncio.run(fold_rollup(svc.url))
+        log(f"{engine}: rollup deltas folded in {fold_s:.1f} s: {cells:,} cells")
         top_owner = runner.fetchval(
             "SELECT owner_handle FROM decision GROUP BY owner_handle ORDER BY count(*) DESC, owner_handle LIMIT 1"
         )
         total = runner.fetchval("SELECT count(*) FROM decision")
         cases = {name: case for name, case in case_parameters(org, top_owner).items() if name in args.cases}
         statements = {name: asyncio.run(capture_statement(svc.url, case)) for name, case in cases.items()}
+        base = {name: asyncio.run(capture_statement(svc.url, case, rollups=False)) for name, case in cases.items()}
         try:
-            results = measure_cases(svc, runner, cases, statements, raw, raw_params, args)
+            results = measure_cases(svc, runner, cases, statements, raw, raw_params, args, base_statements=base)
             plans = {}
             for name in cases:
                 sql, params = statements[name]
@@ -489,11 +523,14 @@ def run_engine(engine: str, args: argparse.Namespace, org: Organisation) -> dict
         "engine": engine,
         "decisions": total,
         "load_s": load_s,
+        "rollup_fold_s": fold_s,
+        "rollup_cells": cells,
         "table_size": size,
         "heap_size": heap,
         "settings": settings,
         "top_owner": top_owner,
         "statements": {name: s for name, (s, _) in statements.items()},
+        "base_statements": {name: s for name, (s, _) in base.items()},
         "cases": results,
         "plans": plans,
         "experiments": experiment,

@@ -39,6 +39,8 @@ os.environ["DECISION_LOG_SIGNING_KEY"] = TEST_SIGNING_KEY
 # No background sealer in the shared app: tests that compare database states must not see the chain grow
 # under them. Verification seals on demand; tests/integrity runs the background sealer in an app of its own.
 os.environ["DECISION_LOG_INTEGRITY_SEAL_INTERVAL_SECONDS"] = "0"
+# Nor background folding of the analytics rollup: tests fold when they mean to (app.analytics.rollup.fold).
+os.environ["DECISION_LOG_ROLLUP_FOLD_INTERVAL_SECONDS"] = "0"
 
 import httpx  # noqa: E402
 from asgi_lifespan import LifespanManager  # noqa: E402
@@ -66,6 +68,8 @@ TABLES = [
     "strategy",
     "data_source",
     "person",
+    "basis_rollup_delta",  # after decision: deleting decisions on SQLite appends deltas
+    "basis_rollup",
 ]
 
 

@@ -4,12 +4,16 @@ in :mod:`app.core.db`."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, literal, null, or_, select
+from sqlalchemy import Row, and_, case, delete, func, literal, null, or_, select, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.analytics.models import BasisRollup, BasisRollupDelta
 from app.core.db import days_between, dialect_of, json_array_elements, time_bucket
 from app.decisions.models import Decision
 from app.decisions.repository import DecisionFilters, apply_filters
@@ -21,6 +25,9 @@ strategy = Strategy.__table__
 version = StrategyVersion.__table__
 kpi = Kpi.__table__
 kpi_revision = KpiRevision.__table__
+rollup = BasisRollup.__table__
+rollup_delta = BasisRollupDelta.__table__
+ROLLUP_KEY = ("dimension", "value", "period", "basis_class", "unsupported", "currency")
 
 GROUP_COLUMNS = {
     "owner": decision.c.owner_handle,
@@ -57,32 +64,183 @@ async def basis(
     group_by: str | None,
     currency: str | None,
     filters: DecisionFilters,
+    rollups: bool = True,
 ) -> list[Row[Any]]:
     """Decisions on data vs on emotions per (bucket, group); weighted by budget in ``currency``
-    when it is given, else counted."""
+    when it is given, else counted.
+
+    With ``rollups``, whole months come from the rollup (:mod:`app.analytics.models`) when it can answer
+    the question: buckets of a month or longer, at most one of owner/team/channel/category/strategy
+    filtered (and grouped by that one or not at all), no other filter but ``basis_class``. The days before
+    the first and after the last whole month of the range come from the decisions themselves."""
     dialect = dialect_of(session)
-    period = time_bucket(decision.c.decided_at, bucket, dialect) if bucket else null()
+    plan = _rollup_plan(start, end, bucket, group_by, filters) if rollups else None
     group = GROUP_COLUMNS[group_by] if group_by else null()
-    weight: Any = decision.c.budget_amount if currency else literal(1)
+    if plan is None:
+        rows = select(
+            decision.c.decided_at.label("at"),
+            group.label("grp"),
+            decision.c.basis_class,
+            decision.c.classification_reason.label("reason"),
+            literal(1).label("n"),
+            decision.c.budget_amount.label("amount"),
+        ).where(_in_range(decision.c.decided_at, start, end))
+        rows = _with_currency(rows, currency)
+        source = apply_filters(rows, filters, dialect).subquery("rows")
+        unsupported = source.c.reason == "data_claim_without_evidence"
+    else:
+        source = _rollup_rows(plan, start, end, group_by, currency, filters, dialect).subquery("rows")
+        unsupported = source.c.unsupported
+    period = time_bucket(source.c.at, bucket, dialect) if bucket else null()
+    weight: Any = source.c.amount if currency else source.c.n
     statement = select(
         period.label("period_start"),
-        group.label("group"),
-        _count_if(literal(True), weight).label("total"),
-        _count_if(decision.c.basis_class == "data", weight).label("data"),
-        _count_if(decision.c.basis_class == "emotion", weight).label("emotion"),
-        _count_if(decision.c.classification_reason == "data_claim_without_evidence", weight).label(
-            "emotion_unsupported"
-        ),
-    ).where(_in_range(decision.c.decided_at, start, end))
-    if currency:
-        statement = statement.where(decision.c.budget_currency == currency, decision.c.budget_amount.is_not(None))
-    statement = apply_filters(statement, filters, dialect)
-    keys = [k for k, used in (("period_start", bucket), ("group", group_by)) if used]
+        (source.c.grp if group_by else null()).label("group"),
+        func.coalesce(func.sum(weight), 0).label("total"),
+        _count_if(source.c.basis_class == "data", weight).label("data"),
+        _count_if(source.c.basis_class == "emotion", weight).label("emotion"),
+        _count_if(unsupported, weight).label("emotion_unsupported"),
+    )
+    keys = ([period] if bucket else []) + ([source.c.grp] if group_by else [])
     if keys:
-        statement = statement.group_by(*[period if k == "period_start" else group for k in keys])
+        # A group is there when decisions are (pending deltas may have emptied a folded cell).
+        statement = statement.group_by(*keys).having(func.sum(source.c.n) > 0)
         # Decisions without a value for the group (no channel, no strategy) come last on both engines.
-        statement = statement.order_by(*[period if k == "period_start" else group.nulls_last() for k in keys])
+        statement = statement.order_by(
+            *([period] if bucket else []), *([source.c.grp.nulls_last()] if group_by else [])
+        )
     return list((await session.execute(statement)).all())
+
+
+def _with_currency(statement: Any, currency: str | None) -> Any:
+    if not currency:
+        return statement
+    return statement.where(decision.c.budget_currency == currency, decision.c.budget_amount.is_not(None))
+
+
+# Filters the rollup has a dimension for: the filter's name is the dimension's.
+ROLLUP_DIMENSIONS = ("owner", "team", "channel", "category", "strategy")
+ROLLUP_BUCKETS = (None, "month", "quarter", "year")
+
+
+@dataclass(frozen=True)
+class RollupPlan:
+    dimension: str
+    value: str | None  # the filtered value; None: every value of the dimension
+    months_from: datetime  # whole months [months_from, months_to) come from the rollup
+    months_to: datetime
+
+
+def _rollup_plan(
+    start: datetime, end: datetime, bucket: str | None, group_by: str | None, filters: DecisionFilters
+) -> RollupPlan | None:
+    """The part of the question the rollup answers, or None when it cannot (or has no whole month to give)."""
+    if bucket not in ROLLUP_BUCKETS:
+        return None  # ISO weeks straddle months
+    if filters.basis is not None or filters.status is not None or filters.tag is not None:
+        return None
+    if filters.kpi is not None or filters.q:
+        return None
+    filtered = [(name, getattr(filters, name)) for name in ROLLUP_DIMENSIONS if getattr(filters, name) is not None]
+    if len(filtered) > 1 or (filtered and group_by not in (None, filtered[0][0])):
+        return None
+    dimension, value = filtered[0] if filtered else (group_by or "all", None)
+    start, end = _narrowed(start, end, filters)
+    months_from, months_to = _month_ceiling(start), _month_floor(end)
+    if months_from >= months_to:
+        return None
+    return RollupPlan(dimension, value, months_from, months_to)
+
+
+def _narrowed(start: datetime, end: datetime, filters: DecisionFilters) -> tuple[datetime, datetime]:
+    if filters.decided_from is not None:
+        start = max(start, filters.decided_from)
+    if filters.decided_to is not None:
+        end = min(end, filters.decided_to)
+    return start, end
+
+
+def _month_floor(moment: datetime) -> datetime:
+    moment = moment.astimezone(UTC)
+    return datetime(moment.year, moment.month, 1, tzinfo=UTC)
+
+
+def _month_ceiling(moment: datetime) -> datetime:
+    floor = _month_floor(moment)
+    if floor == moment:
+        return floor
+    return datetime(floor.year + floor.month // 12, floor.month % 12 + 1, 1, tzinfo=UTC)
+
+
+def _rollup_rows(
+    plan: RollupPlan,
+    start: datetime,
+    end: datetime,
+    group_by: str | None,
+    currency: str | None,
+    filters: DecisionFilters,
+    dialect: str,
+) -> Any:
+    """The rows to aggregate: folded cells, pending deltas and the decisions outside the whole months,
+    all as (at, grp, basis_class, unsupported, n, amount)."""
+    parts = []
+    for table in (rollup, rollup_delta):
+        cells = select(
+            table.c.period.label("at"),
+            (func.nullif(table.c.value, "") if group_by else null()).label("grp"),
+            table.c.basis_class,
+            table.c.unsupported,
+            table.c.decisions.label("n"),
+            table.c.budget.label("amount"),
+        ).where(table.c.dimension == plan.dimension, _in_range(table.c.period, plan.months_from, plan.months_to))
+        if plan.value is not None:
+            cells = cells.where(table.c.value == plan.value)
+        if currency:
+            cells = cells.where(table.c.currency == currency)
+        if filters.basis_class is not None:
+            cells = cells.where(table.c.basis_class == filters.basis_class)
+        parts.append(cells)
+    edges = select(
+        decision.c.decided_at.label("at"),
+        (GROUP_COLUMNS[group_by] if group_by else null()).label("grp"),
+        decision.c.basis_class,
+        (decision.c.classification_reason == "data_claim_without_evidence").label("unsupported"),
+        literal(1).label("n"),
+        decision.c.budget_amount.label("amount"),
+    ).where(
+        _in_range(decision.c.decided_at, start, end),
+        or_(decision.c.decided_at < plan.months_from, decision.c.decided_at >= plan.months_to),
+    )
+    parts.append(apply_filters(_with_currency(edges, currency), filters, dialect))
+    return union_all(*parts)
+
+
+async def fold_rollup_deltas(session: AsyncSession) -> int:
+    """Fold every pending delta into ``basis_rollup`` and drop the cells left empty; the number of cells
+    written. On PostgreSQL one statement moves the deltas (so a delta committed meanwhile is either moved or
+    left for the next round, never lost); on SQLite the caller is the only writer."""
+    postgresql = dialect_of(session) == "postgresql"
+    source: Any = delete(rollup_delta).returning(*rollup_delta.c).cte("moved") if postgresql else rollup_delta
+    sums = (
+        select(*[source.c[name] for name in ROLLUP_KEY], func.sum(source.c.decisions), func.sum(source.c.budget))
+        .where(literal(True))  # SQLite: an INSERT … SELECT … ON CONFLICT needs a WHERE to parse
+        .group_by(*[source.c[name] for name in ROLLUP_KEY])
+        .order_by(*[source.c[name] for name in ROLLUP_KEY])  # the same lock order in every process
+    )
+    insert = (pg_insert if postgresql else sqlite_insert)(rollup)
+    statement = insert.from_select([*ROLLUP_KEY, "decisions", "budget"], sums)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(ROLLUP_KEY),
+        set_={
+            "decisions": rollup.c.decisions + statement.excluded.decisions,
+            "budget": rollup.c.budget + statement.excluded.budget,
+        },
+    )
+    result = await session.execute(statement)
+    if not postgresql:
+        await session.execute(delete(rollup_delta))
+    await session.execute(delete(rollup).where(rollup.c.decisions == 0))
+    return int(result.rowcount or 0)
 
 
 def _changes() -> Any:

@@ -19,7 +19,7 @@ from app.analytics.schemas import (
 )
 from app.auth.dependencies import AnalyticsCaller
 from app.core import csv
-from app.core.db import SessionDep
+from app.core.db import SessionDep, SettingsDep
 from app.core.errors import problem_responses
 from app.core.routing import domain_router
 from app.core.types import UtcInput
@@ -73,6 +73,7 @@ def _row_columns(result: BaseModel) -> list[str]:
 async def get_basis_analytics(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     _: AnalyticsCaller,
     filters: RecordFiltersDep,
     start: From = None,
@@ -106,6 +107,7 @@ async def get_basis_analytics(
         weight=weight,
         currency=currency,
         filters=filters,
+        rollups=settings.analytics_rollups,
     )
     return _answer(request, result, format, bom, "basis")  # type: ignore[no-any-return]
 

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     integrity_seal_interval_seconds: float = Field(default=5.0, ge=0)
     # Only for bench/integrity.py's comparison: false writes no log entries (verify then fails). Keep it on.
     integrity_log: bool = True
+    # Analytics (app/analytics/models.py): answer the basis figures from the exact rollups the database keeps
+    # (false: always from the decisions themselves, as bench/analytics.py compares), and how often pending
+    # rollup deltas are folded (0 disables the background folding; answers stay exact, only slower).
+    analytics_rollups: bool = True
+    rollup_fold_interval_seconds: float = Field(default=2.0, ge=0)
 
     @field_validator("cors_origins", "integrity_trusted_keys", mode="before")
     @classmethod

@@ -232,6 +232,14 @@ async def get_session(request: Request) -> AsyncSession:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was built with (not necessarily the environment's)."""
+    return request.app.state.db.settings  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
 def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 

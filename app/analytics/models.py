@@ -1,0 +1,55 @@
+"""Exact rollups behind ``GET /v1/analytics/basis``, kept by the database itself.
+
+A decision counts in six cells per month: one per *dimension* (``all``, ``owner``, ``team``, ``channel``,
+``category``, ``strategy``) with its value there. Triggers on ``decision`` (created by the migration, on both
+engines) append the change of every INSERT, UPDATE and DELETE to ``basis_rollup_delta`` in the writing
+transaction itself; the compactor (:mod:`app.analytics.rollup`) folds those deltas into ``basis_rollup``
+every few seconds. A reader sums both tables, so an answer is exact whether the deltas are folded or not,
+and writers never wait on each other's rollup rows (they only append).
+
+Text columns hold ``''`` where the decision has no value (no team, no channel, no strategy, no budget): a
+primary key cannot hold NULL, and the API never accepts a blank value there.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Column, Integer, Numeric
+from sqlmodel import Field, SQLModel
+
+from app.core.types import UtcDateTime
+
+DIMENSIONS = ("all", "owner", "team", "channel", "category", "strategy")
+
+
+class BasisRollup(SQLModel, table=True):
+    __tablename__ = "basis_rollup"
+
+    dimension: str = Field(max_length=10, primary_key=True)
+    value: str = Field(max_length=200, primary_key=True)
+    # The first instant of the decision's month, UTC.
+    period: datetime = Field(sa_type=UtcDateTime, primary_key=True)
+    basis_class: str = Field(max_length=10, primary_key=True)
+    # The classification reason is data_claim_without_evidence (counted apart as emotion_unsupported).
+    unsupported: bool = Field(primary_key=True)
+    # budget_currency of the decisions with a budget_amount; '' for those without one.
+    currency: str = Field(max_length=3, primary_key=True)
+    decisions: int = Field(sa_column=Column(Integer, nullable=False))
+    budget: Decimal = Field(sa_column=Column(Numeric(20, 2), nullable=False))
+
+
+class BasisRollupDelta(SQLModel, table=True):
+    __tablename__ = "basis_rollup_delta"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    dimension: str = Field(max_length=10)
+    value: str = Field(max_length=200)
+    period: datetime = Field(sa_type=UtcDateTime)
+    basis_class: str = Field(max_length=10)
+    unsupported: bool
+    currency: str = Field(max_length=3)
+    # +1 / -1 per decision entering / leaving the cell (summed per statement on PostgreSQL).
+    decisions: int = Field(sa_column=Column(Integer, nullable=False))
+    budget: Decimal = Field(sa_column=Column(Numeric(20, 2), nullable=False))

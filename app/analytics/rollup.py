@@ -1,0 +1,46 @@
+"""Folds the rollup deltas the database appends on every decision write into the rollup cells.
+
+Answers never depend on it (readers sum cells and pending deltas); folding only keeps the deltas few, so
+answers stay fast. Every process runs it; on PostgreSQL an advisory lock lets one fold at a time, on SQLite
+the folding transaction is the single writer.
+"""
+
+import asyncio
+import logging
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.analytics import queries
+from app.core.db import Database, dialect_of, transaction
+
+logger = logging.getLogger("app.analytics")
+
+FOLD_LOCK = 0x524F4C4C  # 'ROLL': the advisory lock key of the folding round
+
+
+async def fold(database: Database) -> int | None:
+    """One folding round: the number of rollup cells written, None when another process is folding."""
+    limit = database.settings.statement_timeout_seconds + 1
+    async with transaction(database, writes=True, wait_limit=limit) as session:
+        if not await _try_fold_lock(session):
+            return None
+        return await queries.fold_rollup_deltas(session)
+
+
+async def _try_fold_lock(session: AsyncSession) -> bool:
+    if dialect_of(session) != "postgresql":
+        return True
+    return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": FOLD_LOCK}))
+
+
+async def run(database: Database, interval: float) -> None:
+    """Fold every ``interval`` seconds until cancelled; a failed round is logged and retried."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await fold(database)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the database may be away: try again next round
+            logger.warning("rollup folding round failed: %s", error)
