@@ -49,6 +49,6 @@ async def export_decisions(
     """Stream every decision as NDJSON (one `DecisionRead` a line) or CSV (the same columns; nested
     values as JSON text), in a stable order (`updated_at`, then `id`), in constant memory."""
     fmt = ExportFormat.csv if csv.wants_csv(request.headers.get("accept"), format) else ExportFormat.ndjson
-    body = service.stream_decisions(request.app.state.db, updated_since=updated_since, fmt=fmt, bom=bom)
+    body = await service.open_stream(request.app.state.db, updated_since=updated_since, fmt=fmt, bom=bom)
     headers = {"Content-Disposition": 'attachment; filename="decisions.csv"'} if fmt is ExportFormat.csv else {}
     return StreamingResponse(body, media_type=MEDIA_TYPES[fmt], headers=headers)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Row
 
 from app.core import csv
 from app.core.db import Database, write_intent
@@ -20,19 +23,41 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
-async def stream_decisions(
+async def open_stream(
     database: Database, *, updated_since: datetime | None, fmt: ExportFormat, bom: bool
 ) -> AsyncIterator[bytes]:
-    """Runs on its own read-only session: the response outlives the request's transaction."""
+    """The export's body, started: its session is open and its first rows read before the response begins,
+    so a database that is away or busy answers 503 (problem+json) instead of a 200 cut off mid-stream."""
+    body = _stream(database, updated_since=updated_since, fmt=fmt, bom=bom)
+    first = await anext(body)
+    return _prepended(first, body)
+
+
+async def _prepended(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
+
+
+async def _stream(
+    database: Database, *, updated_since: datetime | None, fmt: ExportFormat, bom: bool
+) -> AsyncIterator[bytes]:
+    """Runs on its own read-only session: the response outlives the request's transaction. The first chunk
+    (the CSV header with the first rows) comes once the first rows are read."""
     write_intent.set(False)
     line = csv.CsvLine()
-    if fmt is ExportFormat.csv:
-        yield ((csv.BOM if bom else "") + line(DECISION_COLUMNS)).encode()
+
+    def render(rows: Sequence[Row[Any]]) -> bytes:
+        decisions = [to_read(row) for row in rows]
+        if fmt is ExportFormat.ndjson:
+            return b"".join(d.model_dump_json().encode() + b"\n" for d in decisions)
+        dumped = (d.model_dump(mode="json") for d in decisions)
+        return "".join(line(row[c] for c in DECISION_COLUMNS) for row in dumped).encode()
+
+    head = ((csv.BOM if bom else "") + line(DECISION_COLUMNS)).encode() if fmt is ExportFormat.csv else b""
     async with database.sessionmaker() as session:
-        async for rows in repository.stream_for_export(session, updated_since):
-            decisions = [to_read(row) for row in rows]
-            if fmt is ExportFormat.ndjson:
-                yield b"".join(d.model_dump_json().encode() + b"\n" for d in decisions)
-            else:
-                dumped = (d.model_dump(mode="json") for d in decisions)
-                yield "".join(line(row[c] for c in DECISION_COLUMNS) for row in dumped).encode()
+        chunks = repository.stream_for_export(session, updated_since)
+        first = await anext(chunks, None)
+        yield head + (render(first) if first else b"")
+        async for rows in chunks:
+            yield render(rows)

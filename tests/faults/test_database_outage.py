@@ -51,6 +51,12 @@ async def assert_probes_during_outage(client: httpx.AsyncClient) -> None:
     assert ready.headers["Retry-After"].isdigit()
     assert ready.headers["content-type"] == "application/problem+json"
     assert ready_seconds <= ANSWER_WITHIN, ready_seconds
+    # A streamed export answers 503 too, before it starts: never a 200 cut off mid-stream.
+    export, export_seconds = await timed(client.get("/v1/exports/decisions"))
+    assert export.status_code == 503, export.text
+    assert export.headers["Retry-After"].isdigit()
+    assert export.headers["content-type"] == "application/problem+json"
+    assert export_seconds <= ANSWER_WITHIN, export_seconds
 
 
 async def wait_until_ready(client: httpx.AsyncClient, since: float) -> float:
