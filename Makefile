@@ -7,7 +7,7 @@ VENV := .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres lint spec check bench bench-write bench-batch bench-export bench-analytics clean
+.PHONY: run test test-postgres lint spec check bench bench-write bench-batch bench-export bench-analytics bench-soak clean
 
 $(UV):
 	python3 -m venv .uv
@@ -43,6 +43,9 @@ bench-export: $(VENV)/.synced  ## Export of 100k decisions: server RSS while str
 
 bench-analytics: $(VENV)/.synced  ## /v1/analytics/basis on 1M (PostgreSQL) / 100k (SQLite) decisions vs raw SQL (bench/analytics.py)
 	$(VENV)/bin/python bench/analytics.py $(BENCH_ARGS)
+
+bench-soak: $(VENV)/.synced  ## 50 clients for 60 s, 70/25/5 % reads/writes/analytics, --workers 2 on PostgreSQL; errors and acknowledged == stored (bench/soak.py)
+	$(VENV)/bin/python bench/soak.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .uv $(VENV) .pytest_cache

@@ -1,5 +1,5 @@
-"""Shared by ``bench/batch.py``, ``bench/export.py`` and ``bench/analytics.py``: a throw-away service,
-the registries every decision refers to, a realistic decision generator, fast loaders and /proc meters.
+"""Shared by ``bench/batch.py``, ``bench/export.py``, ``bench/analytics.py`` and ``bench/soak.py``: a throw-away
+service, the registries every decision refers to, a realistic decision generator, fast loaders and /proc meters.
 
 Everything here reuses ``bench/write.py``'s helpers (database creation and removal, migrations, the
 write key, ``decision-log serve`` as a subprocess, CPU from /proc), so all the benchmarks set up the
@@ -90,6 +90,21 @@ def rss_kib(pid: int, field_name: str = "VmRSS") -> int:
         if line.startswith(field_name + ":"):
             return int(line.split()[1])
     raise RuntimeError(f"no {field_name} for pid {pid}")
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The child processes of ``pid`` that serve requests (uvicorn's ``--workers``), multiprocessing's
+    resource tracker left out."""
+    pids = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with suppress(OSError):
+            pids += [int(child) for child in task.read_text().split()]
+    found = []
+    for child in sorted(set(pids)):
+        with suppress(OSError):
+            if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+    return found
 
 
 def reset_peak_rss(pid: int) -> bool:
@@ -184,10 +199,16 @@ class Service:
     prefix: str = "bench"
     env: dict[str, str] = field(default_factory=dict)
     starts: int = 1
+    # ``--workers``: with more than one, ``pid`` is uvicorn's supervisor and ``pids()`` adds the workers.
+    workers: int = 1
 
     @property
     def pid(self) -> int:
         return self.server.process.pid
+
+    def pids(self) -> list[int]:
+        """The supervisor and its worker processes (just the server process with one worker)."""
+        return [self.pid, *worker_pids(self.pid)] if self.workers > 1 else [self.pid]
 
     def client(self, timeout: float = 120.0) -> httpx.Client:
         return httpx.Client(base_url=self.server.base_url, headers={"Authorization": self.auth}, timeout=timeout)
@@ -197,12 +218,27 @@ class Service:
         suffix = f"-{self.starts}" if self.starts > 1 else ""
         self.server = Server(
             f"{self.prefix}-{self.engine}{suffix}",
-            [str(BIN / "decision-log"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(BIN / "decision-log"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+            + (["--workers", str(self.workers)] if self.workers > 1 else []),
             self.env,
             port,
         )
         self.server.wait_ready()
+        if self.workers > 1:
+            self.wait_workers()
         log(f"{self.engine}: service up, pid {self.server.process.pid}, log {self.server.log_path}")
+
+    def wait_workers(self, timeout: float = 60.0) -> None:
+        """Until every worker has started: /healthz answers as soon as one of them accepts, so count the
+        workers' "Application startup complete." lines in the server log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            started = self.server.log_path.read_bytes().count(b"Application startup complete.")
+            if started >= self.workers and len(worker_pids(self.pid)) >= self.workers:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.workers} workers not up after {timeout:.0f} s; see {self.server.log_path}")
+            time.sleep(0.2)
 
     def restart(self) -> None:
         """A new service process: fresh connections, so no statement or plan cached before."""
@@ -213,10 +249,16 @@ class Service:
 
 @contextmanager
 def service(
-    engine: str, *, pg: str = DEFAULT_PG, prefix: str, env: dict[str, str] | None = None, keep: bool = False
+    engine: str,
+    *,
+    pg: str = DEFAULT_PG,
+    prefix: str,
+    env: dict[str, str] | None = None,
+    keep: bool = False,
+    workers: int = 1,
 ) -> Iterator[Service]:
-    """A fresh, migrated database with a write key and ``decision-log serve`` (one worker) on it.
-    The server is stopped and the database dropped (the SQLite files removed) afterwards."""
+    """A fresh, migrated database with a write key and ``decision-log serve`` (one worker, or ``--workers
+    N``) on it. The server is stopped and the database dropped (the SQLite files removed) afterwards."""
     from app.core.migrations import upgrade
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -236,7 +278,16 @@ def service(
         auth = "Bearer " + asyncio.run(create_write_key(url))
         # The rate limiter stays on (its cost is measured) but far above the offered load.
         server_env = {"DECISION_LOG_DATABASE_URL": url, "DECISION_LOG_RATE_LIMIT": "100000000/minute", **(env or {})}
-        svc = Service(engine=engine, url=url, auth=auth, server=None, name=name, prefix=prefix, env=server_env)  # type: ignore[arg-type]
+        svc = Service(
+            engine=engine,
+            url=url,
+            auth=auth,
+            server=None,  # type: ignore[arg-type]
+            name=name,
+            prefix=prefix,
+            env=server_env,
+            workers=workers,
+        )
         svc.start()
         yield svc
     finally:
