@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings, get_settings
 from app.core.db import Database, transaction
 from app.core.types import format_utc, utcnow
+from app.integrity import canonical as jcs
 from app.integrity import repository, signing
 from app.integrity.schemas import PublicKeyRead
 
@@ -44,7 +44,7 @@ SETTLE_SECONDS = 300.0
 
 def canonical(value: Any) -> str:
     """RFC 8785 (JCS) text of a JSON value."""
-    return rfc8785.dumps(value).decode("utf-8")
+    return jcs.dumps(value).decode("utf-8")
 
 
 def entry_form(kind: str, entity: str, recorded_at: str, content: str) -> bytes:
@@ -55,11 +55,11 @@ def entry_form(kind: str, entity: str, recorded_at: str, content: str) -> bytes:
             b'{"content":',
             content.encode("utf-8"),
             b',"entity":',
-            rfc8785.dumps(entity),
+            jcs.dumps(entity),
             b',"kind":',
-            rfc8785.dumps(kind),
+            jcs.dumps(kind),
             b',"recorded_at":',
-            rfc8785.dumps(recorded_at),
+            jcs.dumps(recorded_at),
             b"}",
         )
     )

@@ -7,13 +7,13 @@ import binascii
 import hashlib
 from datetime import datetime
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from app.core.config import Settings
 from app.core.types import format_utc
+from app.integrity import canonical as jcs
 
 ALGORITHM = "Ed25519"
 # What a checkpoint signature covers: this prefix, then the RFC 8785 form of
@@ -83,7 +83,7 @@ def key_id(public_b64: str) -> str:
 
 def checkpoint_message(position: int, head_hash: str, signed_at: datetime, public_b64: str) -> bytes:
     body = {"head_hash": head_hash, "position": position, "public_key": public_b64, "signed_at": format_utc(signed_at)}
-    return MESSAGE_PREFIX + rfc8785.dumps(body)
+    return MESSAGE_PREFIX + jcs.dumps(body)
 
 
 def sign(key: Ed25519PrivateKey, message: bytes) -> str:
