@@ -132,8 +132,28 @@ class BodyGuard:
 
 
 MAX_JSON_DEPTH = 32
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_BRACKETS = re.compile(rb"[\[\]{}]")
+# A JSON string, the loop unrolled (runs of plain characters at once, not one alternation per character).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_INNERMOST_PAIR = re.compile(rb"\[\]|\{\}")
+
+
+def _depth(body: bytes) -> int:
+    """How deep the brackets outside strings nest. Each round drops every innermost pair in C, so a large but
+    shallow body costs a few passes rather than a Python loop over its brackets; a body still not empty after
+    MAX_JSON_DEPTH + 1 rounds (too deep, or unbalanced) is counted exactly."""
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    removed = 0  # levels dropped so far
+    while brackets and removed <= MAX_JSON_DEPTH:
+        shorter = _INNERMOST_PAIR.sub(b"", brackets)
+        if len(shorter) == len(brackets):
+            break
+        brackets, removed = shorter, removed + 1
+    depth = deepest = removed
+    for bracket in brackets:
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _body_problem(body: bytes) -> Unprocessable | None:
@@ -147,10 +167,7 @@ def _body_problem(body: bytes) -> Unprocessable | None:
         )
     if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
         return None
-    depth = deepest = 0
-    for bracket in _BRACKETS.findall(_JSON_STRING.sub(b'""', body)):
-        depth += 1 if bracket in (b"[", b"{") else -1
-        deepest = max(deepest, depth)
+    deepest = _depth(body)
     if deepest > MAX_JSON_DEPTH:
         return Unprocessable(
             f"The request body nests JSON {deepest} levels deep; at most {MAX_JSON_DEPTH} are accepted.",

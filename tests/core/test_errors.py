@@ -304,3 +304,19 @@ async def test_brackets_inside_strings_do_not_count_as_nesting(client):
     body = '{"name": "' + "[" * 100 + '", "team": "growth"}'
     response = await client.put("/v1/people/anna.petrova", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    ("depth", "too_deep"),
+    [(32, False), (33, True), (200, True)],
+)
+async def test_nesting_limit_is_exact_whatever_the_shape(client, depth, too_deep):
+    """32 levels pass the guard (the schema then judges the body), 33 do not, in mixed and wide shapes, with
+    brackets and escaped quotes inside strings that must not count."""
+    inner = '{"x": "\\"]}[{", "y": [1, [2], {"z": []}]}'  # depth 4, plus brackets inside a string
+    body = inner
+    for level in range(depth - 4):
+        body = f'[{body}, {{"k": "]", "v": [0]}}]' if level % 2 else f'{{"a": {body}, "b": ["[", {{}}]}}'
+    response = await client.post("/v1/decisions", content=body, headers={"Content-Type": "application/json"})
+    problem = assert_problem(response, 422, "validation_failed")
+    assert (problem["errors"][0]["type"] == "json_too_deep") is too_deep, problem
