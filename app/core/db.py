@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import (
     ColumnElement,
@@ -62,6 +64,15 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(str(url) if isinstance(url, URL) else url).get_backend_name() == "sqlite"
 
 
+def json_text(value: Any) -> str:
+    """JSON columns' text: orjson (several times faster than the standard library on the write path); what it
+    does not take (an integer beyond 64 bits) goes to the standard library."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:
+        return json.dumps(value)
+
+
 def create_engine(settings: Settings | None = None, *, url: str | None = None) -> AsyncEngine:
     settings = settings or get_settings()
     target = async_url(url or settings.database_url)
@@ -69,6 +80,7 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
         return _sqlite_engine(target, settings)
     engine = create_async_engine(
         target,
+        json_serializer=json_text,
         pool_size=settings.pool_size,
         max_overflow=0,  # a fixed pool: no connection churn under load, waits bounded by pool_timeout
         pool_timeout=settings.pool_timeout_seconds,
@@ -94,6 +106,7 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
 def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
     engine = create_async_engine(
         url,
+        json_serializer=json_text,
         connect_args={"timeout": settings.sqlite_busy_timeout_seconds, "check_same_thread": False},
         pool_size=settings.pool_size,
         pool_timeout=settings.pool_timeout_seconds,
