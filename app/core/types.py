@@ -62,7 +62,8 @@ def format_utc(value: datetime) -> str:
     """``2026-03-01T10:00:00.123456Z``: UTC, always with microseconds."""
     if value.utcoffset():
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    # The first 26 characters of isoformat are the date and time with microseconds; an offset, if any, follows.
+    return value.isoformat(timespec="microseconds")[:26] + "Z"
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

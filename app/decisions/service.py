@@ -161,31 +161,36 @@ def _check_not_future(value: datetime | None, now: datetime, loc: list[str | int
 Loc = list[str | int]
 
 
-def _wanted(data: DecisionCreate | DecisionUpdate, prefix: Loc) -> list[tuple[str, str, Loc]]:
-    """Every registry reference in a decision body: (kind, key, where)."""
-    wanted: list[tuple[str, str, Loc]] = []
+# A registry reference in a body: (kind, key, the item's loc, the field's path in it). The loc of an unknown
+# one is only put together for the error: a batch names thousands of references and most are known.
+Reference = tuple[str, str, Loc, tuple[str | int, ...]]
+
+
+def _wanted(data: DecisionCreate | DecisionUpdate, prefix: Loc) -> list[Reference]:
+    """Every registry reference in a decision body."""
+    wanted: list[Reference] = []
     if data.owner is not None:
-        wanted.append(("person", data.owner, [*prefix, "owner"]))
-    for i, handle in enumerate(data.participants or []):
-        wanted.append(("person", handle, [*prefix, "participants", i]))
-    for i, item in enumerate(data.evidence or []):
-        wanted.append(("data source", item.source, [*prefix, "evidence", i, "source"]))
+        wanted.append(("person", data.owner, prefix, ("owner",)))
+    for i, handle in enumerate(data.participants or ()):
+        wanted.append(("person", handle, prefix, ("participants", i)))
+    for i, item in enumerate(data.evidence or ()):
+        wanted.append(("data source", item.source, prefix, ("evidence", i, "source")))
     if data.strategy is not None:
-        wanted.append(("strategy", data.strategy, [*prefix, "strategy"]))
-    for i, key in enumerate(data.kpis or []):
-        wanted.append(("KPI", key, [*prefix, "kpis", i]))
+        wanted.append(("strategy", data.strategy, prefix, ("strategy",)))
+    for i, key in enumerate(data.kpis or ()):
+        wanted.append(("KPI", key, prefix, ("kpis", i)))
     if data.expected_outcome is not None and data.expected_outcome.kpi is not None:
-        wanted.append(("KPI", data.expected_outcome.kpi, [*prefix, "expected_outcome", "kpi"]))
+        wanted.append(("KPI", data.expected_outcome.kpi, prefix, ("expected_outcome", "kpi")))
     return wanted
 
 
 async def _check_references(
-    session: AsyncSession, wanted: list[tuple[str, str, Loc]], *, errors: list[FieldError] | None = None
+    session: AsyncSession, wanted: list[Reference], *, errors: list[FieldError] | None = None
 ) -> repository.References:
     """Raise 422 naming every unknown person, data source, strategy or KPI (and any ``errors`` already
     found); otherwise return what was found."""
     keys: dict[str, set[str]] = {"person": set(), "data source": set(), "strategy": set(), "KPI": set()}
-    for kind, key, _ in wanted:
+    for kind, key, _, _ in wanted:
         keys[kind].add(key)
     refs = await repository.resolve_references(
         session, people=keys["person"], sources=keys["data source"], kpis=keys["KPI"], strategies=keys["strategy"]
@@ -198,8 +203,8 @@ async def _check_references(
     }
     errors = list(errors or [])
     errors += [
-        FieldError(loc=loc, msg=f"unknown {kind} {key!r}", type="unknown_reference")
-        for kind, key, loc in wanted
+        FieldError(loc=[*prefix, *path], msg=f"unknown {kind} {key!r}", type="unknown_reference")
+        for kind, key, prefix, path in wanted
         if key not in found[kind]
     ]
     if errors:
@@ -234,11 +239,14 @@ async def create_decisions(
     """
     now = utcnow()
     errors: list[FieldError] = []
-    wanted: list[tuple[str, str, Loc]] = []
+    wanted: list[Reference] = []
     first_use: dict[tuple[str, str], int] = {}
+    latest = now + timedelta(seconds=get_settings().clock_skew_seconds)
     for index, data in enumerate(items):
-        errors += _check_not_future(data.decided_at, now, [*loc(index), "decided_at"])
-        wanted += _wanted(data, loc(index))
+        prefix = loc(index)
+        if data.decided_at is not None and data.decided_at > latest:
+            errors += _check_not_future(data.decided_at, now, [*prefix, "decided_at"])
+        wanted += _wanted(data, prefix)
         if data.external_ref is not None:
             ref = (data.external_ref.system, data.external_ref.id)
             if ref in first_use:
@@ -419,12 +427,12 @@ async def update_decision(
     errors = _check_not_future(data.decided_at, now, ["body", "decided_at"])
     wanted = _wanted(data, ["body"])
     if data.edited_by is not None:
-        wanted.append(("person", data.edited_by, ["body", "edited_by"]))
+        wanted.append(("person", data.edited_by, ["body"], ("edited_by",)))
     strategy = fields.get("strategy", current.strategy)
     decided_at = fields.get("decided_at", current.decided_at)
     recompute_version = strategy is not None and ("strategy" in fields or "decided_at" in fields)
     if recompute_version and "strategy" not in fields:
-        wanted.append(("strategy", strategy, ["body", "strategy"]))
+        wanted.append(("strategy", strategy, ["body"], ("strategy",)))
     refs = await _check_references(session, wanted, errors=errors)
     amount = fields.get("budget_amount", current.budget_amount)
     currency = fields.get("budget_currency", current.budget_currency)
@@ -458,7 +466,7 @@ async def reverse_decision(
     row, current = await _current_for_change(session, decision_id, if_match)
     if current.status != DecisionStatus.active:
         raise DecisionNotActive(f"Decision {decision_id} is already {current.status.value}.")
-    await _check_references(session, [("person", data.by, ["body", "by"])])
+    await _check_references(session, [("person", data.by, ["body"], ("by",))])
     if data.superseded_by is not None:
         if data.superseded_by == decision_id:
             raise Unprocessable.field(["body", "superseded_by"], "a decision cannot supersede itself")
@@ -503,7 +511,7 @@ async def record_outcome(
                 loc=["body", "reviewed_at"], msg="must not precede the decision's decided_at", type="value_error"
             )
         )
-    await _check_references(session, [("person", data.reviewed_by, ["body", "reviewed_by"])], errors=errors)
+    await _check_references(session, [("person", data.reviewed_by, ["body"], ("reviewed_by",))], errors=errors)
     columns = {
         "outcome_result": data.result.value,
         "outcome_notes": data.notes,
