@@ -70,7 +70,9 @@ $$
     """
 CREATE FUNCTION basis_rollup_reset() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- DELETE, not TRUNCATE: the TRUNCATE that fired this may be emptying these tables too.
+    -- The tables first, whole: a folding round holding some of their rows finishes before, instead of
+    -- deadlocking with this. DELETE, not TRUNCATE: the TRUNCATE that fired this may empty them too.
+    LOCK TABLE basis_rollup_delta, basis_rollup IN EXCLUSIVE MODE;
     DELETE FROM basis_rollup;
     DELETE FROM basis_rollup_delta;
     RETURN NULL;
