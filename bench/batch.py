@@ -7,7 +7,7 @@
 What one run does:
 
 1. creates a throw-away database (``--pg``, trust auth), migrates it, creates a write key and starts the
-   service (``decision-log serve``, one worker); registers 50 owners, 8 data sources, 6 KPIs and 3
+   service (``decision-log serve``, one worker, or ``--workers N``); registers 50 owners, 8 data sources, 6 KPIs and 3
    strategies with versions through the API;
 2. generates ``--rows`` (100,000) realistic decisions (bench/common.py: evidence, budgets, strategies,
    KPIs, expected outcomes, tags, external refs) and, before anything is timed, encodes them as
@@ -23,6 +23,10 @@ What one run does:
      response body of the same size, the decisions and their revisions): the driver's floor for the API;
 4. checks every method wrote the same rows (the columns the service fills, id and times apart), prints
    the table, writes ``bench/results/batch.json``, stops the service and drops the database.
+
+Every method writes into the same ``decision`` table, whose rollup triggers (app/analytics/models.py) run
+for executemany's and copy's rows as for the API's: executemany runs the statement once per row, so it pays
+the statement-level trigger once per row, the API once per batch.
 
 Target: api ≥ 25 % of the executemany rate. The machine has 2 cores shared with PostgreSQL and other
 jobs: read the ratios, and the CPU per 1,000 rows (from /proc), not the absolute rates.
@@ -235,7 +239,7 @@ def differences(reference: list[dict[str, Any]], other: list[dict[str, Any]]) ->
 def phase(method: str, service_: Any, work: Workload, clients: int) -> dict[str, Any]:
     dsn = service_.url
     asyncio.run(reset(dsn))
-    meter = CpuMeter(service_.pid).start()
+    meter = CpuMeter(server_pids=service_.pids()).start()
     if method == "api":
         result = asyncio.run(run_api(service_.server.base_url, service_.auth, work.payloads, clients))
     else:
@@ -365,7 +369,8 @@ def table(summary: dict[str, Any], config: dict[str, Any]) -> str:
         )
     out.append(
         f"{config['rows']:,} rows in batches of {config['batch']:,} ({config['payload_kib_mean']:.0f} KiB a body, "
-        f"largest {config['payload_kib_max']:.0f} KiB), {config['clients']} clients, {config['rounds']} round(s), "
+        f"largest {config['payload_kib_max']:.0f} KiB), {config['clients']} clients, "
+        f"{config['workers']} server worker(s), {config['rounds']} round(s), "
         f"{config['machine']['cpus']} CPUs, load average {config['machine']['loadavg']}"
     )
     return "\n".join(out)
@@ -376,6 +381,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000, help="decisions per request (the API's maximum is 1,000)")
     parser.add_argument("--clients", type=int, default=3, help="concurrent API clients / driver connections")
+    parser.add_argument("--workers", type=int, default=1, help="`decision-log serve --workers N`")
     parser.add_argument("--rounds", type=int, default=1, help="alternating rounds of every method")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ",".join(METHODS))
     parser.add_argument("--seed", type=int, default=7)
@@ -408,7 +414,9 @@ def main() -> None:
     checks: dict[str, Any] = {}
     load_before = machine_note()
     server_env = dict(item.split("=", 1) for item in args.server_env)
-    with service("postgresql", pg=args.pg, prefix="bench_batch", env=server_env, keep=args.keep_db) as svc:
+    with service(
+        "postgresql", pg=args.pg, prefix="bench_batch", env=server_env, keep=args.keep_db, workers=args.workers
+    ) as svc:
         with svc.client() as client:
             register(client, org)
         # Warm-up, unmeasured: the service's pools, statement caches and imports; the driver's too.
@@ -445,6 +453,7 @@ def main() -> None:
         "rows": work.rows,
         "batch": args.batch,
         "clients": args.clients,
+        "workers": args.workers,
         "rounds": args.rounds,
         "methods": methods,
         "server_env": server_env,

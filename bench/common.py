@@ -148,12 +148,15 @@ class CpuMeter:
 
     server_pid: int | None = None
     values: dict[str, float] = field(default_factory=dict)
+    # With ``--workers N``: every process of the service (Service.pids()), instead of server_pid alone.
+    server_pids: list[int] = field(default_factory=list)
 
     def _read(self) -> dict[str, float]:
         busy, total = machine_cpu()
         usage = os.times()
+        pids = self.server_pids or ([self.server_pid] if self.server_pid else [])
         return {
-            "server": process_cpu(self.server_pid) if self.server_pid else 0.0,
+            "server": sum(process_cpu(pid) for pid in pids),
             "postgres": postgres_cpu(),
             "bench": usage.user + usage.system,
             "busy": busy,
