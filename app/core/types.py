@@ -119,6 +119,14 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 # Natural keys: handles and keys are lower-case slugs, immutable once created.
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 
+
 # JSON numbers and booleans as the spec says: no "3" for 3, no 0 for false, no NaN.
+def not_blank(value: str) -> str:
+    """For ``AfterValidator``: text that is only whitespace is refused like empty text."""
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Flag = Annotated[bool, Strict()]

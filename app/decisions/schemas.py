@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.core.types import SLUG_PATTERN, Number, UtcInput, UtcOutput
+from app.core.types import SLUG_PATTERN, Number, UtcInput, UtcOutput, not_blank
 from app.decisions.classification import Basis, BasisClass, ClassificationReason
 
 
@@ -52,12 +52,6 @@ class RevisionKind(StrEnum):
     outcome_recorded = "outcome_recorded"
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain the NUL character")
@@ -72,13 +66,13 @@ Handle = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=
 SourceKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["ga4"])]
 StrategyKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["growth-2026"])]
 KpiKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["cpa"])]
-Title = Annotated[Text, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
-LongText = Annotated[Text, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_not_blank)]
+Title = Annotated[Text, StringConstraints(min_length=1, max_length=200), AfterValidator(not_blank)]
+LongText = Annotated[Text, StringConstraints(min_length=1, max_length=20_000), AfterValidator(not_blank)]
 Description = Annotated[Text, StringConstraints(max_length=20_000)]
 Channel = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9]+(?:_[a-z0-9]+)*$", max_length=50), Field(examples=["paid_search"])
 ]
-Team = Annotated[Text, StringConstraints(min_length=1, max_length=100), AfterValidator(_not_blank)]
+Team = Annotated[Text, StringConstraints(min_length=1, max_length=100), AfterValidator(not_blank)]
 Tag = Annotated[Text, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)]
 Currency = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code, upper case.", examples=["EUR"])

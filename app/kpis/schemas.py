@@ -3,7 +3,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.types import SLUG_PATTERN, Number, UtcOutput
+from app.core.types import SLUG_PATTERN, Number, UtcOutput, not_blank
 
 
 class KpiKind(StrEnum):
@@ -14,12 +14,6 @@ class KpiKind(StrEnum):
 class KpiDirection(StrEnum):
     increase = "increase"
     decrease = "decrease"
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
 
 
 class KpiPut(BaseModel):
@@ -43,8 +37,8 @@ class KpiPut(BaseModel):
         },
     )
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
-    unit: Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(_not_blank)] = Field(
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(not_blank)]
+    unit: Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(not_blank)] = Field(
         examples=["EUR", "%", "leads"]
     )
     kind: KpiKind = Field(description="`money` when the KPI is tied to money, else `activity`.")

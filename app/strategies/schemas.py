@@ -2,13 +2,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.types import SLUG_PATTERN, UtcInput, UtcOutput
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
+from app.core.types import SLUG_PATTERN, UtcInput, UtcOutput, not_blank
 
 
 class StrategyCreate(BaseModel):
@@ -24,7 +18,7 @@ class StrategyCreate(BaseModel):
     )
 
     key: Annotated[str, StringConstraints(pattern=SLUG_PATTERN)] = Field(examples=["growth-2026"])
-    title: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(not_blank)]
     description: Annotated[str, StringConstraints(max_length=20_000)] | None = None
 
 
@@ -56,7 +50,7 @@ class StrategyVersionCreate(BaseModel):
         },
     )
 
-    summary: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_not_blank)]
+    summary: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(not_blank)]
     body: Annotated[str, StringConstraints(max_length=100_000)] | None = None
     effective_from: UtcInput = Field(description="When the version takes effect; not before the previous version's.")
     change_reason: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
