@@ -27,7 +27,7 @@ from app.analytics.schemas import (
     SummaryRow,
     Weight,
 )
-from app.core.config import get_settings
+from app.core.db import settings_of
 from app.core.errors import FieldError, Unprocessable
 from app.core.types import utcnow
 from app.decisions.repository import DecisionFilters
@@ -223,7 +223,7 @@ async def strategy_changes(
         first = min((c for c in candidates if c is not None), default=None)
     start, end = _resolve(start, end, first, bucket, now)
     at = min(end, now)
-    threshold = get_settings().strategy_min_stable_days
+    threshold = settings_of(session).strategy_min_stable_days
     rows = await queries.strategy_changes(session, start=start, end=end, at=at, min_stable_days=threshold)
     months = (end - start).total_seconds() / 86400 / DAYS_PER_MONTH
     series = []

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import repository
 from app.auth.models import ApiKey
 from app.auth.scopes import Scope
-from app.core.config import get_settings
+from app.core.db import settings_of
 from app.core.errors import Unauthorized
 from app.core.types import utcnow
 
@@ -76,7 +76,7 @@ async def authenticate(session: AsyncSession, key: str) -> Caller:
         forget(prefix)
         raise Unauthorized("The API key has been revoked.")
     caller = Caller(key_id=key_id, name=name, scope=Scope(scope))
-    ttl = get_settings().key_cache_seconds
+    ttl = settings_of(session).key_cache_seconds
     if ttl > 0:
         _cache[prefix] = (now + ttl, stored_hash, caller)
     return caller

@@ -141,7 +141,11 @@ class Database:
     def __init__(self, settings: Settings | None = None, *, url: str | None = None) -> None:
         self.settings = settings or get_settings()
         self.engine = create_engine(self.settings, url=url)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Each session carries the settings the app was built with (settings_of), so the services read those
+        # rather than the environment's.
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=False, info={"settings": self.settings}
+        )
         # SQLite runs one write transaction at a time: queue this process's writers here rather
         # than in SQLite's busy handler (which sleeps and polls). Other processes still wait on
         # the busy timeout.
@@ -251,6 +255,12 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def settings_of(session: AsyncSession) -> Settings:
+    """The settings of the Database that opened ``session`` (the environment's for a session made elsewhere)."""
+    settings = session.info.get("settings")
+    return settings if isinstance(settings, Settings) else get_settings()
 
 
 def dialect_of(session: AsyncSession) -> str:

@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Caller
 from app.core import observability
-from app.core.config import get_settings
-from app.core.db import after_commit
+from app.core.db import after_commit, settings_of
 from app.core.errors import Conflict, FieldError, NotFound, UnknownReference, Unprocessable
 from app.core.http import check_if_match, etag_of
 from app.core.types import new_id, utcnow
@@ -151,9 +150,13 @@ def _content_columns(fields: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_not_future(value: datetime | None, now: datetime, loc: list[str | int]) -> list[FieldError]:
-    skew = timedelta(seconds=get_settings().clock_skew_seconds)
-    if value is not None and value > now + skew:
+def _latest_allowed(session: AsyncSession, now: datetime) -> datetime:
+    """The latest time a decision or review may carry: now plus the clock skew allowed."""
+    return now + timedelta(seconds=settings_of(session).clock_skew_seconds)
+
+
+def _check_not_future(value: datetime | None, latest: datetime, loc: list[str | int]) -> list[FieldError]:
+    if value is not None and value > latest:
         return [FieldError(loc=loc, msg="must not lie in the future", type="value_error.future")]
     return []
 
@@ -241,11 +244,11 @@ async def create_decisions(
     errors: list[FieldError] = []
     wanted: list[Reference] = []
     first_use: dict[tuple[str, str], int] = {}
-    latest = now + timedelta(seconds=get_settings().clock_skew_seconds)
+    latest = _latest_allowed(session, now)
     for index, data in enumerate(items):
         prefix = loc(index)
         if data.decided_at is not None and data.decided_at > latest:
-            errors += _check_not_future(data.decided_at, now, [*prefix, "decided_at"])
+            errors += _check_not_future(data.decided_at, latest, [*prefix, "decided_at"])
         wanted += _wanted(data, prefix)
         if data.external_ref is not None:
             ref = (data.external_ref.system, data.external_ref.id)
@@ -424,7 +427,7 @@ async def update_decision(
     row, current = await _current_for_change(session, decision_id, if_match)
     fields = data.changes()
     now = utcnow()
-    errors = _check_not_future(data.decided_at, now, ["body", "decided_at"])
+    errors = _check_not_future(data.decided_at, _latest_allowed(session, now), ["body", "decided_at"])
     wanted = _wanted(data, ["body"])
     if data.edited_by is not None:
         wanted.append(("person", data.edited_by, ["body"], ("edited_by",)))
@@ -504,7 +507,7 @@ async def record_outcome(
         raise OutcomeAlreadyRecorded(f"Decision {decision_id} already has an outcome review.")
     now = utcnow()
     reviewed_at = data.reviewed_at or now
-    errors = _check_not_future(reviewed_at, now, ["body", "reviewed_at"])
+    errors = _check_not_future(reviewed_at, _latest_allowed(session, now), ["body", "reviewed_at"])
     if reviewed_at < current.decided_at:
         errors.append(
             FieldError(

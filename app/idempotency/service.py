@@ -24,8 +24,7 @@ from fastapi import Depends, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import CallerDep
-from app.core.config import get_settings
-from app.core.db import SessionDep
+from app.core.db import SessionDep, settings_of
 from app.core.errors import Conflict, Unprocessable
 from app.core.types import utcnow
 from app.idempotency import repository
@@ -97,7 +96,7 @@ async def idempotency(
     values = {
         "fingerprint": fingerprint,
         "created_at": now,
-        "expires_at": now + timedelta(hours=get_settings().idempotency_ttl_hours),
+        "expires_at": now + timedelta(hours=settings_of(session).idempotency_ttl_hours),
         "response_status": None,
         "response_headers": None,
         "response_body": None,

@@ -21,8 +21,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.config import Settings, get_settings
-from app.core.db import Database, transaction
+from app.core.config import Settings
+from app.core.db import Database, settings_of, transaction
 from app.core.types import format_utc, utcnow
 from app.integrity import canonical as jcs
 from app.integrity import repository, signing
@@ -111,7 +111,7 @@ async def record(session: AsyncSession, kind: str, entity: str, content: Any) ->
 
 async def record_many(session: AsyncSession, items: Iterable[tuple[str, str, Any]]) -> None:
     """:func:`record` for several writes of one request, in one statement."""
-    if not get_settings().integrity_log:
+    if not settings_of(session).integrity_log:
         return
     now = utcnow()
     rows = [_entry(kind, entity, content, now) for kind, entity, content in items]
