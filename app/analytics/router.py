@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
 from app.analytics import service
@@ -55,12 +55,22 @@ def _responses(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _answer(request: Request, result: BaseModel, fmt: str | None, bom: bool, name: str) -> Any:
-    if not csv.wants_csv(request.headers.get("accept"), fmt):
-        return result
-    rows = [row.model_dump(mode="json") for row in result.rows]  # type: ignore[attr-defined]
-    columns = list(type(result.rows[0]).model_fields) if result.rows else _row_columns(result)  # type: ignore[attr-defined]
-    return csv.response(columns, rows, bom=bom, filename=name)
+class Answer:
+    """How a report is answered: its model as JSON, or its rows as CSV (`format=csv` or `Accept: text/csv`)."""
+
+    def __init__(self, request: Request, format: Format = None, bom: Bom = False) -> None:
+        self.csv = csv.wants_csv(request.headers.get("accept"), format)
+        self.bom = bom
+
+    def __call__(self, result: BaseModel, name: str) -> Any:
+        if not self.csv:
+            return result
+        rows = [row.model_dump(mode="json") for row in result.rows]  # type: ignore[attr-defined]
+        columns = list(type(result.rows[0]).model_fields) if result.rows else _row_columns(result)  # type: ignore[attr-defined]
+        return csv.response(columns, rows, bom=self.bom, filename=name)
+
+
+AnswerDep = Annotated[Answer, Depends()]
 
 
 def _row_columns(result: BaseModel) -> list[str]:
@@ -71,8 +81,8 @@ def _row_columns(result: BaseModel) -> list[str]:
 
 @router.get("/basis", operation_id="getBasisAnalytics", responses=_responses(BasisAnalytics))
 async def get_basis_analytics(
-    request: Request,
     session: SessionDep,
+    answer: AnswerDep,
     settings: SettingsDep,
     _: AnalyticsCaller,
     filters: RecordFiltersDep,
@@ -84,8 +94,6 @@ async def get_basis_analytics(
         Weight.count
     ),
     currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$", description="Required with `weight=budget`.")] = None,
-    format: Format = None,
-    bom: Bom = False,
 ) -> BasisAnalytics:
     """The share of decisions made on data versus on emotions, per bucket of `decided_at` and group.
 
@@ -109,21 +117,19 @@ async def get_basis_analytics(
         filters=filters,
         rollups=settings.analytics_rollups,
     )
-    return _answer(request, result, format, bom, "basis")  # type: ignore[no-any-return]
+    return answer(result, "basis")  # type: ignore[no-any-return]
 
 
 @router.get(
     "/strategy-changes", operation_id="getStrategyChangeAnalytics", responses=_responses(StrategyChangeAnalytics)
 )
 async def get_strategy_change_analytics(
-    request: Request,
     session: SessionDep,
+    answer: AnswerDep,
     _: AnalyticsCaller,
     start: From = None,
     end: To = None,
     bucket: Annotated[Bucket, Query(description="With a bucket, `series` counts changes per bucket.")] = Bucket.none,
-    format: Format = None,
-    bom: Bom = False,
 ) -> StrategyChangeAnalytics:
     """How often each strategy changes, over [`from`, `to`) of `effective_from`.
 
@@ -137,75 +143,67 @@ async def get_strategy_change_analytics(
     holds `rows`.
     """
     result = await service.strategy_changes(session, start=start, end=end, bucket=bucket)
-    return _answer(request, result, format, bom, "strategy-changes")  # type: ignore[no-any-return]
+    return answer(result, "strategy-changes")  # type: ignore[no-any-return]
 
 
 @router.get("/kpis", operation_id="getKpiAnalytics", responses=_responses(KpiAnalytics))
 async def get_kpi_analytics(
-    request: Request,
     session: SessionDep,
+    answer: AnswerDep,
     _: AnalyticsCaller,
     start: From = None,
     end: To = None,
-    format: Format = None,
-    bom: Bom = False,
 ) -> KpiAnalytics:
     """KPI hygiene: KPIs by `kind` and the `money_share`, KPIs without an owner, changes (revisions
     after the first) and unexplained changes (no `change_reason`) made in range, and decisions per
     KPI (decided in range). One row per KPI created before `to`."""
     result = await service.kpis(session, start=start, end=end)
-    return _answer(request, result, format, bom, "kpis")  # type: ignore[no-any-return]
+    return answer(result, "kpis")  # type: ignore[no-any-return]
 
 
 @router.get("/accountability", operation_id="getAccountabilityAnalytics", responses=_responses(AccountabilityAnalytics))
 async def get_accountability_analytics(
-    request: Request,
     session: SessionDep,
+    answer: AnswerDep,
     _: AnalyticsCaller,
     filters: RecordFiltersDep,
     start: From = None,
     end: To = None,
-    format: Format = None,
-    bom: Bom = False,
 ) -> AccountabilityAnalytics:
     """Per owner, over decisions decided in range: decisions, `data_share`, `emotion_share`,
     reviewed, reviews due (`expected_outcome.review_by` passed by `to`, or now when `to` is later),
     overdue reviews (due and not reviewed), reversed (reversed or superseded) and `reversal_rate`."""
     result = await service.accountability(session, start=start, end=end, filters=filters)
-    return _answer(request, result, format, bom, "accountability")  # type: ignore[no-any-return]
+    return answer(result, "accountability")  # type: ignore[no-any-return]
 
 
 @router.get("/outcomes", operation_id="getOutcomeAnalytics", responses=_responses(OutcomeAnalytics))
 async def get_outcome_analytics(
-    request: Request,
     session: SessionDep,
+    answer: AnswerDep,
     _: AnalyticsCaller,
     filters: RecordFiltersDep,
     start: From = None,
     end: To = None,
-    format: Format = None,
-    bom: Bom = False,
 ) -> OutcomeAnalytics:
     """One row per basis class (`data`, `emotion`) over decisions decided in range: reviewed,
     success, partial, failure, inconclusive and `success_rate` = success / (reviewed - inconclusive),
     null when that is 0."""
     result = await service.outcomes(session, start=start, end=end, filters=filters)
-    return _answer(request, result, format, bom, "outcomes")  # type: ignore[no-any-return]
+    return answer(result, "outcomes")  # type: ignore[no-any-return]
 
 
 @router.get("/summary", operation_id="getSummaryAnalytics", responses=_responses(SummaryAnalytics))
 async def get_summary_analytics(
-    request: Request,
     session: SessionDep,
+    answer: AnswerDep,
     _: AnalyticsCaller,
     start: Annotated[
         UtcInput | None, Query(alias="from", description="Inclusive. Defaults to 90 days before `to`.")
     ] = None,
     end: To = None,
-    format: Format = None,
-    bom: Bom = False,
 ) -> SummaryAnalytics:
     """The owner's scorecard for a range (default the last 90 days): the headline figures of the
     other analytics endpoints in one row."""
     result = await service.summary(session, start=start, end=end)
-    return _answer(request, result, format, bom, "summary")  # type: ignore[no-any-return]
+    return answer(result, "summary")  # type: ignore[no-any-return]
