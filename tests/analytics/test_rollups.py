@@ -166,7 +166,7 @@ async def _setup(client: httpx.AsyncClient) -> None:
         await factories.strategy(client, key)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2])
 async def test_rollup_answers_equal_the_decisions_answers(
     client: httpx.AsyncClient, base_only: httpx.AsyncClient, db: Database, seed: int
 ) -> None:
@@ -181,12 +181,12 @@ async def test_rollup_answers_equal_the_decisions_answers(
 
     # 1. Every change still pending as deltas.
     assert await _count(db, DELTA) > 0 and await _count(db, ROLLUP) == 0
-    assert await _same_answers(client, base_only, _questions(rng, 40)) == 40
+    assert await _same_answers(client, base_only, _questions(rng, 30)) == 30
 
     # 2. Folded: the deltas are gone, the cells hold everything.
     await rollup.fold(db)
     assert await _count(db, DELTA) == 0 and await _count(db, ROLLUP) > 0
-    await _same_answers(client, base_only, _questions(rng, 40))
+    await _same_answers(client, base_only, _questions(rng, 30))
 
     # 3. Random corrections, reversals and reviews on top of the folded cells: cells and deltas together.
     for decision_id in rng.sample(ids, 30):
@@ -196,11 +196,11 @@ async def test_rollup_answers_equal_the_decisions_answers(
     for decision_id in rng.sample(ids, 5):
         await client.post(f"/v1/decisions/{decision_id}/outcome", json=factories.outcome_body())
     assert await _count(db, DELTA) > 0
-    await _same_answers(client, base_only, _questions(rng, 40))
+    await _same_answers(client, base_only, _questions(rng, 30))
 
     # 4. Folded again: cells emptied by the corrections are dropped, not kept at zero.
     await rollup.fold(db)
-    await _same_answers(client, base_only, _questions(rng, 40))
+    await _same_answers(client, base_only, _questions(rng, 30))
     async with db.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(ROLLUP).where(ROLLUP.c.decisions <= 0)) == 0
 

@@ -28,13 +28,13 @@ values = st.recursive(
 )
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(values)
 def test_random_values_serialise_as_the_reference_does(value: object) -> None:
     assert canonical.dumps(value) == rfc8785.dumps(value)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.integers(min_value=0, max_value=2**64 - 1))
 def test_every_kind_of_double_formats_as_ecmascript_does(bits: int) -> None:
     """Random bit patterns: subnormals, huge and tiny exponents, integers beyond 2**53 as doubles."""
