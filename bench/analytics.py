@@ -216,7 +216,7 @@ async def capture_statement(url: str, case: dict[str, Any], *, rollups: bool = T
     from app.core.db import Database
     from app.decisions.repository import DecisionFilters
 
-    database = Database(get_settings(), url=url)
+    database = Database(get_settings().model_copy(update={"analytics_rollups": rollups}), url=url)
     captured: list[tuple[str, tuple[Any, ...]]] = []
 
     def before(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
@@ -234,7 +234,6 @@ async def capture_statement(url: str, case: dict[str, Any], *, rollups: bool = T
                 weight=Weight.count,
                 currency=None,
                 filters=DecisionFilters(owner=case["owner"]),
-                rollups=rollups,
             )
     finally:
         await database.dispose()

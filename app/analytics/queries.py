@@ -75,22 +75,10 @@ async def basis(
     the first and after the last whole month of the range come from the decisions themselves."""
     dialect = dialect_of(session)
     plan = _rollup_plan(start, end, bucket, group_by, filters) if rollups else None
-    group = GROUP_COLUMNS[group_by] if group_by else null()
-    if plan is None:
-        rows = select(
-            decision.c.decided_at.label("at"),
-            group.label("grp"),
-            decision.c.basis_class,
-            decision.c.classification_reason.label("reason"),
-            literal(1).label("n"),
-            decision.c.budget_amount.label("amount"),
-        ).where(_in_range(decision.c.decided_at, start, end))
-        rows = _with_currency(rows, currency)
-        source = apply_filters(rows, filters, dialect).subquery("rows")
-        unsupported = source.c.reason == "data_claim_without_evidence"
-    else:
-        source = _rollup_rows(plan, start, end, group_by, currency, filters, dialect).subquery("rows")
-        unsupported = source.c.unsupported
+    rows = _decision_rows(start, end, group_by, currency, filters, dialect)
+    if plan is not None:
+        rows = _rollup_rows(plan, rows, group_by, currency, filters)
+    source = rows.subquery("rows")
     period = time_bucket(source.c.at, bucket, dialect) if bucket else null()
     weight: Any = source.c.amount if currency else source.c.n
     statement = select(
@@ -99,7 +87,7 @@ async def basis(
         func.coalesce(func.sum(weight), 0).label("total"),
         _count_if(source.c.basis_class == "data", weight).label("data"),
         _count_if(source.c.basis_class == "emotion", weight).label("emotion"),
-        _count_if(unsupported, weight).label("emotion_unsupported"),
+        _count_if(source.c.unsupported, weight).label("emotion_unsupported"),
     )
     keys = ([period] if bucket else []) + ([source.c.grp] if group_by else [])
     if keys:
@@ -112,10 +100,21 @@ async def basis(
     return list((await session.execute(statement)).all())
 
 
-def _with_currency(statement: Any, currency: str | None) -> Any:
-    if not currency:
-        return statement
-    return statement.where(decision.c.budget_currency == currency, decision.c.budget_amount.is_not(None))
+def _decision_rows(
+    start: datetime, end: datetime, group_by: str | None, currency: str | None, filters: DecisionFilters, dialect: str
+) -> Any:
+    """The decisions to aggregate, as (at, grp, basis_class, unsupported, n, amount)."""
+    statement = select(
+        decision.c.decided_at.label("at"),
+        (GROUP_COLUMNS[group_by] if group_by else null()).label("grp"),
+        decision.c.basis_class,
+        (decision.c.classification_reason == "data_claim_without_evidence").label("unsupported"),
+        literal(1).label("n"),
+        decision.c.budget_amount.label("amount"),
+    ).where(_in_range(decision.c.decided_at, start, end))
+    if currency:
+        statement = statement.where(decision.c.budget_currency == currency, decision.c.budget_amount.is_not(None))
+    return apply_filters(statement, filters, dialect)
 
 
 # Filters the rollup has a dimension for: the filter's name is the dimension's.
@@ -173,16 +172,10 @@ def _month_ceiling(moment: datetime) -> datetime:
 
 
 def _rollup_rows(
-    plan: RollupPlan,
-    start: datetime,
-    end: datetime,
-    group_by: str | None,
-    currency: str | None,
-    filters: DecisionFilters,
-    dialect: str,
+    plan: RollupPlan, decisions: Any, group_by: str | None, currency: str | None, filters: DecisionFilters
 ) -> Any:
-    """The rows to aggregate: folded cells, pending deltas and the decisions outside the whole months,
-    all as (at, grp, basis_class, unsupported, n, amount)."""
+    """The rows to aggregate: folded cells, pending deltas and, of ``decisions``, those outside the whole
+    months, all as (at, grp, basis_class, unsupported, n, amount)."""
     parts = []
     for table in (rollup, rollup_delta):
         cells = select(
@@ -200,18 +193,8 @@ def _rollup_rows(
         if filters.basis_class is not None:
             cells = cells.where(table.c.basis_class == filters.basis_class)
         parts.append(cells)
-    edges = select(
-        decision.c.decided_at.label("at"),
-        (GROUP_COLUMNS[group_by] if group_by else null()).label("grp"),
-        decision.c.basis_class,
-        (decision.c.classification_reason == "data_claim_without_evidence").label("unsupported"),
-        literal(1).label("n"),
-        decision.c.budget_amount.label("amount"),
-    ).where(
-        _in_range(decision.c.decided_at, start, end),
-        or_(decision.c.decided_at < plan.months_from, decision.c.decided_at >= plan.months_to),
-    )
-    parts.append(apply_filters(_with_currency(edges, currency), filters, dialect))
+    outside = or_(decision.c.decided_at < plan.months_from, decision.c.decided_at >= plan.months_to)
+    parts.append(decisions.where(outside))
     return union_all(*parts)
 
 
@@ -221,11 +204,12 @@ async def fold_rollup_deltas(session: AsyncSession) -> int:
     left for the next round, never lost); on SQLite the caller is the only writer."""
     postgresql = dialect_of(session) == "postgresql"
     source: Any = delete(rollup_delta).returning(*rollup_delta.c).cte("moved") if postgresql else rollup_delta
+    cell = [source.c[name] for name in ROLLUP_KEY]
     sums = (
-        select(*[source.c[name] for name in ROLLUP_KEY], func.sum(source.c.decisions), func.sum(source.c.budget))
+        select(*cell, func.sum(source.c.decisions), func.sum(source.c.budget))
         .where(literal(True))  # SQLite: an INSERT … SELECT … ON CONFLICT needs a WHERE to parse
-        .group_by(*[source.c[name] for name in ROLLUP_KEY])
-        .order_by(*[source.c[name] for name in ROLLUP_KEY])  # the same lock order in every process
+        .group_by(*cell)
+        .order_by(*cell)  # the same lock order in every process
     )
     insert = (pg_insert if postgresql else sqlite_insert)(rollup)
     statement = insert.from_select([*ROLLUP_KEY, "decisions", "budget"], sums)

@@ -8,11 +8,8 @@ the folding transaction is the single writer.
 import asyncio
 import logging
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.analytics import queries
-from app.core.db import Database, dialect_of, transaction
+from app.core.db import Database, transaction, try_advisory_lock
 
 logger = logging.getLogger("app.analytics")
 
@@ -23,15 +20,9 @@ async def fold(database: Database) -> int | None:
     """One folding round: the number of rollup cells written, None when another process is folding."""
     limit = database.settings.statement_timeout_seconds + 1
     async with transaction(database, writes=True, wait_limit=limit) as session:
-        if not await _try_fold_lock(session):
+        if not await try_advisory_lock(session, FOLD_LOCK):
             return None
         return await queries.fold_rollup_deltas(session)
-
-
-async def _try_fold_lock(session: AsyncSession) -> bool:
-    if dialect_of(session) != "postgresql":
-        return True
-    return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": FOLD_LOCK}))
 
 
 async def run(database: Database, interval: float) -> None:

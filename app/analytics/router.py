@@ -19,7 +19,7 @@ from app.analytics.schemas import (
 )
 from app.auth.dependencies import AnalyticsCaller
 from app.core import csv
-from app.core.db import SessionDep, SettingsDep
+from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.routing import domain_router
 from app.core.types import UtcInput
@@ -83,7 +83,6 @@ def _row_columns(result: BaseModel) -> list[str]:
 async def get_basis_analytics(
     session: SessionDep,
     answer: AnswerDep,
-    settings: SettingsDep,
     _: AnalyticsCaller,
     filters: RecordFiltersDep,
     start: From = None,
@@ -115,7 +114,6 @@ async def get_basis_analytics(
         weight=weight,
         currency=currency,
         filters=filters,
-        rollups=settings.analytics_rollups,
     )
     return answer(result, "basis")  # type: ignore[no-any-return]
 

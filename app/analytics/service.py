@@ -156,7 +156,6 @@ async def basis(
     weight: Weight,
     currency: str | None,
     filters: DecisionFilters,
-    rollups: bool = True,
 ) -> BasisAnalytics:
     _check_range(start, end)
     if weight is Weight.budget and currency is None:
@@ -174,7 +173,7 @@ async def basis(
         group_by=group,
         currency=currency if weight is Weight.budget else None,
         filters=filters,
-        rollups=rollups,
+        rollups=settings_of(session).analytics_rollups,
     )
     shaped = [_basis_row(r.period_start, r.group, r.total, r.data, r.emotion, r.emotion_unsupported) for r in rows]
     if group is None:

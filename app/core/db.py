@@ -249,18 +249,18 @@ async def get_session(request: Request) -> AsyncSession:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_app_settings(request: Request) -> Settings:
-    """The settings the app was built with (not necessarily the environment's)."""
-    return request.app.state.db.settings  # type: ignore[no-any-return]
-
-
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-
-
 def settings_of(session: AsyncSession) -> Settings:
     """The settings of the Database that opened ``session`` (the environment's for a session made elsewhere)."""
     settings = session.info.get("settings")
     return settings if isinstance(settings, Settings) else get_settings()
+
+
+async def try_advisory_lock(session: AsyncSession, key: int) -> bool:
+    """Take the lock ``key`` for this transaction (PostgreSQL's advisory lock); False when another process holds
+    it. On SQLite a writing transaction began with BEGIN IMMEDIATE: it is the only writer already."""
+    if dialect_of(session) != "postgresql":
+        return True
+    return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
 
 
 def dialect_of(session: AsyncSession) -> str:

@@ -150,18 +150,18 @@ def _content_columns(fields: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
+Loc = list[str | int]
+
+
 def _latest_allowed(session: AsyncSession, now: datetime) -> datetime:
     """The latest time a decision or review may carry: now plus the clock skew allowed."""
     return now + timedelta(seconds=settings_of(session).clock_skew_seconds)
 
 
-def _check_not_future(value: datetime | None, latest: datetime, loc: list[str | int]) -> list[FieldError]:
+def _check_not_future(value: datetime | None, latest: datetime, prefix: Loc, field: str) -> list[FieldError]:
     if value is not None and value > latest:
-        return [FieldError(loc=loc, msg="must not lie in the future", type="value_error.future")]
+        return [FieldError(loc=[*prefix, field], msg="must not lie in the future", type="value_error.future")]
     return []
-
-
-Loc = list[str | int]
 
 
 # A registry reference in a body: (kind, key, the item's loc, the field's path in it). The loc of an unknown
@@ -247,15 +247,14 @@ async def create_decisions(
     latest = _latest_allowed(session, now)
     for index, data in enumerate(items):
         prefix = loc(index)
-        if data.decided_at is not None and data.decided_at > latest:
-            errors += _check_not_future(data.decided_at, latest, [*prefix, "decided_at"])
+        errors += _check_not_future(data.decided_at, latest, prefix, "decided_at")
         wanted += _wanted(data, prefix)
         if data.external_ref is not None:
             ref = (data.external_ref.system, data.external_ref.id)
             if ref in first_use:
                 errors.append(
                     FieldError(
-                        loc=[*loc(index), "external_ref"],
+                        loc=[*prefix, "external_ref"],
                         type="duplicate_external_ref",
                         msg=f"external_ref repeats the one of item {first_use[ref]}",
                     )
@@ -427,7 +426,7 @@ async def update_decision(
     row, current = await _current_for_change(session, decision_id, if_match)
     fields = data.changes()
     now = utcnow()
-    errors = _check_not_future(data.decided_at, _latest_allowed(session, now), ["body", "decided_at"])
+    errors = _check_not_future(data.decided_at, _latest_allowed(session, now), ["body"], "decided_at")
     wanted = _wanted(data, ["body"])
     if data.edited_by is not None:
         wanted.append(("person", data.edited_by, ["body"], ("edited_by",)))
@@ -507,7 +506,7 @@ async def record_outcome(
         raise OutcomeAlreadyRecorded(f"Decision {decision_id} already has an outcome review.")
     now = utcnow()
     reviewed_at = data.reviewed_at or now
-    errors = _check_not_future(reviewed_at, _latest_allowed(session, now), ["body", "reviewed_at"])
+    errors = _check_not_future(reviewed_at, _latest_allowed(session, now), ["body"], "reviewed_at")
     if reviewed_at < current.decided_at:
         errors.append(
             FieldError(

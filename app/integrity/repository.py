@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.core.db import try_advisory_lock
 from app.integrity.models import IntegrityCheckpoint, IntegrityEntry, IntegrityLink
 
 entry = IntegrityEntry.__table__  # type: ignore[attr-defined]
@@ -31,9 +32,7 @@ async def insert_entries(session: AsyncSession, values: list[dict[str, Any]]) ->
 
 async def try_seal_lock(session: AsyncSession) -> bool:
     """Take the sealer's lock for this transaction; False when another process holds it."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True  # the transaction began with BEGIN IMMEDIATE: it is the only writer
-    return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SEAL_LOCK}))
+    return await try_advisory_lock(session, SEAL_LOCK)
 
 
 async def chain_head(session: AsyncSession) -> Row[Any] | None:
