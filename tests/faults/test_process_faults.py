@@ -20,10 +20,11 @@ from app.core.config import Settings
 from app.main import create_app
 from tests import factories
 from tests.conftest import make_client
-from tests.faults.service import Load, Service, retry_unacknowledged, stored_refs, write_key
+from tests.faults.service import Attempt, Load, Service, retry_unacknowledged, stored_refs, write_key
 
 IN_FLIGHT = 20
 BATCH_ITEMS = 500
+KILL_ROUNDS = 3
 # A connection for each request in flight: these tests are about shutdown, not about how many heavy
 # batches one process's pool serves at once (past the pool, a request waits at most POOL_TIMEOUT).
 SERVICE_ENV = {"DECISION_LOG_POOL_SIZE": str(IN_FLIGHT)}
@@ -153,12 +154,10 @@ async def test_sigterm_past_the_grace_period_cuts_requests_off_whole(
             assert per_batch[number] == BATCH_ITEMS
 
 
-async def test_kill_9_under_load_loses_nothing_acknowledged_and_retries_duplicate_nothing(
-    database_url_for_service: str, services: list[Service]
-):
-    service, key = await started_service(services, database_url_for_service)
+async def killed_under_load(service: Service, key: str, prefix: str) -> Load:
+    """Writers posting to ``service`` until it is killed with SIGKILL while they wait for answers."""
     async with service.client(key, timeout=10) as client:
-        load = Load(client, prefix="k")
+        load = Load(client, prefix=prefix)
 
         async def scenario() -> None:
             await asyncio.sleep(1.5)
@@ -167,11 +166,31 @@ async def test_kill_9_under_load_loses_nothing_acknowledged_and_retries_duplicat
 
         await asyncio.wait_for(load.run_while(scenario), timeout=60)
     await service.wait_exit(within=10)
-    attempts = load.attempts
+    return load
+
+
+async def test_kill_9_under_load_loses_nothing_acknowledged_and_retries_duplicate_nothing(
+    database_url_for_service: str, services: list[Service]
+):
+    service, key = await started_service(services, database_url_for_service)
+    attempts: list[Attempt] = []
+    writers = 0
+    # A request counts as in flight from just before it is sent until its answer is read, so an answer may
+    # already sit in the client's socket when the kill lands: kill again until one went unanswered.
+    for round_number in range(KILL_ROUNDS):
+        if round_number:
+            service = Service(database_url_for_service)
+            services.append(service)
+            await service.start()
+        load = await killed_under_load(service, key, prefix=f"k{round_number}")
+        attempts += load.attempts
+        writers += load.writers
+        if not all(a.acknowledged for a in load.attempts):
+            break
     acknowledged = {a.key for a in attempts if a.acknowledged}
     assert len(acknowledged) >= 8, "the load did not get going before the kill"
     assert all(a.acknowledged or a.status is None for a in attempts), [a.error for a in attempts if a.error][:3]
-    assert len(attempts) > len(acknowledged)  # killed mid-write: some requests got no answer
+    assert len(attempts) > len(acknowledged), f"every request was answered in {KILL_ROUNDS} kills"
 
     restarted = Service(database_url_for_service)
     services.append(restarted)
@@ -180,7 +199,7 @@ async def test_kill_9_under_load_loses_nothing_acknowledged_and_retries_duplicat
         stored = await stored_refs(client)
         assert acknowledged <= set(stored), "an acknowledged decision was lost"
         assert len(stored) == len(set(stored))
-        assert len(set(stored) - acknowledged) <= load.writers  # at most the requests in flight
+        assert len(set(stored) - acknowledged) <= writers  # at most the requests in flight at each kill
 
         retried = await retry_unacknowledged(client, attempts)
         assert [r.status_code for r in retried] == [201] * len(retried), [r.text for r in retried]
