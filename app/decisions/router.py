@@ -1,12 +1,14 @@
 import uuid
 from typing import Annotated
 
+import orjson
 from fastapi import Header, Request, Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.http import etag_of
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import domain_router
 from app.decisions import service
@@ -50,10 +52,13 @@ def _located(response: Response, decision: DecisionRead, *, created: bool = Fals
     return decision
 
 
-def _created(decision: DecisionRead) -> Response:
-    """201 with the body serialised once (the write path skips re-validating what it just built)."""
-    headers = {"ETag": service.etag(decision), "Location": f"/v1/decisions/{decision.id}"}
-    return Response(decision.model_dump_json(), status_code=201, media_type="application/json", headers=headers)
+def _created(decision: service.DecisionJson) -> Response:
+    """201 with the JSON form the write path built (it skips re-validating what it just validated)."""
+    headers = {
+        "ETag": etag_of(decision["id"], decision["revision"]),
+        "Location": f"/v1/decisions/{decision['id']}",
+    }
+    return Response(orjson.dumps(decision), status_code=201, media_type="application/json", headers=headers)
 
 
 @router.post(
@@ -85,8 +90,7 @@ async def create_decision_batch(
     existing decision.
     """
     items = await service.create_decisions(session, data.items, caller, loc=lambda index: ["body", "items", index])
-    body = DecisionBatchRead(items=items).model_dump_json()
-    return Response(body, status_code=201, media_type="application/json")
+    return Response(orjson.dumps({"items": items}), status_code=201, media_type="application/json")
 
 
 @router.get("", operation_id="listDecisions", responses=list_responses(422))

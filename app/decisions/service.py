@@ -15,7 +15,7 @@ from app.core import observability
 from app.core.db import after_commit, settings_of
 from app.core.errors import Conflict, FieldError, NotFound, UnknownReference, Unprocessable
 from app.core.http import check_if_match, etag_of
-from app.core.types import new_id, utcnow
+from app.core.types import format_utc, new_id, utcnow
 from app.decisions import repository
 from app.decisions.classification import classify
 from app.decisions.repository import DecisionFilters
@@ -117,6 +117,67 @@ def to_read(row: Any) -> DecisionRead:
             "reversal": reversal,
         }
     )
+
+
+# The API's JSON form of a decision, as ``to_read(row).model_dump(mode="json")`` gives it.
+DecisionJson = dict[str, Any]
+
+
+def new_decision_json(row: dict[str, Any]) -> DecisionJson:
+    """The JSON form of a decision just built by :func:`_new_row`, put together directly: the write path
+    answers and snapshots what it has just validated without a second round of validation and dumping.
+    Equal to ``to_read(row).model_dump(mode="json")`` (tests/decisions/test_create.py checks it over HTTP
+    against what a GET answers)."""
+    expected = row["expected_outcome"]
+    amount = row["budget_amount"]
+    return {
+        "id": str(row["id"]),
+        "title": row["title"],
+        "description": row["description"],
+        "rationale": row["rationale"],
+        "basis": row["basis"],
+        "basis_class": row["basis_class"],
+        "classification_reason": row["classification_reason"],
+        "evidence": [
+            {
+                "source": item["source"],
+                "reference": item["reference"],
+                "metric": item.get("metric"),
+                "value": item.get("value"),
+                "note": item.get("note"),
+            }
+            for item in row["evidence"]
+        ],
+        "owner": row["owner_handle"],
+        "participants": row["participants"],
+        "team": row["team"],
+        "channel": row["channel"],
+        "category": row["category"],
+        "budget_amount": None if amount is None else float(amount),
+        "budget_currency": row["budget_currency"],
+        "decided_at": format_utc(row["decided_at"]),
+        "strategy": row["strategy_key"],
+        "strategy_version": row["strategy_version"],
+        "kpis": row["kpis"] or [],
+        "expected_outcome": None
+        if expected is None
+        else {
+            "description": expected["description"],
+            "kpi": expected.get("kpi"),
+            "target_value": expected.get("target_value"),
+            "review_by": expected.get("review_by"),
+        },
+        "tags": row["tags"],
+        "external_ref": None
+        if row["external_system"] is None
+        else {"system": row["external_system"], "id": row["external_id"]},
+        "status": row["status"],
+        "revision": row["revision"],
+        "recorded_at": format_utc(row["recorded_at"]),
+        "updated_at": format_utc(row["updated_at"]),
+        "outcome": None,
+        "reversal": None,
+    }
 
 
 def _content_columns(fields: dict[str, Any]) -> dict[str, Any]:
@@ -227,15 +288,16 @@ def _summary(errors: list[FieldError]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-async def create_decision(session: AsyncSession, data: DecisionCreate, caller: Caller) -> DecisionRead:
+async def create_decision(session: AsyncSession, data: DecisionCreate, caller: Caller) -> DecisionJson:
     (decision,) = await create_decisions(session, [data], caller, loc=lambda _: ["body"])
     return decision
 
 
 async def create_decisions(
     session: AsyncSession, items: list[DecisionCreate], caller: Caller, *, loc: Callable[[int], Loc]
-) -> list[DecisionRead]:
+) -> list[DecisionJson]:
     """Record decisions, all or nothing: every refusal names the item (``loc(index)``) and field.
+    Returns their JSON form (:data:`DecisionJson`), in order.
 
     However many there are, this costs one query for the references, one insert for the
     decisions and one for their first revisions.
@@ -265,14 +327,21 @@ async def create_decisions(
     written = await repository.insert_decisions(session, rows)
     if len(written) < len(rows):
         await _raise_duplicate_external_refs(session, items, rows, written, loc)
-    decisions = [to_read(row) for row in rows]
+    decisions = [new_decision_json(row) for row in rows]
     await _insert_history(
         session,
         [
             _revision_row(
-                decision, RevisionKind.created, changed_at=now, caller=caller, reason=None, edited_by=None, changes={}
+                row["id"],
+                decision,
+                RevisionKind.created,
+                changed_at=now,
+                caller=caller,
+                reason=None,
+                edited_by=None,
+                changes={},
             )
-            for decision in decisions
+            for row, decision in zip(rows, decisions, strict=True)
         ],
     )
     classes = [row["basis_class"] for row in rows]
@@ -338,7 +407,8 @@ async def _insert_history(session: AsyncSession, revisions: list[dict[str, Any]]
 
 
 def _revision_row(
-    decision: DecisionRead,
+    decision_id: uuid.UUID,
+    snapshot: DecisionJson,
     kind: RevisionKind,
     *,
     changed_at: datetime,
@@ -349,15 +419,15 @@ def _revision_row(
 ) -> dict[str, Any]:
     return {
         "id": new_id(),
-        "decision_id": decision.id,
-        "revision": decision.revision,
+        "decision_id": decision_id,
+        "revision": snapshot["revision"],
         "kind": kind.value,
         "changed_at": changed_at,
         "changed_by": caller.name,
         "edited_by": edited_by,
         "reason": reason,
         "changes": changes,
-        "snapshot": decision.model_dump(mode="json"),
+        "snapshot": snapshot,
     }
 
 
@@ -412,7 +482,14 @@ async def _apply(
         session,
         [
             _revision_row(
-                candidate, kind, changed_at=now, caller=caller, reason=reason, edited_by=edited_by, changes=changes
+                current.id,
+                after,
+                kind,
+                changed_at=now,
+                caller=caller,
+                reason=reason,
+                edited_by=edited_by,
+                changes=changes,
             )
         ],
     )

@@ -277,3 +277,50 @@ async def test_read_decisions_needs_read_scope(client_for, anon):
     async with client_for("analytics") as analyst:
         assert_problem(await analyst.get("/v1/decisions"), 403, "forbidden")
     assert_problem(await anon.get("/v1/decisions"), 401, "unauthorized")
+
+
+# Bodies that reach every field of the answer, and the minimum: the write path builds its answer (and the
+# revision's snapshot) without the read path's validation, so each must equal what a GET answers.
+EVERY_FIELD = factories.decision_body(
+    description="Display has stalled since January.",
+    evidence=[
+        {"source": "ga4", "reference": "https://analytics.example.com/r/1", "metric": "cvr", "value": 0.034},
+        {"source": "crm", "reference": "Q1 pipeline report", "value": "up 12 %", "note": "Sales team view."},
+        {"source": "ga4", "reference": "query 7", "value": 3},
+    ],
+    participants=["boris.ivanov"],
+    team="performance",
+    budget_amount=15000.5,
+    budget_currency="EUR",
+    decided_at="2026-03-01T10:00:00.123456+03:00",
+    strategy="growth-2026",
+    kpis=["cpa"],
+    expected_outcome={"description": "CPA below 40 EUR", "kpi": "cpa", "target_value": 40, "review_by": "2026-06-01"},
+    tags=["q2", "paid"],
+    external_ref={"system": "crm", "id": "DEAL-1"},
+)
+MINIMAL = {"title": "Try a new banner", "rationale": "It feels right.", "basis": "intuition", "owner": "boris.ivanov"}
+NO_DEFAULTS = factories.decision_body(
+    evidence=[{"source": "ga4", "reference": "r"}],
+    expected_outcome={"description": "More leads"},
+    budget_amount=0,
+    budget_currency="USD",
+)
+
+
+@pytest.mark.parametrize("body", [EVERY_FIELD, MINIMAL, NO_DEFAULTS], ids=["every-field", "minimal", "no-defaults"])
+async def test_created_answer_and_snapshot_equal_what_a_get_answers(client, body):
+    await factories.basics(client)
+    await factories.strategy(client)
+    await factories.version(client)
+    await factories.kpi(client)
+    single = await client.post("/v1/decisions", json=body)
+    assert single.status_code == 201, single.text
+    batch = await client.post("/v1/decisions/batch", json={"items": [{**body, "external_ref": None}, MINIMAL]})
+    assert batch.status_code == 201, batch.text
+    for created in [single.json(), *batch.json()["items"]]:
+        got = await client.get(f"/v1/decisions/{created['id']}")
+        assert created == got.json()
+        revisions = (await client.get(f"/v1/decisions/{created['id']}/revisions")).json()["items"]
+        assert [revision["decision"] for revision in revisions] == [got.json()]
+    assert single.headers["ETag"] == (await client.get(single.headers["Location"])).headers["ETag"]
