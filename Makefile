@@ -28,6 +28,7 @@ test-postgres: $(VENV)/.synced  ## The suite on the local PostgreSQL server
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy app
 
 spec: $(VENV)/.synced  ## Regenerate the committed OpenAPI spec
 	$(VENV)/bin/python -m app.openapi

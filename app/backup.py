@@ -77,7 +77,7 @@ from sqlalchemy.types import TypeDecorator
 from app.core.config import Settings, get_settings
 from app.core.db import Database, transaction
 from app.core.migrations import current_revision, head_revision
-from app.core.types import UtcDateTime, format_utc
+from app.core.types import UtcDateTime, format_utc, table_of
 from app.integrity import repository as integrity_repository
 from app.models import (
     ApiKey,
@@ -100,25 +100,25 @@ FORMAT_VERSION = 1
 
 # The domain tables, parents before children: the order rows are written and inserted in.
 DOMAIN_TABLES: tuple[Table, ...] = (
-    Person.__table__,  # type: ignore[attr-defined]
-    DataSource.__table__,  # type: ignore[attr-defined]
-    Strategy.__table__,  # type: ignore[attr-defined]
-    StrategyVersion.__table__,  # type: ignore[attr-defined]
-    Kpi.__table__,  # type: ignore[attr-defined]
-    KpiRevision.__table__,  # type: ignore[attr-defined]
-    Decision.__table__,  # type: ignore[attr-defined]
-    DecisionRevision.__table__,  # type: ignore[attr-defined]
+    table_of(Person),
+    table_of(DataSource),
+    table_of(Strategy),
+    table_of(StrategyVersion),
+    table_of(Kpi),
+    table_of(KpiRevision),
+    table_of(Decision),
+    table_of(DecisionRevision),
     # The tamper-evident log (app/integrity), so a restored database still verifies.
     *integrity_repository.TABLES,
 )
 DOMAIN_TABLE_NAMES = tuple(table.name for table in DOMAIN_TABLES)
-KEY_TABLE: Table = ApiKey.__table__  # type: ignore[attr-defined]
+KEY_TABLE: Table = table_of(ApiKey)
 # Left out on purpose: stored responses to POSTs, kept a day, meaningless once the data has moved.
-TRANSIENT_TABLES: tuple[Table, ...] = (IdempotencyRecord.__table__,)  # type: ignore[attr-defined]
+TRANSIENT_TABLES: tuple[Table, ...] = (table_of(IdempotencyRecord),)
 # Left out too: derived from the decisions by the database's own triggers as they are inserted (or deleted).
-DERIVED_TABLES: tuple[Table, ...] = (BasisRollup.__table__, BasisRollupDelta.__table__)  # type: ignore[attr-defined]
+DERIVED_TABLES: tuple[Table, ...] = (table_of(BasisRollup), table_of(BasisRollupDelta))
 
-DECISION: Table = Decision.__table__  # type: ignore[attr-defined]
+DECISION: Table = table_of(Decision)
 BATCH_ROWS = 1000
 SET_SUPERSEDED_BY = (
     update(DECISION).where(DECISION.c.id == bindparam("link_id")).values(superseded_by=bindparam("link_to"))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import backup
 from app.auth import service as keys_service
@@ -19,6 +21,8 @@ from app.core.migrations import upgrade
 from app.core.observability import log_config
 from app.core.types import format_utc
 from app.demo import DEFAULT_SEED, DemoRefused, DemoSummary, run_demo
+
+T = TypeVar("T")
 
 cli = typer.Typer(help="Marketing Decision Log.", no_args_is_help=True, add_completion=False)
 keys = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -58,7 +62,7 @@ def serve(
     )
 
 
-async def _with_session(action):  # type: ignore[no-untyped-def]
+async def _with_session(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
     database = Database()
     try:
         async with database.sessionmaker() as session, session.begin():
@@ -234,9 +238,9 @@ def verify(
     checkpoints, and compare every decision, KPI and strategy version with its latest log entry.
 
     Exit 0 when everything verifies; 1 when anything does not, naming the first bad entry."""
-    from app.integrity.verify import verify_database
+    from app.integrity.verify import Report, verify_database
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> Report:
         database = backup.maintenance_database()
         try:
             return await verify_database(database, seal=seal)

@@ -1058,8 +1058,8 @@ async def load(database: Database, plan: DemoPlan, *, force: bool = False) -> De
         created_decisions: list[DecisionRead] = []
         for offset in range(0, len(plan.decisions), BATCH):
             batch = plan.decisions[offset : offset + BATCH]
-            created = await decisions.create_decisions(session, batch, CALLER, loc=_batch_loc(offset))
-            created_decisions += [DecisionRead.model_validate(decision) for decision in created]
+            recorded = await decisions.create_decisions(session, batch, CALLER, loc=_batch_loc(offset))
+            created_decisions += [DecisionRead.model_validate(decision) for decision in recorded]
         current = dict(enumerate(created_decisions))
         for index, update in plan.corrections:
             current[index] = await decisions.update_decision(session, current[index].id, update, CALLER, None)

@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.rate_limiter = ratelimit.from_settings(settings.rate_limit, settings.redis_url)
     install_error_handlers(app)
-    app.add_exception_handler(IdempotentReplay, lambda _request, replay: replay.response())  # type: ignore[arg-type,attr-defined]
+    app.add_exception_handler(IdempotentReplay, lambda _request, replay: replay.response())
     app.include_router(health.router)
     app.include_router(api_router)
     install_openapi(app)

@@ -6,27 +6,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, and_, case, delete, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, delete, func, literal, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.models import BasisRollup, BasisRollupDelta
 from app.core.db import days_between, dialect_of, json_array_elements, time_bucket
+from app.core.types import AnyRow, table_of
 from app.decisions.models import Decision
 from app.decisions.repository import DecisionFilters, apply_filters
 from app.kpis.models import Kpi, KpiRevision
 from app.strategies.models import Strategy, StrategyVersion
 
-decision = Decision.__table__
-strategy = Strategy.__table__
-version = StrategyVersion.__table__
-kpi = Kpi.__table__
-kpi_revision = KpiRevision.__table__
-rollup = BasisRollup.__table__
-rollup_delta = BasisRollupDelta.__table__
+decision = table_of(Decision)
+strategy = table_of(Strategy)
+version = table_of(StrategyVersion)
+kpi = table_of(Kpi)
+kpi_revision = table_of(KpiRevision)
+rollup = table_of(BasisRollup)
+rollup_delta = table_of(BasisRollupDelta)
 ROLLUP_KEY = ("dimension", "value", "period", "basis_class", "unsupported", "currency")
 
 GROUP_COLUMNS = {
@@ -65,7 +67,7 @@ async def basis(
     currency: str | None,
     filters: DecisionFilters,
     rollups: bool = True,
-) -> list[Row[Any]]:
+) -> list[AnyRow]:
     """Decisions on data vs on emotions per (bucket, group); weighted by budget in ``currency``
     when it is given, else counted.
 
@@ -220,7 +222,7 @@ async def fold_rollup_deltas(session: AsyncSession) -> int:
             "budget": rollup.c.budget + statement.excluded.budget,
         },
     )
-    result = await session.execute(statement)
+    result = cast("CursorResult[Any]", await session.execute(statement))
     if not postgresql:
         await session.execute(delete(rollup_delta))
     await session.execute(delete(rollup).where(rollup.c.decisions == 0))
@@ -253,7 +255,7 @@ def _has_version_before(end: datetime) -> Any:
 
 async def strategy_changes(
     session: AsyncSession, *, start: datetime, end: datetime, at: datetime, min_stable_days: float
-) -> list[Row[Any]]:
+) -> list[AnyRow]:
     """One row per strategy: its changes in [start, end) by effective_from and their intervals."""
     dialect = dialect_of(session)
     versions = _changes()
@@ -324,9 +326,7 @@ async def strategy_changes(
     return list((await session.execute(statement)).all())
 
 
-async def strategy_change_series(
-    session: AsyncSession, *, start: datetime, end: datetime, bucket: str
-) -> list[Row[Any]]:
+async def strategy_change_series(session: AsyncSession, *, start: datetime, end: datetime, bucket: str) -> list[AnyRow]:
     dialect = dialect_of(session)
     versions = _changes()
     period = time_bucket(versions.c.effective_from, bucket, dialect)
@@ -344,7 +344,7 @@ async def strategy_change_series(
     return list((await session.execute(statement)).all())
 
 
-async def strategy_usage(session: AsyncSession, *, start: datetime, end: datetime) -> Row[Any]:
+async def strategy_usage(session: AsyncSession, *, start: datetime, end: datetime) -> AnyRow:
     statement = select(
         func.count().label("decisions"),
         _count_if(decision.c.strategy_key.is_not(None)).label("with_strategy"),
@@ -353,10 +353,11 @@ async def strategy_usage(session: AsyncSession, *, start: datetime, end: datetim
 
 
 async def first_effective_from(session: AsyncSession) -> datetime | None:
-    return (await session.execute(select(func.min(version.c.effective_from)))).scalar()
+    first: datetime | None = (await session.execute(select(func.min(version.c.effective_from)))).scalar()
+    return first
 
 
-async def kpis(session: AsyncSession, *, start: datetime, end: datetime) -> list[Row[Any]]:
+async def kpis(session: AsyncSession, *, start: datetime, end: datetime) -> list[AnyRow]:
     """One row per KPI existing before ``end``: its changes in range and the decisions aiming at it."""
     dialect = dialect_of(session)
     revisions = (
@@ -402,7 +403,7 @@ async def kpis(session: AsyncSession, *, start: datetime, end: datetime) -> list
 
 async def accountability(
     session: AsyncSession, *, start: datetime, end: datetime, at: datetime, filters: DecisionFilters
-) -> list[Row[Any]]:
+) -> list[AnyRow]:
     """Per owner: decisions and their classes, reviews done, due and overdue, reversals."""
     due = and_(decision.c.review_by.is_not(None), decision.c.review_by <= at)
     reviewed = decision.c.outcome_result.is_not(None)
@@ -425,9 +426,7 @@ async def accountability(
     return list((await session.execute(apply_filters(statement, filters, dialect_of(session)))).all())
 
 
-async def outcomes(
-    session: AsyncSession, *, start: datetime, end: datetime, filters: DecisionFilters
-) -> list[Row[Any]]:
+async def outcomes(session: AsyncSession, *, start: datetime, end: datetime, filters: DecisionFilters) -> list[AnyRow]:
     """Per basis class: reviews and their results."""
     result = decision.c.outcome_result
     statement = (

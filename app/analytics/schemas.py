@@ -30,7 +30,7 @@ class GroupBy(StrEnum):
 
 
 class Weight(StrEnum):
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # the contract's name; it shadows str.count on the members
     budget = "budget"
 
 

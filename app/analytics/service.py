@@ -30,6 +30,7 @@ from app.analytics.schemas import (
 from app.core.db import settings_of
 from app.core.errors import FieldError, Unprocessable
 from app.core.types import utcnow
+from app.decisions.classification import BasisClass
 from app.decisions.repository import DecisionFilters
 
 MAX_BUCKETS = 10_000
@@ -411,8 +412,8 @@ async def summary(session: AsyncSession, *, start: datetime | None, end: datetim
                 overdue_reviews=sum(r.overdue_reviews for r in owners),
                 reversed=reversed_,
                 reversal_rate=share(reversed_, int(basis_rows.total)),
-                success_rate_data=results["data"].success_rate,
-                success_rate_emotion=results["emotion"].success_rate,
+                success_rate_data=results[BasisClass.data].success_rate,
+                success_rate_emotion=results[BasisClass.emotion].success_rate,
             )
         ],
     )

@@ -26,7 +26,8 @@ class TooManyRequests(AppError):
 class RateLimiter:
     def __init__(self, rule: str, redis_url: str | None) -> None:
         self.item: RateLimitItem = parse(rule)
-        storage: Storage = storage_from_string(f"async+{redis_url}") if redis_url else MemoryStorage()
+        storage = storage_from_string(f"async+{redis_url}") if redis_url else MemoryStorage()
+        assert isinstance(storage, Storage)  # an ``async+`` URL always gives an asyncio storage
         self.limiter = SlidingWindowCounterRateLimiter(storage)
         self.namespace = "decision-log"
 

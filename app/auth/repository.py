@@ -4,8 +4,10 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.models import ApiKey
+from app.core.types import table_of
 
 
 async def add(session: AsyncSession, key: ApiKey) -> None:
@@ -15,7 +17,7 @@ async def add(session: AsyncSession, key: ApiKey) -> None:
 
 async def by_prefix(session: AsyncSession, prefix: str) -> tuple[str, str, str, str, bool] | None:
     """(id, name, secret_hash, scope, revoked) for the key with this public prefix."""
-    table = ApiKey.__table__
+    table = table_of(ApiKey)
     row = (
         await session.execute(
             select(table.c.id, table.c.name, table.c.secret_hash, table.c.scope, table.c.revoked_at).where(
@@ -29,13 +31,13 @@ async def by_prefix(session: AsyncSession, prefix: str) -> tuple[str, str, str, 
 
 
 async def list_all(session: AsyncSession) -> Sequence[ApiKey]:
-    return (await session.execute(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id))).scalars().all()
+    return (await session.execute(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id)))).scalars().all()
 
 
 async def revoke(session: AsyncSession, key_ref: str, at: datetime) -> ApiKey | None:
     """Revoke by id, prefix or name; returns the key, or None when nothing matches."""
     candidates = (
-        (await session.execute(select(ApiKey).where((ApiKey.prefix == key_ref) | (ApiKey.name == key_ref))))
+        (await session.execute(select(ApiKey).where((col(ApiKey.prefix) == key_ref) | (col(ApiKey.name) == key_ref))))
         .scalars()
         .all()
     )
@@ -49,6 +51,6 @@ async def revoke(session: AsyncSession, key_ref: str, at: datetime) -> ApiKey | 
         return None
     key = candidates[0]
     if key.revoked_at is None:
-        await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(revoked_at=at))
+        await session.execute(update(ApiKey).where(col(ApiKey.id) == key.id).values(revoked_at=at))
         key.revoked_at = at
     return key

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar
 
 from fastapi import APIRouter, Request, Response
@@ -33,7 +33,7 @@ class TransactionalRoute(APIRoute):
             return settings.statement_timeout_seconds + 1
         return settings.query_timeout_seconds
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 import uuid_utils.compat as uuid_compat
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, PlainSerializer, Strict, WithJsonSchema
-from sqlalchemy import JSON, DateTime, Dialect
+from sqlalchemy import JSON, DateTime, Dialect, Row, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
@@ -130,3 +130,13 @@ def not_blank(value: str) -> str:
 
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Flag = Annotated[bool, Strict()]
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model (SQLModel builds ``__table__`` without declaring it to type checkers)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+# A result row of any width (SQLAlchemy types rows by their columns' types).
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]

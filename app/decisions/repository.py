@@ -9,25 +9,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, bindparam, cast, literal, null, select, tuple_, union_all, update
+from sqlalchemy import String, bindparam, cast, literal, null, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import contains_text, dialect_of, insert_or_nothing, json_array_contains
 from app.core.pagination import keyset_page
-from app.core.types import UtcDateTime
+from app.core.types import AnyRow, UtcDateTime, table_of
 from app.decisions.models import Decision, DecisionRevision
 from app.kpis.models import Kpi
 from app.people.models import Person
 from app.sources.models import DataSource
 from app.strategies.models import Strategy, StrategyVersion
 
-decision = Decision.__table__
-revision = DecisionRevision.__table__
-person = Person.__table__
-data_source = DataSource.__table__
-kpi = Kpi.__table__
-strategy_table = Strategy.__table__
-strategy_version = StrategyVersion.__table__
+decision = table_of(Decision)
+revision = table_of(DecisionRevision)
+person = table_of(Person)
+data_source = table_of(DataSource)
+kpi = table_of(Kpi)
+strategy_table = table_of(Strategy)
+strategy_version = table_of(StrategyVersion)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +122,7 @@ async def ids_by_external_ref(session: AsyncSession, refs: list[tuple[str, str]]
     return {(r.external_system, r.external_id): r.id for r in await session.execute(statement)}
 
 
-async def get(session: AsyncSession, decision_id: uuid.UUID, *, for_update: bool = False) -> Row[Any] | None:
+async def get(session: AsyncSession, decision_id: uuid.UUID, *, for_update: bool = False) -> AnyRow | None:
     statement = select(decision).where(decision.c.id == decision_id)
     if for_update:
         statement = statement.with_for_update()
@@ -189,7 +189,7 @@ def apply_filters(statement: Any, filters: DecisionFilters, dialect: str) -> Any
 
 async def list_page(
     session: AsyncSession, filters: DecisionFilters, *, limit: int, cursor: str | None
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[AnyRow], str | None]:
     """Newest decision first; ties broken by id."""
     statement = apply_filters(select(decision), filters, dialect_of(session))
     return await keyset_page(
@@ -204,7 +204,7 @@ async def list_page(
 
 async def revisions_page(
     session: AsyncSession, decision_id: uuid.UUID, *, limit: int, cursor: str | None
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[AnyRow], str | None]:
     """Oldest first, the current one included."""
     statement = select(revision).where(revision.c.decision_id == decision_id)
     return await keyset_page(
@@ -214,7 +214,7 @@ async def revisions_page(
 
 async def stream_for_export(
     session: AsyncSession, updated_since: datetime | None, *, chunk: int = 500
-) -> AsyncIterator[Sequence[Row[Any]]]:
+) -> AsyncIterator[Sequence[AnyRow]]:
     """Every decision changed after ``updated_since`` (exclusive), oldest change first, in chunks
     read through a server-side cursor: memory stays flat however many there are."""
     statement = select(decision).order_by(decision.c.updated_at, decision.c.id)

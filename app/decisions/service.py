@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Caller
@@ -15,7 +14,7 @@ from app.core import observability
 from app.core.db import after_commit, settings_of
 from app.core.errors import Conflict, FieldError, NotFound, UnknownReference, Unprocessable
 from app.core.http import check_if_match, etag_of
-from app.core.types import format_utc, new_id, utcnow
+from app.core.types import AnyRow, format_utc, new_id, utcnow
 from app.decisions import repository
 from app.decisions.classification import classify
 from app.decisions.repository import DecisionFilters
@@ -440,7 +439,7 @@ async def get_decision(session: AsyncSession, decision_id: uuid.UUID) -> Decisio
 
 async def _current_for_change(
     session: AsyncSession, decision_id: uuid.UUID, if_match: str | None
-) -> tuple[Row[Any], DecisionRead]:
+) -> tuple[AnyRow, DecisionRead]:
     row = await repository.get(session, decision_id, for_update=True)
     if row is None:
         raise DecisionNotFound(f"No decision with id {decision_id}.")
@@ -455,7 +454,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 async def _apply(
     session: AsyncSession,
-    row: Row[Any],
+    row: AnyRow,
     current: DecisionRead,
     columns: dict[str, Any],
     kind: RevisionKind,
@@ -510,7 +509,7 @@ async def update_decision(
     strategy = fields.get("strategy", current.strategy)
     decided_at = fields.get("decided_at", current.decided_at)
     recompute_version = strategy is not None and ("strategy" in fields or "decided_at" in fields)
-    if recompute_version and "strategy" not in fields:
+    if strategy is not None and recompute_version and "strategy" not in fields:
         wanted.append(("strategy", strategy, ["body"], ("strategy",)))
     refs = await _check_references(session, wanted, errors=errors)
     amount = fields.get("budget_amount", current.budget_amount)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
-
-from sqlalchemy import Row
 
 from app.core import csv
 from app.core.db import Database, write_intent
+from app.core.types import AnyRow
 from app.decisions import repository
 from app.decisions.schemas import DecisionRead
 from app.decisions.service import to_read
@@ -47,7 +45,7 @@ async def _stream(
     write_intent.set(False)
     line = csv.CsvLine()
 
-    def render(rows: Sequence[Row[Any]]) -> bytes:
+    def render(rows: Sequence[AnyRow]) -> bytes:
         decisions = [to_read(row) for row in rows]
         if fmt is ExportFormat.ndjson:
             return b"".join(d.model_dump_json().encode() + b"\n" for d in decisions)

@@ -2,13 +2,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import dialect_of, insert_or_nothing
+from app.core.types import AnyRow, table_of
 from app.idempotency.models import IdempotencyRecord
 
-record = IdempotencyRecord.__table__
+record = table_of(IdempotencyRecord)
 
 
 async def claim(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -21,7 +22,7 @@ async def claim(session: AsyncSession, values: dict[str, Any]) -> bool:
     return (await session.execute(statement, values)).first() is not None
 
 
-async def get(session: AsyncSession, api_key_id: uuid.UUID, key: str) -> Row[Any] | None:
+async def get(session: AsyncSession, api_key_id: uuid.UUID, key: str) -> AnyRow | None:
     statement = select(record).where(record.c.api_key_id == api_key_id, record.c.key == key)
     return (await session.execute(statement)).first()
 

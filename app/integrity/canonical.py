@@ -13,7 +13,7 @@ refuses it the way it always did.
 from __future__ import annotations
 
 import math
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 import rfc8785

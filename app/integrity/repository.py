@@ -6,15 +6,16 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core.db import try_advisory_lock
+from app.core.types import AnyRow, table_of
 from app.integrity.models import IntegrityCheckpoint, IntegrityEntry, IntegrityLink
 
-entry = IntegrityEntry.__table__  # type: ignore[attr-defined]
-link = IntegrityLink.__table__  # type: ignore[attr-defined]
-checkpoint = IntegrityCheckpoint.__table__  # type: ignore[attr-defined]
+entry = table_of(IntegrityEntry)
+link = table_of(IntegrityLink)
+checkpoint = table_of(IntegrityCheckpoint)
 TABLES = (entry, link, checkpoint)
 
 # Only one process seals at a time (PostgreSQL; on SQLite the write transaction is the lock).
@@ -35,7 +36,7 @@ async def try_seal_lock(session: AsyncSession) -> bool:
     return await try_advisory_lock(session, SEAL_LOCK)
 
 
-async def chain_head(session: AsyncSession) -> Row[Any] | None:
+async def chain_head(session: AsyncSession) -> AnyRow | None:
     """The last link: (position, chain_hash), None while the chain is empty."""
     statement = select(link.c.position, link.c.chain_hash).order_by(link.c.position.desc()).limit(1)
     return (await session.execute(statement)).first()
@@ -46,7 +47,7 @@ def _unlinked(floor: int) -> Any:
     return entry.c.id > floor, ~linked
 
 
-async def unsealed(session: AsyncSession, *, floor: int, limit: int) -> Sequence[Row[Any]]:
+async def unsealed(session: AsyncSession, *, floor: int, limit: int) -> Sequence[AnyRow]:
     """Entries above ``floor`` not yet in the chain, in id order: (id, entry_hash)."""
     statement = select(entry.c.id, entry.c.entry_hash).where(*_unlinked(floor)).order_by(entry.c.id).limit(limit)
     return (await session.execute(statement)).all()
@@ -60,12 +61,12 @@ async def insert_checkpoint(session: AsyncSession, values: dict[str, Any]) -> No
     await session.execute(INSERT_CHECKPOINT, values)
 
 
-async def latest_checkpoint(session: AsyncSession) -> Row[Any] | None:
+async def latest_checkpoint(session: AsyncSession) -> AnyRow | None:
     statement = select(checkpoint).order_by(checkpoint.c.position.desc()).limit(1)
     return (await session.execute(statement)).first()
 
 
-async def stream_chain(session: AsyncSession, *, chunk: int = 5000) -> AsyncIterator[Sequence[Row[Any]]]:
+async def stream_chain(session: AsyncSession, *, chunk: int = 5000) -> AsyncIterator[Sequence[AnyRow]]:
     """Every link in position order with its entry (entry columns null when the entry is gone)."""
     statement = (
         select(
@@ -88,7 +89,7 @@ async def stream_chain(session: AsyncSession, *, chunk: int = 5000) -> AsyncIter
         yield rows
 
 
-async def stream_unlinked(session: AsyncSession, *, chunk: int = 5000) -> AsyncIterator[Sequence[Row[Any]]]:
+async def stream_unlinked(session: AsyncSession, *, chunk: int = 5000) -> AsyncIterator[Sequence[AnyRow]]:
     """Entries not (yet) in the chain, in id order."""
     statement = (
         select(entry.c.id, entry.c.kind, entry.c.entity, entry.c.recorded_at, entry.c.content, entry.c.entry_hash)
@@ -101,12 +102,12 @@ async def stream_unlinked(session: AsyncSession, *, chunk: int = 5000) -> AsyncI
         yield rows
 
 
-async def checkpoints(session: AsyncSession) -> Sequence[Row[Any]]:
+async def checkpoints(session: AsyncSession) -> Sequence[AnyRow]:
     """Every checkpoint, in position order (one per seal that added links: few)."""
     return (await session.execute(select(checkpoint).order_by(checkpoint.c.position))).all()
 
 
-async def stream_table(session: AsyncSession, table: Any, *, chunk: int = 2000) -> AsyncIterator[Sequence[Row[Any]]]:
+async def stream_table(session: AsyncSession, table: Any, *, chunk: int = 2000) -> AsyncIterator[Sequence[AnyRow]]:
     result = await session.stream(select(table).execution_options(yield_per=chunk))
     async for rows in result.partitions():
         yield rows

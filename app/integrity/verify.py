@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import Database, transaction
-from app.core.types import format_utc
+from app.core.types import format_utc, table_of
 from app.decisions.models import Decision
 from app.decisions.service import to_read as decision_state
 from app.integrity import repository, signing
@@ -79,10 +79,10 @@ def _digest(text: str) -> bytes:
 
 # The records the log speaks for: their table, entity name and current state (the content a write logs).
 RECORDS: list[tuple[Any, Callable[[Any], str], Callable[[Any], Any]]] = [
-    (Decision.__table__, lambda row: decision_entity(row.id), lambda row: decision_state(row)),  # type: ignore[attr-defined]
-    (Kpi.__table__, lambda row: kpi_entity(row.key), lambda row: kpi_state(row)),  # type: ignore[attr-defined]
+    (table_of(Decision), lambda row: decision_entity(row.id), lambda row: decision_state(row)),
+    (table_of(Kpi), lambda row: kpi_entity(row.key), lambda row: kpi_state(row)),
     (
-        StrategyVersion.__table__,  # type: ignore[attr-defined]
+        table_of(StrategyVersion),
         lambda row: strategy_version_entity(row.strategy_key, row.number),
         lambda row: strategy_version_state(row),
     ),

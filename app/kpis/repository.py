@@ -1,18 +1,19 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import dialect_of, insert_or_nothing
 from app.core.pagination import keyset_page
+from app.core.types import AnyRow, table_of
 from app.kpis.models import Kpi, KpiRevision
 
-kpi = Kpi.__table__
-revision = KpiRevision.__table__
+kpi = table_of(Kpi)
+revision = table_of(KpiRevision)
 
 
-async def get(session: AsyncSession, key: str, *, for_update: bool = False) -> Row[Any] | None:
+async def get(session: AsyncSession, key: str, *, for_update: bool = False) -> AnyRow | None:
     statement = select(kpi).where(kpi.c.key == key)
     if for_update:
         statement = statement.with_for_update()
@@ -46,7 +47,7 @@ async def snapshot_at(session: AsyncSession, key: str, at: datetime) -> dict[str
 
 async def list_page(
     session: AsyncSession, *, kind: str | None, owner: str | None, limit: int, cursor: str | None
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[AnyRow], str | None]:
     statement = select(kpi)
     if kind is not None:
         statement = statement.where(kpi.c.kind == kind)
@@ -59,7 +60,7 @@ async def list_page(
 
 async def revisions_page(
     session: AsyncSession, key: str, *, limit: int, cursor: str | None
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[AnyRow], str | None]:
     statement = select(revision).where(revision.c.kpi_key == key)
     return await keyset_page(
         session, statement, [(revision.c.revision, False)], limit=limit, cursor=cursor, key=lambda row: [row.revision]

@@ -64,7 +64,7 @@ async def put_kpi(
             raise PreconditionFailed(f"KPI {key!r} does not exist yet: send the PUT without If-Match to create it.")
         values = {"key": key, **_columns(data), "revision": 1, "created_at": now, "updated_at": now}
         if await repository.insert(session, values):
-            created = KpiRead(**{**values, "owner": data.owner})  # type: ignore[arg-type]
+            created = KpiRead(**{**values, "owner": data.owner})
             changes = {
                 name: {"from": None, "to": value} for name, value in _public(created).items() if value is not None
             }

@@ -1,29 +1,30 @@
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import dialect_of, upsert
 from app.core.pagination import keyset_page
+from app.core.types import AnyRow, table_of
 from app.people.models import Person
 
-person = Person.__table__
+person = table_of(Person)
 
 
-async def upsert_person(session: AsyncSession, values: dict[str, Any]) -> Row[Any]:
+async def upsert_person(session: AsyncSession, values: dict[str, Any]) -> AnyRow:
     statement = upsert(
         dialect_of(session), person, values, key=["handle"], update=["name", "email", "team", "active", "updated_at"]
     )
     return (await session.execute(statement)).one()
 
 
-async def get(session: AsyncSession, handle: str) -> Row[Any] | None:
+async def get(session: AsyncSession, handle: str) -> AnyRow | None:
     return (await session.execute(select(person).where(person.c.handle == handle))).first()
 
 
 async def list_page(
     session: AsyncSession, *, team: str | None, active: bool | None, limit: int, cursor: str | None
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[AnyRow], str | None]:
     statement = select(person)
     if team is not None:
         statement = statement.where(person.c.team == team)

@@ -1,15 +1,16 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import dialect_of, insert_or_nothing
 from app.core.pagination import keyset_page
+from app.core.types import AnyRow, table_of
 from app.strategies.models import Strategy, StrategyVersion
 
-strategy = Strategy.__table__
-version = StrategyVersion.__table__
+strategy = table_of(Strategy)
+version = table_of(StrategyVersion)
 
 
 def _current_version(at: datetime) -> Any:
@@ -27,14 +28,14 @@ async def insert(session: AsyncSession, values: dict[str, Any]) -> bool:
     return (await session.execute(statement, values)).first() is not None
 
 
-async def get(session: AsyncSession, key: str, at: datetime) -> Row[Any] | None:
+async def get(session: AsyncSession, key: str, at: datetime) -> AnyRow | None:
     statement = select(strategy, _current_version(at)).where(strategy.c.key == key)
     return (await session.execute(statement)).first()
 
 
 async def list_page(
     session: AsyncSession, at: datetime, *, limit: int, cursor: str | None
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[AnyRow], str | None]:
     statement = select(strategy, _current_version(at))
     return await keyset_page(
         session, statement, [(strategy.c.key, False)], limit=limit, cursor=cursor, key=lambda row: [row.key]
@@ -55,7 +56,8 @@ async def claim_next_number(session: AsyncSession, key: str, effective_from: dat
         .values(version_count=strategy.c.version_count + 1, latest_effective_from=effective_from)
         .returning(strategy.c.version_count)
     )
-    return result.scalar()
+    number: int | None = result.scalar()
+    return number
 
 
 async def latest_effective_from(session: AsyncSession, key: str) -> tuple[bool, datetime | None]:
@@ -71,14 +73,14 @@ async def insert_version(session: AsyncSession, values: dict[str, Any]) -> None:
     )
 
 
-async def get_version(session: AsyncSession, key: str, number: int) -> Row[Any] | None:
+async def get_version(session: AsyncSession, key: str, number: int) -> AnyRow | None:
     statement = select(version).where(version.c.strategy_key == key, version.c.number == number)
     return (await session.execute(statement)).first()
 
 
 async def versions_page(
     session: AsyncSession, key: str, *, limit: int, cursor: str | None
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[AnyRow], str | None]:
     statement = select(version).where(version.c.strategy_key == key)
     return await keyset_page(
         session, statement, [(version.c.number, False)], limit=limit, cursor=cursor, key=lambda row: [row.number]

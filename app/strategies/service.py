@@ -73,7 +73,7 @@ async def create_strategy(session: AsyncSession, data: StrategyCreate) -> Strate
     }
     if not await repository.insert(session, values):
         raise DuplicateStrategy(f"A strategy with key {data.key!r} already exists.")
-    return StrategyRead(**values, current_version=None, versions=0)  # type: ignore[arg-type]
+    return StrategyRead(**values, current_version=None, versions=0)
 
 
 async def get_strategy(session: AsyncSession, key: str) -> StrategyRead:
