@@ -8,7 +8,6 @@ from starlette.convertors import StringConvertor, register_url_convertor
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.http import etag_of
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import domain_router
 from app.decisions import service
@@ -54,10 +53,7 @@ def _located(response: Response, decision: DecisionRead, *, created: bool = Fals
 
 def _created(decision: service.DecisionJson) -> Response:
     """201 with the JSON form the write path built (it skips re-validating what it just validated)."""
-    headers = {
-        "ETag": etag_of(decision["id"], decision["revision"]),
-        "Location": f"/v1/decisions/{decision['id']}",
-    }
+    headers = {"ETag": service.etag(decision), "Location": f"/v1/decisions/{decision['id']}"}
     return Response(orjson.dumps(decision), status_code=201, media_type="application/json", headers=headers)
 
 

@@ -51,7 +51,14 @@ class OutcomeAlreadyRecorded(Conflict):
     title = "Outcome already recorded"
 
 
-def etag(decision: DecisionRead) -> str:
+# The API's JSON form of a decision, as ``to_read(row).model_dump(mode="json")`` gives it.
+DecisionJson = dict[str, Any]
+
+
+def etag(decision: DecisionRead | DecisionJson) -> str:
+    """The entity tag of a decision's revision, from the read model or the JSON form the write path built."""
+    if isinstance(decision, dict):
+        return etag_of(decision["id"], decision["revision"])
     return etag_of(decision.id, decision.revision)
 
 
@@ -116,10 +123,6 @@ def to_read(row: Any) -> DecisionRead:
             "reversal": reversal,
         }
     )
-
-
-# The API's JSON form of a decision, as ``to_read(row).model_dump(mode="json")`` gives it.
-DecisionJson = dict[str, Any]
 
 
 def new_decision_json(row: dict[str, Any]) -> DecisionJson:
