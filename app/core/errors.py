@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+import asyncpg  # type: ignore[import-untyped]
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi import routing as fastapi_routing
@@ -242,8 +243,10 @@ _BAD_VALUE_SQLSTATES = {"22021", "22P05", "22001", "22003", "22008"}
 
 
 def _is_bad_value(error: BaseException) -> bool:
-    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
-    return isinstance(error, sa_exc.DBAPIError) and sqlstate in _BAD_VALUE_SQLSTATES
+    """A value refused by the database, through SQLAlchemy or straight from the driver (app.core.driver)."""
+    if isinstance(error, sa_exc.DBAPIError):
+        error = getattr(error, "orig", None) or error
+    return getattr(error, "sqlstate", None) in _BAD_VALUE_SQLSTATES
 
 
 # SQLSTATEs by which the database says it cannot serve now: a connection exception (class 08), a
@@ -316,10 +319,13 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(error.status_code, code, title, detail, headers=headers or None)
 
-    @app.exception_handler(sa_exc.IntegrityError)
-    async def _integrity(_: Request, error: sa_exc.IntegrityError) -> JSONResponse:
-        logger.warning("integrity error not mapped by the service: %s", error.orig)
+    async def _integrity(_: Request, error: Exception) -> JSONResponse:
+        logger.warning("integrity error not mapped by the service: %s", getattr(error, "orig", error))
         return problem_response(409, "conflict", "Conflict", "The request conflicts with the stored state.")
+
+    # The same errors through SQLAlchemy and straight from the driver (app.core.driver).
+    app.add_exception_handler(sa_exc.IntegrityError, _integrity)
+    app.add_exception_handler(asyncpg.IntegrityConstraintViolationError, _integrity)
 
     async def _database(_: Request, error: Exception) -> JSONResponse:
         if _is_bad_value(error):
@@ -337,7 +343,15 @@ def install_error_handlers(app: FastAPI) -> None:
         logger.exception("database error")
         return _internal()
 
-    for kind in (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError, TimeoutError):
+    for kind in (
+        sa_exc.DBAPIError,
+        sa_exc.EmulatedDBAPIException,
+        sa_exc.TimeoutError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        OSError,
+        TimeoutError,
+    ):
         app.add_exception_handler(kind, _database)
 
     @app.exception_handler(Exception)

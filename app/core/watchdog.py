@@ -131,6 +131,23 @@ def bounded_waits(limit: float | None) -> Iterator[DatabaseWait]:
         _current.reset(token)
 
 
+@contextlib.contextmanager
+def waiting(sync_engine: Any, driver_connection: Any) -> Iterator[None]:
+    """Bound the wait for the answer to a statement sent straight through the driver (:mod:`app.core.driver`),
+    as the engine's events bound those sent through SQLAlchemy."""
+    wait = _current.get()
+    server = _servers.get(sync_engine)
+    if wait is None or wait.limit is None or server is None:
+        yield
+        return
+    wait.arm(driver_connection, server)
+    try:
+        yield
+        server.answering = True
+    finally:
+        wait.disarm()
+
+
 def install(engine: AsyncEngine) -> None:
     """Bound the waits of ``engine`` (asyncpg) for the work run under :func:`bounded_waits`, and
     never hand out a pooled connection the server has already closed."""

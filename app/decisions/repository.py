@@ -13,9 +13,11 @@ from sqlalchemy import String, bindparam, cast, literal, null, select, tuple_, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import contains_text, dialect_of, insert_or_nothing, json_array_contains
+from app.core.driver import arguments, driver, json_columns, placeholders
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, UtcDateTime, table_of
 from app.decisions.models import Decision, DecisionRevision
+from app.integrity import repository as integrity_repository
 from app.kpis.models import Kpi
 from app.people.models import Person
 from app.sources.models import DataSource
@@ -52,18 +54,39 @@ async def resolve_references(
     present = frozenset(name for name, keys in wanted.items() if keys)
     if not present:
         return References({}, set(), set(), {})
-    params = {name: sorted(wanted[name]) for name in present}
-    rows = (await session.execute(_reference_statement(present), params)).all()
-    versions: dict[str, list[tuple[datetime, int]]] = {r.key: [] for r in rows if r.kind == "st"}
+    pg = await driver(session)
+    rows: Sequence[Any]
+    if pg is not None:
+        rows = await pg.fetch(
+            REFERENCES_SQL, *(sorted(wanted[name]) for name in ("people", "sources", "kpis", "strategies"))
+        )
+    else:
+        params = {name: sorted(wanted[name]) for name in present}
+        rows = (await session.execute(_reference_statement(present), params)).mappings().all()
+    versions: dict[str, list[tuple[datetime, int]]] = {r["key"]: [] for r in rows if r["kind"] == "st"}
     for r in rows:
-        if r.kind == "sv":
-            versions[r.key].append((r.at, int(r.detail)))
+        if r["kind"] == "sv":
+            versions[r["key"]].append((r["at"], int(r["detail"])))
     return References(
-        teams={r.key: r.detail for r in rows if r.kind == "p"},
-        sources={r.key for r in rows if r.kind == "s"},
-        kpis={r.key for r in rows if r.kind == "k"},
+        teams={r["key"]: r["detail"] for r in rows if r["kind"] == "p"},
+        sources={r["key"] for r in rows if r["kind"] == "s"},
+        kpis={r["key"] for r in rows if r["kind"] == "k"},
         strategies=versions,
     )
+
+
+# The reference query through the driver (PostgreSQL): every kind at once, an empty array for a kind not asked.
+REFERENCES_SQL = " UNION ALL ".join(
+    (
+        f"SELECT 'p' AS kind, handle AS key, team::text AS detail, NULL::timestamptz AS at FROM {person.name}"
+        " WHERE handle = ANY($1::varchar[])",
+        f"SELECT 's', key, NULL, NULL FROM {data_source.name} WHERE key = ANY($2::varchar[])",
+        f"SELECT 'k', key, NULL, NULL FROM {kpi.name} WHERE key = ANY($3::varchar[])",
+        f"SELECT 'st', key, NULL, NULL FROM {strategy_table.name} WHERE key = ANY($4::varchar[])",
+        f"SELECT 'sv', strategy_key, number::text, effective_from FROM {strategy_version.name}"
+        " WHERE strategy_key = ANY($4::varchar[])",
+    )
+)
 
 
 @functools.cache
@@ -103,15 +126,66 @@ def _refs(kind: str, key: Any, detail: Any = None, at: Any = None) -> Any:
     )
 
 
-async def insert_decisions(session: AsyncSession, values: list[dict[str, Any]]) -> set[uuid.UUID]:
-    """Insert any number in one statement; returns the ids written. A decision whose external
-    reference is already taken is skipped, so its id is missing from the answer."""
+async def insert_decisions(
+    session: AsyncSession,
+    decisions: list[dict[str, Any]],
+    revisions: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+) -> set[uuid.UUID]:
+    """Insert new decisions with their first revisions and their entries in the tamper-evident log (none
+    when the log is off); returns the ids written. A decision whose external reference is already taken
+    is not written: its id is missing from the answer, and nothing of the others' history is written
+    either (the caller refuses the request, and its transaction rolls back).
+
+    One decision on PostgreSQL is one statement through the driver (a data-modifying CTE). Otherwise,
+    one statement per table however many decisions.
+    """
+    pg = await driver(session) if len(decisions) == 1 else None
+    if pg is not None:
+        (row,), (first,), entry_rows = decisions, revisions, entries
+        sql = _create_sql(tuple(row), tuple(first), tuple(entry_rows[0]) if entry_rows else ())
+        args = [
+            *arguments(row, tuple(row), DECISION_JSON),
+            *arguments(first, tuple(first), REVISION_JSON),
+            *(arguments(entry_rows[0], tuple(entry_rows[0]), ()) if entry_rows else ()),
+        ]
+        return {record[0] for record in await pg.fetch(sql, *args)}
     statement = insert_or_nothing(dialect_of(session), decision, decision.c.id)
-    return set((await session.execute(statement, values)).scalars())
+    written = set((await session.execute(statement, decisions)).scalars())
+    if len(written) == len(decisions):
+        await session.execute(revision.insert(), revisions)
+        if entries:
+            await integrity_repository.insert_entries(session, entries)
+    return written
 
 
 async def insert_revisions(session: AsyncSession, values: list[dict[str, Any]]) -> None:
     await session.execute(revision.insert(), values)
+
+
+DECISION_JSON = json_columns(decision)
+REVISION_JSON = json_columns(revision)
+
+
+@functools.cache
+def _create_sql(
+    decision_columns: tuple[str, ...], revision_columns: tuple[str, ...], entry_columns: tuple[str, ...]
+) -> str:
+    """One decision, its first revision and its log entry (when ``entry_columns``) in one statement. The
+    history is inserted only for a decision written: ``ON CONFLICT DO NOTHING`` on a taken external
+    reference leaves ``d`` empty, and so the answer."""
+    n, m = len(decision_columns), len(revision_columns)
+    parts = [
+        f"WITH d AS (INSERT INTO {decision.name} ({', '.join(decision_columns)}) VALUES ({placeholders(1, n)})"
+        " ON CONFLICT DO NOTHING RETURNING id)",
+        f"r AS (INSERT INTO {revision.name} ({', '.join(revision_columns)}) SELECT {placeholders(n + 1, m)} FROM d)",
+    ]
+    if entry_columns:
+        parts.append(
+            f"e AS (INSERT INTO {integrity_repository.entry.name} ({', '.join(entry_columns)})"
+            f" SELECT {placeholders(n + m + 1, len(entry_columns))} FROM d)"
+        )
+    return ", ".join(parts) + " SELECT id FROM d"
 
 
 async def ids_by_external_ref(session: AsyncSession, refs: list[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:

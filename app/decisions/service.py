@@ -326,26 +326,25 @@ async def create_decisions(
             first_use.setdefault(ref, index)
     refs = await _check_references(session, wanted, errors=errors)
     rows = [_new_row(data, refs, now, caller) for data in items]
-    written = await repository.insert_decisions(session, rows)
+    decisions = [new_decision_json(row) for row in rows]
+    revisions = [
+        _revision_row(
+            row["id"],
+            decision,
+            RevisionKind.created,
+            changed_at=now,
+            caller=caller,
+            reason=None,
+            edited_by=None,
+            changes={},
+        )
+        for row, decision in zip(rows, decisions, strict=True)
+    ]
+    written = await repository.insert_decisions(
+        session, rows, revisions, integrity.entries(session, _log_items(revisions))
+    )
     if len(written) < len(rows):
         await _raise_duplicate_external_refs(session, items, rows, written, loc)
-    decisions = [new_decision_json(row) for row in rows]
-    await _insert_history(
-        session,
-        [
-            _revision_row(
-                row["id"],
-                decision,
-                RevisionKind.created,
-                changed_at=now,
-                caller=caller,
-                reason=None,
-                edited_by=None,
-                changes={},
-            )
-            for row, decision in zip(rows, decisions, strict=True)
-        ],
-    )
     classes = [row["basis_class"] for row in rows]
     after_commit(session, lambda: observability.count_decisions(classes))
     return decisions
@@ -399,13 +398,15 @@ async def _raise_duplicate_external_refs(
 
 
 async def _insert_history(session: AsyncSession, revisions: list[dict[str, Any]]) -> None:
-    """Every decision write ends here: its revision rows, and their entries in the tamper-evident log
-    (one statement each, however many decisions)."""
+    """A change's revision rows, and their entries in the tamper-evident log (one statement each, however
+    many decisions). New decisions are written with theirs by ``repository.insert_decisions``."""
     await repository.insert_revisions(session, revisions)
-    await integrity.record_many(
-        session,
-        ((f"decision.{r['kind']}", integrity.decision_entity(r["decision_id"]), r["snapshot"]) for r in revisions),
-    )
+    await integrity.record_many(session, _log_items(revisions))
+
+
+def _log_items(revisions: list[dict[str, Any]]) -> list[tuple[str, str, Any]]:
+    """The tamper-evident log's entries for these revisions: what happened, to which decision, its new state."""
+    return [(f"decision.{r['kind']}", integrity.decision_entity(r["decision_id"]), r["snapshot"]) for r in revisions]
 
 
 def _revision_row(

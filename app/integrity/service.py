@@ -111,12 +111,18 @@ async def record(session: AsyncSession, kind: str, entity: str, content: Any) ->
 
 async def record_many(session: AsyncSession, items: Iterable[tuple[str, str, Any]]) -> None:
     """:func:`record` for several writes of one request, in one statement."""
-    if not settings_of(session).integrity_log:
-        return
-    now = utcnow()
-    rows = [_entry(kind, entity, content, now) for kind, entity, content in items]
+    rows = entries(session, items)
     if rows:
         await repository.insert_entries(session, rows)
+
+
+def entries(session: AsyncSession, items: Iterable[tuple[str, str, Any]]) -> list[dict[str, Any]]:
+    """The log's rows for these writes (``(kind, entity, content)``), for a repository that inserts them in
+    the same statement as the write; none when the log is off."""
+    if not settings_of(session).integrity_log:
+        return []
+    now = utcnow()
+    return [_entry(kind, entity, content, now) for kind, entity, content in items]
 
 
 # ---------------------------------------------------------------------------------------------
