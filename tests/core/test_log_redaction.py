@@ -1,12 +1,17 @@
-"""API keys never reach a log line, not even when a BI tool sends one as `api_key=`."""
+"""The request log of a served process: one JSON line per request, by route template; API keys never reach
+a log line, not even when a BI tool sends one as `api_key=`."""
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -21,9 +26,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_server_logs_never_contain_the_api_key(keys, tmp_path):
+@contextlib.contextmanager
+def _served(log: Path) -> Iterator[str]:
+    """A served process writing its log to ``log``; yields its base URL, and stops it at the end."""
     port = _free_port()
-    log = tmp_path / "server.log"
     env = {**os.environ, "DECISION_LOG_DATABASE_URL": DATABASE_URL}
     with log.open("w") as out:
         server = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -36,18 +42,53 @@ def test_server_logs_never_contain_the_api_key(keys, tmp_path):
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _request_lines(log: Path) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("event") == "request"]
+
+
+def test_each_request_logs_one_line_with_its_route_template(keys, tmp_path):
+    log = tmp_path / "server.log"
+    headers = {"X-API-Key": keys["read"]}
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    with _served(log) as base:
+        for decision_id in ids:
+            answer = httpx.get(f"{base}/v1/decisions/{decision_id}", headers={**headers, "X-Request-ID": decision_id})
+            assert answer.status_code == 404, answer.text
+        assert httpx.get(f"{base}/v1/no-such-thing", headers=headers).status_code == 404
+    lines = {line["request_id"]: line for line in _request_lines(log)}
+    # The template, the same on every request to the route (not the path, which carries the id).
+    for decision_id in ids:
+        line = lines[decision_id]
+        assert {k: line[k] for k in ("method", "route", "status", "caller")} == {
+            "method": "GET",
+            "route": "/v1/decisions/{decision_id:decision_id}",
+            "status": 404,
+            "caller": "test-read",
+        }, line
+        assert line["duration_ms"] > 0
+    assert [line["route"] for line in lines.values() if line["status"] == 404 and line["request_id"] not in ids] == [
+        "<unmatched>"
+    ]
+
+
+def test_server_logs_never_contain_the_api_key(keys, tmp_path):
+    log = tmp_path / "server.log"
+    with _served(log) as base:
         key = keys["analytics"]
         ok = httpx.get(f"{base}/v1/analytics/outcomes", params={"api_key": key, "bucket": "none"})
         assert ok.status_code == 200, ok.text
         refused = httpx.get(f"{base}/v1/people", params={"api_key": key})
         assert refused.status_code == 401, refused.text
         httpx.get(f"{base}/v1/people", headers={"Authorization": f"Bearer {key}x"})
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     text = log.read_text()
-    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-    requests = [line for line in lines if line.get("event") == "request"]
+    requests = _request_lines(log)
     assert {"method": "GET", "route": "/v1/analytics/outcomes", "status": 200} in [
         {k: line[k] for k in ("method", "route", "status")} for line in requests
     ], text
