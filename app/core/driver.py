@@ -19,10 +19,12 @@ map like SQLAlchemy's (a value refused → 422, a conflict → 409, an unavailab
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Table
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import watchdog
@@ -56,17 +58,47 @@ async def driver(session: AsyncSession) -> Driver | None:
     return Driver(raw.dbapi_connection, connection.sync_engine)
 
 
-def placeholders(start: int, count: int) -> str:
-    """``$start, …, $(start + count - 1)``."""
-    return ", ".join(f"${number}" for number in range(start, start + count))
-
-
 def json_columns(table: Table) -> frozenset[str]:
     """The JSON columns of ``table``: asyncpg takes their values as JSON text (the codec SQLAlchemy sets up)."""
     return frozenset(column.name for column in table.c if isinstance(column.type, JSON))
 
 
-def arguments(row: dict[str, Any], columns: Sequence[str], json: Iterable[str]) -> list[Any]:
-    """``row``'s values in ``columns`` order, the JSON ones as text."""
+def insert_rows(table: Table, columns: Sequence[str], start: int, *, many: bool, where: str | None = None) -> str:
+    """``INSERT INTO table (columns) SELECT …``, the values as parameters from ``$start``: one row's values (typed
+    by the insert), or for ``many`` rows one array per column, unnested in the order given. ``where`` gates the
+    insert (a condition on the rest of the statement)."""
+    names = ", ".join(columns)
+    condition = f" WHERE {where}" if where else ""
+    if not many:
+        values = ", ".join(f"${number}" for number in range(start, start + len(columns)))
+        return f"INSERT INTO {table.name} ({names}) SELECT {values}{condition}"
+    # Each array of its column's type without the length or precision: an explicit cast to varchar(n) would cut a
+    # longer value short where the insert must refuse it (the insert applies them).
+    arrays = ", ".join(f"${number}::{_base_type(table, name)}[]" for number, name in enumerate(columns, start))
+    return (
+        f"INSERT INTO {table.name} ({names}) SELECT {names}"
+        f" FROM unnest({arrays}) WITH ORDINALITY AS v({names}, ordinality){condition} ORDER BY ordinality"
+    )
+
+
+def row_arguments(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], json: Iterable[str], *, many: bool
+) -> list[Any]:
+    """The arguments of :func:`insert_rows` for ``rows``, the JSON values as text."""
     as_json = frozenset(json)
-    return [json_text(row[name]) if name in as_json and row[name] is not None else row[name] for name in columns]
+
+    def value(row: dict[str, Any], name: str) -> Any:
+        return json_text(row[name]) if name in as_json and row[name] is not None else row[name]
+
+    if not many:
+        (row,) = rows
+        return [value(row, name) for name in columns]
+    return [[value(row, name) for row in rows] for name in columns]
+
+
+def _base_type(table: Table, column: str) -> str:
+    return _TYPE_MODIFIER.sub("", table.c[column].type.compile(dialect=_POSTGRESQL))
+
+
+_TYPE_MODIFIER = re.compile(r"\(.*?\)")
+_POSTGRESQL = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves the dialect class untyped

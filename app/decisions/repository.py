@@ -13,7 +13,7 @@ from sqlalchemy import String, bindparam, cast, literal, null, select, tuple_, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import contains_text, dialect_of, insert_or_nothing, json_array_contains
-from app.core.driver import arguments, driver, json_columns, placeholders
+from app.core.driver import driver, insert_rows, json_columns, row_arguments
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, UtcDateTime, table_of
 from app.decisions.models import Decision, DecisionRevision
@@ -134,29 +134,32 @@ async def insert_decisions(
 ) -> set[uuid.UUID]:
     """Insert new decisions with their first revisions and their entries in the tamper-evident log (none
     when the log is off); returns the ids written. A decision whose external reference is already taken
-    is not written: its id is missing from the answer, and nothing of the others' history is written
-    either (the caller refuses the request, and its transaction rolls back).
+    is not written: its id is missing from the answer, and then no history is written at all (the caller
+    refuses the request, and its transaction rolls back).
 
-    One decision on PostgreSQL is one statement through the driver (a data-modifying CTE). Otherwise,
-    one statement per table however many decisions.
+    On PostgreSQL, one statement through the driver however many decisions: a data-modifying CTE over
+    one array per column. On SQLite, one statement per table.
     """
-    pg = await driver(session) if len(decisions) == 1 else None
-    if pg is not None:
-        (row,), (first,), entry_rows = decisions, revisions, entries
-        sql = _create_sql(tuple(row), tuple(first), tuple(entry_rows[0]) if entry_rows else ())
-        args = [
-            *arguments(row, tuple(row), DECISION_JSON),
-            *arguments(first, tuple(first), REVISION_JSON),
-            *(arguments(entry_rows[0], tuple(entry_rows[0]), ()) if entry_rows else ()),
-        ]
-        return {record[0] for record in await pg.fetch(sql, *args)}
-    statement = insert_or_nothing(dialect_of(session), decision, decision.c.id)
-    written = set((await session.execute(statement, decisions)).scalars())
-    if len(written) == len(decisions):
-        await session.execute(revision.insert(), revisions)
-        if entries:
-            await integrity_repository.insert_entries(session, entries)
-    return written
+    pg = await driver(session)
+    if pg is None:
+        statement = insert_or_nothing(dialect_of(session), decision, decision.c.id)
+        written = set((await session.execute(statement, decisions)).scalars())
+        if len(written) == len(decisions):
+            await session.execute(revision.insert(), revisions)
+            if entries:
+                await integrity_repository.insert_entries(session, entries)
+        return written
+    decision_columns, revision_columns = tuple(decisions[0]), tuple(revisions[0])
+    entry_columns = tuple(entries[0]) if entries else ()
+    many = len(decisions) > 1
+    sql = _create_sql(decision_columns, revision_columns, entry_columns, many=many)
+    args = [
+        len(decisions),
+        *row_arguments(decisions, decision_columns, DECISION_JSON, many=many),
+        *row_arguments(revisions, revision_columns, REVISION_JSON, many=many),
+        *row_arguments(entries, entry_columns, (), many=many),
+    ]
+    return {record[0] for record in await pg.fetch(sql, *args)}
 
 
 async def insert_revisions(session: AsyncSession, values: list[dict[str, Any]]) -> None:
@@ -169,22 +172,22 @@ REVISION_JSON = json_columns(revision)
 
 @functools.cache
 def _create_sql(
-    decision_columns: tuple[str, ...], revision_columns: tuple[str, ...], entry_columns: tuple[str, ...]
+    decision_columns: tuple[str, ...], revision_columns: tuple[str, ...], entry_columns: tuple[str, ...], *, many: bool
 ) -> str:
-    """One decision, its first revision and its log entry (when ``entry_columns``) in one statement. The
-    history is inserted only for a decision written: ``ON CONFLICT DO NOTHING`` on a taken external
-    reference leaves ``d`` empty, and so the answer."""
+    """The decisions, their first revisions and their log entries (when ``entry_columns``) in one statement;
+    ``$1`` is the number of decisions, then each row's values (one decision) or one array per column (many).
+    The history is inserted only when every decision was: ``ON CONFLICT DO NOTHING`` leaves a decision
+    whose external reference is taken out of ``d``. Rows go in in the order given (the log entries' ids
+    order the tamper-evident chain)."""
     n, m = len(decision_columns), len(revision_columns)
+    all_written = "(SELECT count(*) FROM d) = $1::integer"
     parts = [
-        f"WITH d AS (INSERT INTO {decision.name} ({', '.join(decision_columns)}) VALUES ({placeholders(1, n)})"
-        " ON CONFLICT DO NOTHING RETURNING id)",
-        f"r AS (INSERT INTO {revision.name} ({', '.join(revision_columns)}) SELECT {placeholders(n + 1, m)} FROM d)",
+        f"WITH d AS ({insert_rows(decision, decision_columns, 2, many=many)} ON CONFLICT DO NOTHING RETURNING id)",
+        f"r AS ({insert_rows(revision, revision_columns, n + 2, many=many, where=all_written)})",
     ]
     if entry_columns:
-        parts.append(
-            f"e AS (INSERT INTO {integrity_repository.entry.name} ({', '.join(entry_columns)})"
-            f" SELECT {placeholders(n + m + 1, len(entry_columns))} FROM d)"
-        )
+        entry = integrity_repository.entry
+        parts.append(f"e AS ({insert_rows(entry, entry_columns, n + m + 2, many=many, where=all_written)})")
     return ", ".join(parts) + " SELECT id FROM d"
 
 
