@@ -137,8 +137,8 @@ async def insert_decisions(
     is not written: its id is missing from the answer, and then no history is written at all (the caller
     refuses the request, and its transaction rolls back).
 
-    On PostgreSQL, one statement through the driver however many decisions: a data-modifying CTE over
-    one array per column. On SQLite, one statement per table.
+    On PostgreSQL, one statement through the driver however many decisions: a data-modifying CTE over one
+    decision's values, or over one array per column for a batch. On SQLite, one statement per table.
     """
     pg = await driver(session)
     if pg is None:
