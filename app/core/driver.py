@@ -1,10 +1,10 @@
 """The hot write path's statements, sent straight through the driver (asyncpg) on the request's connection.
 
 SQLAlchemy's execution path costs about 0.1 ms of Python per statement on top of asyncpg's own. The
-statements that every new decision runs (``POST /v1/decisions`` and its batch form: the reference check, then one insert of the
-decisions with their history) skip the execution path: they go to asyncpg (its statement cache prepares
-each once per connection), on the connection the request's session holds. PostgreSQL only: on SQLite
-the repositories use SQLAlchemy.
+statements that every new decision runs (``POST /v1/decisions`` and its batch form: the reference
+check, then one insert of the decisions with their history) skip it: they go to asyncpg (its statement
+cache prepares each once per connection), on the connection the request's session holds. PostgreSQL
+only: on SQLite the repositories use SQLAlchemy.
 
 A statement sent here runs in the request's transaction, which it opens as SQLAlchemy's first statement
 would (a ``BEGIN`` through the same adapter, so the session commits or rolls it back as usual). Never
