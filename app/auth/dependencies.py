@@ -7,7 +7,7 @@ from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredent
 from app.auth.ratelimit import RateLimiter
 from app.auth.scopes import Scope
 from app.auth.service import Caller, authenticate
-from app.core.db import SessionDep
+from app.core.db import request_session
 from app.core.errors import Forbidden, Unauthorized
 
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>`")
@@ -22,7 +22,6 @@ api_key_query = APIKeyQuery(
 
 async def authenticated_caller(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     header_key: Annotated[str | None, Security(api_key_header)],
 ) -> Caller:
@@ -30,7 +29,7 @@ async def authenticated_caller(
     key = credentials.credentials if credentials else header_key
     if not key:
         raise Unauthorized("An API key is required: send `Authorization: Bearer <key>` or `X-API-Key`.")
-    return await _admitted(request, await authenticate(session, key))
+    return await _admitted(request, await authenticate(request_session(request), key))
 
 
 async def _admitted(request: Request, caller: Caller) -> Caller:
@@ -47,7 +46,6 @@ CallerDep = Annotated[Caller, Depends(authenticated_caller)]
 
 async def analytics_caller(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     header_key: Annotated[str | None, Security(api_key_header)],
     query_key: Annotated[str | None, Security(api_key_query)],
@@ -59,7 +57,7 @@ async def analytics_caller(
         raise Unauthorized(
             "An API key is required: send `Authorization: Bearer <key>`, `X-API-Key` or `api_key=<key>`."
         )
-    return await _admitted(request, await authenticate(session, key))
+    return await _admitted(request, await authenticate(request_session(request), key))
 
 
 def require_scope(needed: Scope) -> Callable[..., Awaitable[Caller]]:

@@ -241,9 +241,16 @@ async def _acquired(lock: asyncio.Lock, settings: Settings) -> AsyncIterator[Non
         lock.release()
 
 
+def request_session(request: Request) -> AsyncSession:
+    """The request's session, opened by :class:`app.core.routing.TransactionalRoute`. Dependencies that
+    other dependencies share (authentication, idempotency) take it from here rather than from
+    ``SessionDep``: FastAPI solves a shared sub-dependency again under each user before its cache answers."""
+    return request.state.session  # type: ignore[no-any-return]
+
+
 async def get_session(request: Request) -> AsyncSession:
     """The request's session, opened by :class:`app.core.routing.TransactionalRoute`."""
-    return request.state.session  # type: ignore[no-any-return]
+    return request_session(request)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -24,7 +24,7 @@ from fastapi import Depends, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import CallerDep
-from app.core.db import SessionDep, settings_of
+from app.core.db import request_session, settings_of
 from app.core.errors import Conflict, Unprocessable
 from app.core.types import utcnow
 from app.idempotency import repository
@@ -73,7 +73,6 @@ def _fingerprint(request: Request, body: bytes) -> str:
 
 async def idempotency(
     request: Request,
-    session: SessionDep,
     caller: CallerDep,
     idempotency_key: Annotated[
         str | None,
@@ -90,6 +89,7 @@ async def idempotency(
 ) -> IdempotencyClaim | None:
     if idempotency_key is None:
         return None
+    session = request_session(request)
     api_key_id = uuid.UUID(caller.key_id)
     fingerprint = _fingerprint(request, await request.body())
     now = utcnow()
