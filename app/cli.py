@@ -58,7 +58,7 @@ def serve(
         proxy_headers=True,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         log_config=log_config(settings.log_level),
-        access_log=False,  # app.core.observability.RequestLog writes one JSON line per request instead
+        access_log=False,  # app.core.observability.RequestTelemetry writes one JSON line per request instead
     )
 
 

@@ -11,14 +11,14 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import health
 from app.analytics import rollup
-from app.api import api_router
+from app.api import include_api
 from app.auth import ratelimit
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.logging import install_redaction
 from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, SecurityHeaders
-from app.core.observability import RequestLog, install_metrics
+from app.core.observability import RequestTelemetry, install_metrics
 from app.idempotency.service import IdempotentReplay
 from app.integrity.service import Sealer, warn_when_unsigned
 from app.openapi import DESCRIPTION, install_openapi
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, lambda _request, replay: replay.response())
     app.include_router(health.router)
-    app.include_router(api_router)
+    include_api(app)
     install_openapi(app)
     install_metrics(app)
 
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(CutOffAsUnavailable)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestLog)
+    app.add_middleware(RequestTelemetry)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app
 

@@ -1,8 +1,11 @@
 """Metrics and logs.
 
-- ``/metrics``: Prometheus text format, by prometheus-fastapi-instrumentator (request counts and
-  latencies by route template and status) plus domain counters. Under ``--workers N`` the CLI
-  points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory, so every worker's samples add up.
+- ``/metrics``: Prometheus text format (exposed by prometheus-fastapi-instrumentator): request counts
+  and latencies by route template, method and status, recorded with prometheus-client by
+  :class:`RequestTelemetry` from the route FastAPI matched (the instrumentator's own middleware
+  matched every request against all routes again before the app did), plus domain counters. Under
+  ``--workers N`` the CLI points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory, so every
+  worker's samples add up.
 - Logs: structured JSON (structlog), one line per request with method, route template, status,
   duration and request id; uvicorn's own lines go through the same JSON formatter. Query
   strings are never logged, and secrets are redacted from whatever else is.
@@ -19,7 +22,7 @@ import orjson
 import structlog
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.requests import Request
@@ -27,6 +30,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.logging import redact
 
+HTTP_REQUESTS = Counter(
+    "decision_log_http_requests_total",
+    "Requests answered, by route template (handler), method and status.",
+    ["handler", "method", "status"],
+)
+HTTP_DURATION = Histogram(
+    "decision_log_http_request_duration_seconds",
+    "Time to answer, by route template (handler) and method.",
+    ["handler", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+# Scrapes are not counted: they would measure the scraper.
+UNCOUNTED = frozenset({"/metrics"})
 DECISIONS_RECORDED = Counter(
     "decision_log_decisions_recorded_total",
     "Decisions recorded, by basis class.",
@@ -49,10 +65,8 @@ def count_change(kind: str) -> None:
 
 
 def install_metrics(app: FastAPI) -> None:
-    Instrumentator(
-        should_group_status_codes=False,
-        excluded_handlers=["/metrics"],
-    ).instrument(app, metric_namespace="decision_log").expose(app, include_in_schema=False)
+    """``GET /metrics``; the request metrics themselves are recorded by :class:`RequestTelemetry`."""
+    Instrumentator().expose(app, include_in_schema=False)
 
 
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
@@ -133,8 +147,9 @@ def route_template(scope: Scope) -> str:
     return template
 
 
-class RequestLog:
-    """One JSON line per request: method, route template, status, duration, request id."""
+class RequestTelemetry:
+    """Per request, one JSON line (method, route template, status, duration, request id, caller) and the
+    request metrics (count by route template, method and status; latency by route template and method)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -155,12 +170,17 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_status)
         finally:
+            duration = time.perf_counter() - started
+            method, route = scope["method"], route_template(scope)
+            if route not in UNCOUNTED:
+                HTTP_REQUESTS.labels(route, method, str(status)).inc()
+                HTTP_DURATION.labels(route, method).observe(duration)
             request_log.info(
                 "request",
-                method=scope["method"],
-                route=route_template(scope),
+                method=method,
+                route=route,
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                duration_ms=round(duration * 1000, 3),
                 request_id=correlation_id.get(),
                 caller=getattr(scope.get("state", {}).get("caller"), "name", None),
             )

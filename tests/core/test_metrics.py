@@ -28,7 +28,7 @@ def _sample(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-async def test_metrics_count_requests_by_route_template_and_decisions_by_class(client, anon):
+async def test_metrics_count_and_time_requests_by_route_template_and_decisions_by_class(client, anon):
     await factories.basics(client)
     before = (await anon.get("/metrics")).text
     await client.post("/v1/decisions", json=factories.decision_body())
@@ -44,6 +44,12 @@ async def test_metrics_count_requests_by_route_template_and_decisions_by_class(c
 
     assert delta("decision_log_http_requests_total", handler="/v1/decisions", method="POST", status="201") == 2
     assert delta("decision_log_http_requests_total", handler="/v1/decisions", method="POST", status="422") == 1
+    # Latency by route template and method, every answer counted; the scrapes themselves are not.
+    duration = "decision_log_http_request_duration_seconds"
+    assert delta(f"{duration}_count", handler="/v1/decisions", method="POST") == 3
+    assert delta(f"{duration}_sum", handler="/v1/decisions", method="POST") > 0
+    assert delta(f"{duration}_bucket", handler="/v1/decisions", method="POST", le="+Inf") == 3
+    assert delta("decision_log_http_requests_total", handler="/metrics", method="GET", status="200") == 0
     assert delta("decision_log_decisions_recorded_total", basis_class="data") == 1
     assert delta("decision_log_decisions_recorded_total", basis_class="emotion") == 1
 
