@@ -1,0 +1,117 @@
+"""A second baseline for ``bench/write.py --baseline lean_app``: the leanest FastAPI route that does the
+service's work for ``POST /v1/decisions``, to measure what the request path around it costs.
+
+It validates the body with the service's own ``DecisionCreate``, checks the API key (sha-256 and a
+constant-time compare against an in-process cache, as the service's key cache does), then, in one
+transaction on a plain asyncpg pool, runs the service's reference query, builds the row, its JSON form,
+the first revision and the tamper-evident log entry with the service's own functions, and inserts them
+with the service's one-statement CTE; it answers 201 with the JSON form, ``ETag`` and ``Location``.
+
+What it leaves out, against the service: the per-request SQLAlchemy session and its bounded waits,
+FastAPI's dependency tree (authentication, scopes, idempotency), the middlewares (request id, request
+log and metrics, security headers, concurrency limit, body guard, cut-off answer), the rate limit and
+every error answer. Not a way to run the service: a measuring stick.
+
+    BENCH_RAW_DSN=postgresql://postgres@127.0.0.1:5432/db .venv/bin/uvicorn lean_app:app --app-dir bench
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+import asyncpg  # type: ignore[import-untyped]
+import orjson
+from fastapi import FastAPI, Header, Response
+
+from app.auth.scopes import Scope
+from app.auth.service import Caller, _hash, _parse
+from app.core.http import etag_of
+from app.core.types import utcnow
+from app.decisions import repository
+from app.decisions.repository import References
+from app.decisions.schemas import DecisionCreate, RevisionKind
+from app.decisions.service import _log_items, _new_row, _revision_row, _wanted, new_decision_json
+from app.integrity.service import _entry
+
+KEYS: dict[str | None, tuple[str, Caller]] = {}
+state: dict[str, Any] = {}
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    state["pool"] = await asyncpg.create_pool(os.environ["BENCH_RAW_DSN"], min_size=10, max_size=10)
+    yield
+    await state["pool"].close()
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _caller(conn: Any, authorization: str | None) -> Caller | None:
+    key = (authorization or "").removeprefix("Bearer ")
+    digest = _hash(key)
+    prefix = _parse(key) if key else None  # None: bench/write.py's set-up check, sent without a key
+    cached = KEYS.get(prefix)
+    if cached is None:
+        where = "WHERE prefix = $1" if prefix else "WHERE $1::text IS NULL LIMIT 1"
+        row = await conn.fetchrow(f"SELECT id, name, secret_hash, scope FROM api_key {where}", prefix)
+        cached = KEYS[prefix] = (
+            row["secret_hash"] if prefix else digest,
+            Caller(str(row["id"]), row["name"], Scope(row["scope"])),
+        )
+    return cached[1] if hmac.compare_digest(cached[0], digest) else None
+
+
+@app.post("/v1/decisions", status_code=201)
+async def create(data: DecisionCreate, authorization: Annotated[str | None, Header()] = None) -> Response:
+    now = utcnow()
+    async with state["pool"].acquire() as conn:
+        caller = await _caller(conn, authorization)
+        if caller is None:
+            return Response(status_code=401)
+        async with conn.transaction():
+            keys: dict[str, set[str]] = {"person": set(), "data source": set(), "strategy": set(), "KPI": set()}
+            for kind, key, _, _ in _wanted(data, ["body"]):
+                keys[kind].add(key)
+            rows = await conn.fetch(
+                repository.REFERENCES_SQL,
+                *(sorted(keys[kind]) for kind in ("person", "data source", "KPI", "strategy")),
+            )
+            versions: dict[str, list[tuple[datetime, int]]] = {r["key"]: [] for r in rows if r["kind"] == "st"}
+            for r in rows:
+                if r["kind"] == "sv":
+                    versions[r["key"]].append((r["at"], int(r["detail"])))
+            refs = References(
+                teams={r["key"]: r["detail"] for r in rows if r["kind"] == "p"},
+                sources={r["key"] for r in rows if r["kind"] == "s"},
+                kpis={r["key"] for r in rows if r["kind"] == "k"},
+                strategies=versions,
+            )
+            row = _new_row(data, refs, now, caller)
+            decision = new_decision_json(row)
+            revision = _revision_row(
+                row["id"], decision, RevisionKind.created, changed_at=now, caller=caller, reason=None,
+                edited_by=None, changes={},
+            )  # fmt: skip
+            entries = [_entry(kind, entity, content, now) for kind, entity, content in _log_items([revision])]
+            columns = tuple(row), tuple(revision), tuple(entries[0])
+            sql = repository._create_sql(*columns, many=False)
+            await conn.fetch(
+                sql,
+                1,
+                *repository.row_arguments([row], columns[0], repository.DECISION_JSON, many=False),
+                *repository.row_arguments([revision], columns[1], repository.REVISION_JSON, many=False),
+                *repository.row_arguments(entries, columns[2], (), many=False),
+            )
+    headers = {"ETag": etag_of(decision["id"], decision["revision"]), "Location": f"/v1/decisions/{decision['id']}"}
+    return Response(orjson.dumps(decision), status_code=201, media_type="application/json", headers=headers)
