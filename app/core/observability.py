@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
@@ -87,12 +88,29 @@ def _json_line(event: Any, **_: Any) -> str:
     return orjson.dumps(event, default=str).decode("utf-8")
 
 
+def _below_level_dropped(_: Any, method_name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The logging level set for the line's logger (``DECISION_LOG_LOG_LEVEL``) applies to structlog's own lines
+    too."""
+    if not logging.getLogger(event.get("logger")).isEnabledFor(logging.getLevelNamesMapping()[method_name.upper()]):
+        raise structlog.DropEvent
+    return event
+
+
 def json_formatter() -> logging.Formatter:
-    """The formatter of every log line: JSON, secrets redacted. Also sets structlog up (per process)."""
+    """The formatter of every stdlib log line (uvicorn's, the service's): JSON, secrets redacted.
+
+    Also sets structlog up (per process) for the request line: structlog's own pipeline straight to
+    stderr, the same fields, redaction and JSON, without a stdlib record and handler per request."""
     structlog.configure(
-        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[
+            _below_level_dropped,
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact,
+            structlog.processors.JSONRenderer(serializer=_json_line),
+        ],
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
     return structlog.stdlib.ProcessorFormatter(
@@ -128,7 +146,8 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
     }
 
 
-request_log = structlog.get_logger("app.request")
+REQUEST_LOGGER = "app.request"
+request_log = structlog.get_logger()
 # The matched route's template by route object: worked out once per route rather than by matching the
 # routes again on every request (each router is included once, so a route has one template).
 _templates: dict[int, tuple[Any, str]] = {}
@@ -177,6 +196,7 @@ class RequestTelemetry:
                 HTTP_DURATION.labels(route, method).observe(duration)
             request_log.info(
                 "request",
+                logger=REQUEST_LOGGER,
                 method=method,
                 route=route,
                 status=status,

@@ -27,10 +27,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _served(log: Path) -> Iterator[str]:
+def _served(log: Path, **settings: str) -> Iterator[str]:
     """A served process writing its log to ``log``; yields its base URL, and stops it at the end."""
     port = _free_port()
-    env = {**os.environ, "DECISION_LOG_DATABASE_URL": DATABASE_URL}
+    env = {**os.environ, "DECISION_LOG_DATABASE_URL": DATABASE_URL, **settings}
     with log.open("w") as out:
         server = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -76,6 +76,17 @@ def test_each_request_logs_one_line_with_its_route_template(keys, tmp_path):
     assert [line["route"] for line in lines.values() if line["status"] == 404 and line["request_id"] not in ids] == [
         "<unmatched>"
     ]
+
+
+def test_the_log_level_applies_to_the_request_lines(keys, tmp_path):
+    log = tmp_path / "server.log"
+    with _served(log, DECISION_LOG_LOG_LEVEL="WARNING") as base:
+        for _ in range(3):
+            assert httpx.get(f"{base}/v1/people", headers={"X-API-Key": keys["read"]}).status_code == 200
+    assert _request_lines(log) == [], log.read_text()
+    with _served(log, DECISION_LOG_LOG_LEVEL="INFO") as base:
+        assert httpx.get(f"{base}/v1/people", headers={"X-API-Key": keys["read"]}).status_code == 200
+    assert [line["level"] for line in _request_lines(log) if line["route"] == "/v1/people"] == ["info"]
 
 
 def test_server_logs_never_contain_the_api_key(keys, tmp_path):
