@@ -91,9 +91,12 @@ def _json_line(event: Any, **_: Any) -> str:
 def _below_level_dropped(_: Any, method_name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """The logging level set for the line's logger (``DECISION_LOG_LOG_LEVEL``) applies to structlog's own lines
     too."""
-    if not logging.getLogger(event.get("logger")).isEnabledFor(logging.getLevelNamesMapping()[method_name.upper()]):
+    if not logging.getLogger(event.get("logger")).isEnabledFor(_LEVELS[method_name.upper()]):
         raise structlog.DropEvent
     return event
+
+
+_LEVELS = logging.getLevelNamesMapping()
 
 
 def json_formatter() -> logging.Formatter:
