@@ -21,7 +21,6 @@ import hmac
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -87,16 +86,7 @@ async def create(data: DecisionCreate, authorization: Annotated[str | None, Head
                 repository.REFERENCES_SQL,
                 *(sorted(keys[kind]) for kind in ("person", "data source", "KPI", "strategy")),
             )
-            versions: dict[str, list[tuple[datetime, int]]] = {r["key"]: [] for r in rows if r["kind"] == "st"}
-            for r in rows:
-                if r["kind"] == "sv":
-                    versions[r["key"]].append((r["at"], int(r["detail"])))
-            refs = References(
-                teams={r["key"]: r["detail"] for r in rows if r["kind"] == "p"},
-                sources={r["key"] for r in rows if r["kind"] == "s"},
-                kpis={r["key"] for r in rows if r["kind"] == "k"},
-                strategies=versions,
-            )
+            refs = References.from_rows(rows)
             row = _new_row(data, refs, now, caller)
             decision = new_decision_json(row)
             revision = _revision_row(

@@ -50,12 +50,19 @@ class Driver:
 
 
 async def driver(session: AsyncSession) -> Driver | None:
-    """The driver under ``session``'s connection on PostgreSQL; None on other engines."""
+    """The driver under ``session``'s connection on PostgreSQL; None on other engines. Looked up once per
+    transaction of the session (a create asks twice: the reference check, then the insert)."""
     if dialect_of(session) != "postgresql":
         return None
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get("driver")
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        return cached[1]  # type: ignore[no-any-return]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    return Driver(raw.dbapi_connection, connection.sync_engine)
+    found = Driver(raw.dbapi_connection, connection.sync_engine)
+    session.info["driver"] = (session.sync_session.get_transaction(), found)
+    return found
 
 
 def json_columns(table: Table) -> frozenset[str]:

@@ -39,6 +39,20 @@ class References:
     kpis: set[str]  # KPI keys that exist
     strategies: dict[str, list[tuple[datetime, int]]]  # strategy key → its versions' (effective_from, number)
 
+    @classmethod
+    def from_rows(cls, rows: Sequence[Any]) -> References:
+        """From the reference query's rows (``kind``, ``key``, ``detail``, ``at``; mappings or asyncpg records)."""
+        versions: dict[str, list[tuple[datetime, int]]] = {r["key"]: [] for r in rows if r["kind"] == "st"}
+        for r in rows:
+            if r["kind"] == "sv":
+                versions[r["key"]].append((r["at"], int(r["detail"])))
+        return cls(
+            teams={r["key"]: r["detail"] for r in rows if r["kind"] == "p"},
+            sources={r["key"] for r in rows if r["kind"] == "s"},
+            kpis={r["key"] for r in rows if r["kind"] == "k"},
+            strategies=versions,
+        )
+
     def strategy_version_at(self, key: str, at: datetime) -> int | None:
         """The version of ``key`` in force at ``at``: the latest with effective_from ≤ at."""
         in_force = [number for effective_from, number in self.strategies.get(key, []) if effective_from <= at]
@@ -63,16 +77,7 @@ async def resolve_references(
     else:
         params = {name: sorted(wanted[name]) for name in present}
         rows = (await session.execute(_reference_statement(present), params)).mappings().all()
-    versions: dict[str, list[tuple[datetime, int]]] = {r["key"]: [] for r in rows if r["kind"] == "st"}
-    for r in rows:
-        if r["kind"] == "sv":
-            versions[r["key"]].append((r["at"], int(r["detail"])))
-    return References(
-        teams={r["key"]: r["detail"] for r in rows if r["kind"] == "p"},
-        sources={r["key"] for r in rows if r["kind"] == "s"},
-        kpis={r["key"] for r in rows if r["kind"] == "k"},
-        strategies=versions,
-    )
+    return References.from_rows(rows)
 
 
 # The reference query through the driver (PostgreSQL): every kind at once, an empty array for a kind not asked.
