@@ -41,9 +41,6 @@ async def _admitted(request: Request, caller: Caller) -> Caller:
     return caller
 
 
-CallerDep = Annotated[Caller, Depends(authenticated_caller)]
-
-
 async def analytics_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
@@ -61,12 +58,31 @@ async def analytics_caller(
 
 
 def require_scope(needed: Scope) -> Callable[..., Awaitable[Caller]]:
-    async def dependency(caller: CallerDep) -> Caller:
+    """The authenticated caller, 403 unless its key's scope allows ``needed``. It declares the security schemes
+    itself rather than through a shared caller dependency: FastAPI solves every level of the tree on each request,
+    cached or not."""
+
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+        header_key: Annotated[str | None, Security(api_key_header)],
+    ) -> Caller:
+        caller = await authenticated_caller(request, credentials, header_key)
         if not caller.scope.allows(needed):
             raise Forbidden(f"This operation needs the `{needed.value}` scope; the key has `{caller.scope.value}`.")
         return caller
 
     return dependency
+
+
+def request_caller(request: Request) -> Caller:
+    """The caller this request's scope dependency admitted. Dependencies that need the caller after the route's
+    scope check (idempotency) read it here rather than depending on the check again, which FastAPI would solve
+    again down to the security schemes. A route declares its scope dependency before them."""
+    caller: Caller | None = getattr(request.state, "caller", None)
+    if caller is None:
+        raise RuntimeError(f"{request.url.path}: declare the route's caller dependency before those that use it")
+    return caller
 
 
 ReadCaller = Annotated[Caller, Depends(require_scope(Scope.read))]

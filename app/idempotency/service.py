@@ -10,6 +10,9 @@
 The record is claimed and its response stored in the request's own transaction, so the write
 and its stored response commit, or vanish, together. Only successful responses are stored: a
 refused request may be corrected and retried with the same key.
+
+A route declares :data:`Idempotent` after its caller dependency: the claim is scoped to the caller that
+dependency admitted.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import CallerDep
+from app.auth.dependencies import request_caller
 from app.core.db import request_session, settings_of
 from app.core.errors import Conflict, Unprocessable
 from app.core.types import utcnow
@@ -73,7 +76,6 @@ def _fingerprint(request: Request, body: bytes) -> str:
 
 async def idempotency(
     request: Request,
-    caller: CallerDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -90,7 +92,7 @@ async def idempotency(
     if idempotency_key is None:
         return None
     session = request_session(request)
-    api_key_id = uuid.UUID(caller.key_id)
+    api_key_id = uuid.UUID(request_caller(request).key_id)
     fingerprint = _fingerprint(request, await request.body())
     now = utcnow()
     values = {

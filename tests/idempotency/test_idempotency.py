@@ -1,4 +1,5 @@
 import asyncio
+import uuid
 
 from tests import factories
 
@@ -101,3 +102,21 @@ async def test_malformed_key_is_refused(client):
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+async def test_every_idempotent_operation_claims_the_key_for_the_admitted_caller(app_instance, client_for):
+    """Every POST that takes an Idempotency-Key reads the caller its scope dependency admitted: a route that
+    declared the two in the wrong order would fail here (a server error) rather than answer the bad body."""
+    admin = client_for("admin")
+    spec = app_instance.openapi()
+    placeholders = {"decision_id": str(uuid.uuid4()), "key_id": str(uuid.uuid4()), "key": "no-such-strategy"}
+    operations = [
+        path
+        for path, methods in spec["paths"].items()
+        if any(p["name"] == "Idempotency-Key" for p in methods.get("post", {}).get("parameters", []))
+    ]
+    assert len(operations) >= 8
+    for path in operations:
+        response = await admin.post(path.format(**placeholders), json={}, headers={"Idempotency-Key": f"order-{path}"})
+        assert response.status_code in {404, 422}, (path, response.text)  # revoke takes no body: its key is unknown
+        assert response.headers["content-type"] == "application/problem+json"
