@@ -48,6 +48,11 @@ from app.core.errors import ServiceUnavailable
 # "database is locked" when a read lock cannot be upgraded.
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
 
+# Keys of a session's ``info``: set on the sessions of :func:`transaction`, whose driver may take the unit's
+# connection itself (:mod:`app.core.driver`), and the connection it took, which the unit then ends.
+UNIT_OF_WORK = "unit_of_work"
+OWN_CONNECTION = "own_connection"
+
 
 def async_url(url: str) -> URL:
     """Map the user's URL to the async driver the service uses."""
@@ -199,7 +204,9 @@ def contains_text(columns: list[ColumnClause[Any]] | list[Any], needle: str, dia
 async def transaction(
     database: Database, *, writes: bool, wait_limit: float | None = None
 ) -> AsyncIterator[AsyncSession]:
-    """A session whose transaction commits when the block ends normally and rolls back otherwise.
+    """A session whose transaction commits when the block ends normally and rolls back otherwise. It is one
+    transaction on one connection: the session's, or the one the driver took when it was the first to need one
+    (:mod:`app.core.driver`).
 
     ``wait_limit`` bounds each wait for PostgreSQL's answer (see :mod:`app.core.watchdog`): past
     it the connection is dropped, nothing is committed, and the block fails with 503.
@@ -210,11 +217,24 @@ async def transaction(
             if writes and database.write_lock is not None:
                 await stack.enter_async_context(_acquired(database.write_lock, database.settings))
             session = await stack.enter_async_context(database.sessionmaker())
+            session.info[UNIT_OF_WORK] = True
             try:
                 yield session
-                if session.in_transaction():
-                    await session.commit()
+                own = session.info.pop(OWN_CONNECTION, None)
+                if own is None:
+                    if session.in_transaction():
+                        await session.commit()
+                elif session.in_transaction():
+                    await own.rollback()
+                    raise RuntimeError(
+                        "the session was used after the driver took the unit of work's connection: two transactions"
+                    )
+                else:
+                    await own.commit()
             except BaseException as error:
+                own = session.info.pop(OWN_CONNECTION, None)
+                if own is not None:
+                    await own.rollback()
                 if session.in_transaction():
                     await session.rollback()
                 if wait.expired and isinstance(error, Exception):

@@ -1,66 +1,145 @@
-"""The hot write path's statements, sent straight through the driver (asyncpg) on the request's connection.
+"""The hot write path's statements, sent straight through the driver (asyncpg), in the unit of work's transaction.
 
-SQLAlchemy's execution path costs about 0.1 ms of Python per statement on top of asyncpg's own. The
-statements that every new decision runs (``POST /v1/decisions`` and its batch form: the reference
-check, then one insert of the decisions with their history) skip it: they go to asyncpg (its statement
-cache prepares each once per connection), on the connection the request's session holds. PostgreSQL
-only: on SQLite the repositories use SQLAlchemy.
+SQLAlchemy's execution path costs about 0.1 ms of Python per statement on top of asyncpg's own, and its session
+as much again to begin and end a transaction. The statements that every new decision runs (``POST /v1/decisions``
+and its batch form: the reference check, then one insert of the decisions with their history) skip both: they go
+to asyncpg (its statement cache prepares each once per connection). PostgreSQL only: on SQLite the repositories
+use SQLAlchemy.
 
-A statement sent here runs in the request's transaction, which it opens as SQLAlchemy's first statement
-would (a ``BEGIN`` through the same adapter, so the session commits or rolls it back as usual). Never
-in autocommit: PostgreSQL commits a statement it has received even when the client has gone, so a write
-cut off by a bounded wait would be stored and answered 503. Only a ``COMMIT`` sent after the answer makes
-the answer and the write agree.
+Which connection, in which transaction:
 
-The guarantees are those of the SQLAlchemy path: each wait for an answer is bounded by the unit of
-work's limit (:mod:`app.core.watchdog`), and an error is the driver's own, which the error handlers
-map like SQLAlchemy's (a value refused → 422, a conflict → 409, an unavailable database → 503).
+- when the request's session has begun (the key was looked up, an idempotency key claimed), the statements run on
+  the session's connection, in its transaction, which the first of them opens as SQLAlchemy's first statement
+  would (a ``BEGIN`` through the same adapter), so the session commits or rolls it back as usual;
+- when nothing has begun in a unit of work (:func:`app.core.db.transaction`), the driver takes the unit's
+  connection from the engine's pool itself and begins the transaction on it; the unit commits or rolls it back
+  and returns the connection, and the session must not be used after that (a second transaction: the unit
+  refuses to commit it).
+
+Never in autocommit: PostgreSQL commits a statement it has received even when the client has gone, so a write cut
+off by a bounded wait would be stored and answered 503. Only a ``COMMIT`` sent after the answer makes the answer
+and the write agree.
+
+The guarantees are those of the SQLAlchemy path: each wait for an answer is bounded by the unit of work's limit
+(:mod:`app.core.watchdog`), a connection that failed is dropped rather than returned to the pool, and an error is
+the driver's own, which the error handlers map like SQLAlchemy's (a value refused → 422, a conflict → 409, an
+unavailable database → 503).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Table
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 from app.core import watchdog
-from app.core.db import dialect_of, json_text
+from app.core.db import OWN_CONNECTION, UNIT_OF_WORK, dialect_of, json_text
+
+logger = logging.getLogger("app.db")
 
 
 class Driver:
-    """The request's asyncpg connection, in the request's transaction, its waits bounded."""
+    """An asyncpg connection in the unit of work's transaction, its waits bounded."""
 
     __slots__ = ("_adapted", "_connection", "_engine")
 
-    def __init__(self, adapted: Any, engine: Any) -> None:
-        self._adapted = adapted  # SQLAlchemy's adapter around the asyncpg connection: it holds the transaction
-        self._connection = adapted.driver_connection
+    def __init__(self, connection: Any, engine: Any, adapted: Any = None) -> None:
+        self._connection = connection
         self._engine = engine
+        # SQLAlchemy's adapter around the connection when it is the session's: it holds the transaction
+        self._adapted = adapted
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         """The rows (asyncpg records) of one statement."""
         with watchdog.waiting(self._engine, self._connection):
-            if self._adapted._transaction is None:
+            if self._adapted is not None and self._adapted._transaction is None:
                 await self._adapted._start_transaction()
             return await self._connection.fetch(sql, *args)  # type: ignore[no-any-return]
 
 
+class PooledTransaction:
+    """The unit of work's connection, taken from the engine's pool by the driver, and its transaction."""
+
+    __slots__ = ("_connection", "_pooled", "_sync_engine", "_transaction", "driver")
+
+    def __init__(self, pooled: PoolProxiedConnection, sync_engine: Any) -> None:
+        self._pooled = pooled
+        self._sync_engine = sync_engine
+        connection: Any = pooled.driver_connection
+        self._connection = connection
+        self._transaction = connection.transaction()
+        self.driver = Driver(connection, sync_engine)
+
+    @classmethod
+    async def begin(cls, engine: AsyncEngine) -> PooledTransaction:
+        """A connection from the pool (the same checkout and bounds as the session's) in a new transaction."""
+        opened = cls(await engine.raw_connection(), engine.sync_engine)
+        try:
+            with watchdog.waiting(opened._sync_engine, opened._connection):
+                await opened._transaction.start()
+        except BaseException:
+            await opened._discard()
+            raise
+        return opened
+
+    async def commit(self) -> None:
+        try:
+            with watchdog.waiting(self._sync_engine, self._connection):
+                await self._transaction.commit()
+        except BaseException:
+            await self._discard()
+            raise
+        await self._release()
+
+    async def rollback(self) -> None:
+        """Roll back and return the connection; one that cannot (lost, dropped by a bounded wait) is discarded."""
+        try:
+            with watchdog.waiting(self._sync_engine, self._connection):
+                await self._transaction.rollback()
+        except Exception as error:  # the error that got here matters more: this one is logged
+            logger.info("rollback failed, connection discarded: %s: %s", type(error).__name__, error)
+            await self._discard()
+            return
+        await self._release()
+
+    async def _release(self) -> None:
+        if self._connection.is_in_transaction():  # never hand a transaction on to the next user
+            await self._discard()
+            return
+        await greenlet_spawn(self._pooled.close)
+
+    async def _discard(self) -> None:
+        await greenlet_spawn(self._pooled.invalidate)
+        await greenlet_spawn(self._pooled.close)
+
+
 async def driver(session: AsyncSession) -> Driver | None:
-    """The driver under ``session``'s connection on PostgreSQL; None on other engines. Looked up once per
-    transaction of the session (a create asks twice: the reference check, then the insert)."""
+    """The driver in ``session``'s unit of work on PostgreSQL; None on other engines. When the session has begun,
+    its connection (looked up once per transaction: a create asks twice); when nothing has begun in a unit of
+    work, the unit's own connection (see the module's docstring)."""
     if dialect_of(session) != "postgresql":
         return None
+    own: PooledTransaction | None = session.info.get(OWN_CONNECTION)
+    if own is not None:
+        return own.driver
     transaction = session.sync_session.get_transaction()
+    if transaction is None and session.info.get(UNIT_OF_WORK) and isinstance(session.bind, AsyncEngine):
+        own = session.info[OWN_CONNECTION] = await PooledTransaction.begin(session.bind)
+        return own.driver
     cached = session.info.get("driver")
     if transaction is not None and cached is not None and cached[0] is transaction:
         return cached[1]  # type: ignore[no-any-return]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    found = Driver(raw.dbapi_connection, connection.sync_engine)
+    adapted: Any = raw.dbapi_connection
+    found = Driver(adapted.driver_connection, connection.sync_engine, adapted)
     session.info["driver"] = (session.sync_session.get_transaction(), found)
     return found
 

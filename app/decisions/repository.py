@@ -197,11 +197,24 @@ def _create_sql(
 
 
 async def ids_by_external_ref(session: AsyncSession, refs: list[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:
-    """The decisions already holding these external references."""
-    statement = select(decision.c.external_system, decision.c.external_id, decision.c.id).where(
-        tuple_(decision.c.external_system, decision.c.external_id).in_(refs)
-    )
-    return {(r.external_system, r.external_id): r.id for r in await session.execute(statement)}
+    """The decisions already holding these external references (through the driver on PostgreSQL, like the insert
+    that found them taken)."""
+    pg = await driver(session)
+    if pg is not None:
+        systems, ids = [system for system, _ in refs], [external_id for _, external_id in refs]
+        rows: Any = await pg.fetch(EXTERNAL_REFS_SQL, systems, ids)
+    else:
+        statement = select(decision.c.external_system, decision.c.external_id, decision.c.id).where(
+            tuple_(decision.c.external_system, decision.c.external_id).in_(refs)
+        )
+        rows = (await session.execute(statement)).mappings()
+    return {(r["external_system"], r["external_id"]): r["id"] for r in rows}
+
+
+EXTERNAL_REFS_SQL = (
+    f"SELECT external_system, external_id, id FROM {decision.name}"
+    " WHERE (external_system, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+)
 
 
 async def get(session: AsyncSession, decision_id: uuid.UUID, *, for_update: bool = False) -> AnyRow | None:

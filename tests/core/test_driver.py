@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from app.core.db import Database, transaction
 from app.core.driver import driver
 
 postgres_only = pytest.mark.postgres_only
+
+
+def add_person(handle: str) -> str:
+    columns = "handle, name, team, active, created_at, updated_at"
+    return f"INSERT INTO person ({columns}) VALUES ('{handle}', 'N', 'g', true, now(), now())"
 
 
 @postgres_only
@@ -32,3 +38,57 @@ async def test_no_driver_on_other_engines(db: Database):
         pytest.skip("the driver path is PostgreSQL's")
     async with transaction(db, writes=False) as session:
         assert await driver(session) is None
+
+
+@postgres_only
+async def test_driver_first_in_a_unit_of_work_takes_the_units_connection_and_the_unit_commits_it(db: Database):
+    pool = db.engine.sync_engine.pool
+    async with transaction(db, writes=True) as session:
+        own = await driver(session)
+        assert own is not None and await driver(session) is own
+        (row,) = await own.fetch("SELECT txid_current() AS txid")
+        await own.fetch(add_person("driver.first"))
+        (again,) = await own.fetch("SELECT txid_current() AS txid")
+        assert again["txid"] == row["txid"]  # one transaction, not autocommit
+        assert not session.in_transaction()  # the session was never begun
+    assert pool.checkedout() == 0  # the connection went back to the pool
+    async with transaction(db, writes=False) as session:
+        assert await session.scalar(text("SELECT count(*) FROM person WHERE handle = 'driver.first'")) == 1
+
+
+@postgres_only
+async def test_a_unit_of_work_that_fails_rolls_back_the_drivers_connection(db: Database):
+    with pytest.raises(ZeroDivisionError):
+        async with transaction(db, writes=True) as session:
+            own = await driver(session)
+            assert own is not None
+            await own.fetch(add_person("driver.undone"))
+            1 / 0  # noqa: B018
+    assert db.engine.sync_engine.pool.checkedout() == 0
+    async with transaction(db, writes=False) as session:
+        assert await session.scalar(text("SELECT count(*) FROM person WHERE handle = 'driver.undone'")) == 0
+
+
+@postgres_only
+async def test_the_session_after_the_driver_is_refused_and_nothing_is_committed(db: Database):
+    with pytest.raises(RuntimeError, match="two transactions"):
+        async with transaction(db, writes=True) as session:
+            own = await driver(session)
+            assert own is not None
+            await own.fetch(add_person("driver.mixed"))
+            await session.execute(text(add_person("session.mixed")))
+    assert db.engine.sync_engine.pool.checkedout() == 0
+    async with transaction(db, writes=False) as session:
+        count = "SELECT count(*) FROM person WHERE handle IN ('driver.mixed', 'session.mixed')"
+        assert await session.scalar(text(count)) == 0
+
+
+@postgres_only
+async def test_the_driver_after_the_session_runs_on_the_sessions_connection(db: Database):
+    async with transaction(db, writes=True) as session:
+        pid = await session.scalar(text("SELECT pg_backend_pid()"))
+        txid = await session.scalar(text("SELECT txid_current()"))
+        on_session = await driver(session)
+        assert on_session is not None
+        (row,) = await on_session.fetch("SELECT pg_backend_pid() AS pid, txid_current() AS txid")
+        assert (row["pid"], row["txid"]) == (pid, txid)
