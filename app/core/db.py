@@ -155,6 +155,17 @@ class Database:
         # than in SQLite's busy handler (which sleeps and polls). Other processes still wait on
         # the busy timeout.
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
+        # Units of work wait for one of the pool's connections here, in the order they came. SQLAlchemy's async
+        # pool hands a returned connection to whichever task asks next, ahead of those already waiting, so under
+        # load a few requests would wait many times longer than the rest.
+        self.connection_slots = asyncio.Semaphore(self.settings.pool_size)
+        self.write_lock_busy = (
+            f"The database is busy with other writes (waited {self.settings.sqlite_busy_timeout_seconds:g} s)"
+        )
+        self.connections_busy = (
+            f"All {self.settings.pool_size} database connections are in use "
+            f"(waited {self.settings.pool_timeout_seconds:g} s)"
+        )
 
     @property
     def dialect(self) -> str:
@@ -212,53 +223,71 @@ async def transaction(
     it the connection is dropped, nothing is committed, and the block fails with 503.
     """
     write_intent.set(writes)
+    settings = database.settings
+    write_lock = database.write_lock if writes else None
     with watchdog.bounded_waits(wait_limit) as wait:
-        async with contextlib.AsyncExitStack() as stack:
-            if writes and database.write_lock is not None:
-                await stack.enter_async_context(_acquired(database.write_lock, database.settings))
-            session = await stack.enter_async_context(database.sessionmaker())
-            session.info[UNIT_OF_WORK] = True
+        if write_lock is not None:
+            await _acquire(write_lock, settings.sqlite_busy_timeout_seconds, database.write_lock_busy)
+        try:
+            await _acquire(database.connection_slots, settings.pool_timeout_seconds, database.connections_busy)
             try:
-                yield session
-                own = session.info.pop(OWN_CONNECTION, None)
-                if own is None:
-                    if session.in_transaction():
-                        await session.commit()
-                elif session.in_transaction():
-                    await own.rollback()
-                    raise RuntimeError(
-                        "the session was used after the driver took the unit of work's connection: two transactions"
-                    )
-                else:
-                    await own.commit()
-            except BaseException as error:
-                own = session.info.pop(OWN_CONNECTION, None)
-                if own is not None:
-                    await own.rollback()
-                if session.in_transaction():
-                    await session.rollback()
-                if wait.expired and isinstance(error, Exception):
-                    raise ServiceUnavailable(
-                        f"The database did not answer within {wait.limit:g} s; retry shortly."
-                    ) from error
-                raise
+                async with _unit_of_work(database, wait) as session:
+                    yield session
+            finally:
+                database.connection_slots.release()
+        finally:
+            if write_lock is not None:
+                write_lock.release()
 
 
 @contextlib.asynccontextmanager
-async def _acquired(lock: asyncio.Lock, settings: Settings) -> AsyncIterator[None]:
-    """SQLite's in-process write lock, waited for no longer than the busy timeout."""
+async def _unit_of_work(database: Database, wait: watchdog.DatabaseWait) -> AsyncIterator[AsyncSession]:
+    """The session of :func:`transaction`, and the one transaction it or the driver began, ended."""
+    session = database.sessionmaker()
+    session.info[UNIT_OF_WORK] = True
+    began = False
     try:
-        async with asyncio.timeout(settings.sqlite_busy_timeout_seconds):
-            await lock.acquire()
-    except TimeoutError:
-        raise ServiceUnavailable(
-            f"The database is busy with other writes (waited {settings.sqlite_busy_timeout_seconds:g} s); "
-            "retry shortly."
-        ) from None
-    try:
-        yield
+        yield session
+        began = session.in_transaction()
+        own = session.info.pop(OWN_CONNECTION, None)
+        if own is None:
+            if began:
+                await session.commit()
+        elif began:
+            await own.rollback()
+            raise RuntimeError(
+                "the session was used after the driver took the unit of work's connection: two transactions"
+            )
+        else:
+            await own.commit()
+    except BaseException as error:
+        began = began or session.in_transaction()
+        own = session.info.pop(OWN_CONNECTION, None)
+        if own is not None:
+            await own.rollback()
+        if session.in_transaction():
+            await session.rollback()
+        if wait.expired and isinstance(error, Exception):
+            raise ServiceUnavailable(f"The database did not answer within {wait.limit:g} s; retry shortly.") from error
+        raise
     finally:
-        lock.release()
+        # A session never begun holds nothing (the driver's connection, if any, is ended above): closing it
+        # would cost a task and a greenlet hop for nothing.
+        if began or session.sync_session.identity_map:
+            await asyncio.shield(session.close())
+
+
+async def _acquire(gate: asyncio.Lock | asyncio.Semaphore, limit: float, busy: str) -> None:
+    """``gate`` (SQLite's write lock, a connection slot), waited for in turn and no longer than ``limit`` seconds:
+    503 with ``busy`` past it."""
+    if isinstance(gate, asyncio.Semaphore) and not gate.locked():
+        await gate.acquire()  # free, and no one waiting before: taken at once, without arming a timer
+        return
+    try:
+        async with asyncio.timeout(limit):
+            await gate.acquire()
+    except TimeoutError:
+        raise ServiceUnavailable(f"{busy}; retry shortly.") from None
 
 
 def request_session(request: Request) -> AsyncSession:

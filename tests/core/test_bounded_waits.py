@@ -132,6 +132,57 @@ async def test_a_write_waits_for_sqlites_write_lock_no_longer_than_the_busy_time
     assert (await client.get("/v1/people/anna.petrova")).status_code == 404  # nothing written
 
 
+# --- the pool's connections --------------------------------------------------------------------------
+
+
+async def test_a_request_waits_for_a_connection_no_longer_than_the_pool_timeout(app_with, keys, client):
+    app = await app_with(pool_size=1, pool_timeout_seconds=0.3)
+    database: Database = app.state.db
+    async with make_client(app, keys["write"]) as limited:
+        async with transaction(database, writes=False) as session:  # another unit of work holds the only connection
+            await session.execute(text("SELECT 1"))
+            started = time.monotonic()
+            refused = await limited.put("/v1/people/anna.petrova", json={"name": "Anna", "team": "growth"})
+            refused_in = time.monotonic() - started
+        accepted = await limited.put("/v1/people/boris.ivanov", json={"name": "Boris", "team": "brand"})
+
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Retry-After"].isdigit()
+    assert "All 1 database connections are in use" in refused.json()["detail"]
+    assert 0.3 <= refused_in < 2.0
+    assert accepted.status_code == 201
+    assert (await client.get("/v1/people/anna.petrova")).status_code == 404  # nothing written
+
+
+async def test_units_of_work_get_a_connection_in_the_order_they_asked(db: Database):
+    database = Database(Settings(database_url=DATABASE_URL, pool_size=1))
+    served: list[str] = []
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def unit(name: str, *, hold: bool = False) -> None:
+        async with transaction(database, writes=False) as session:
+            served.append(name)
+            await session.execute(text("SELECT 1"))
+            if hold:
+                holding.set()
+                await release.wait()
+        if hold:
+            # Arrives the moment the connection is handed back, before the first in line has run: it must not go
+            # ahead of those waiting.
+            await unit("late")
+
+    try:
+        first = asyncio.create_task(unit("first", hold=True))
+        await holding.wait()
+        waiting = [asyncio.create_task(unit(f"waiting-{i}")) for i in range(3)]
+        await asyncio.sleep(0.05)  # all three queue behind the first
+        release.set()
+        await asyncio.gather(first, *waiting)
+    finally:
+        await database.dispose()
+    assert served == ["first", "waiting-0", "waiting-1", "waiting-2", "late"]
+
+
 # --- the readiness check ----------------------------------------------------------------------------
 
 
