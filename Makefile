@@ -7,7 +7,7 @@ VENV := .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres lint spec check bench bench-write bench-batch bench-export bench-analytics bench-soak clean
+.PHONY: run test test-postgres lint spec check bench bench-write bench-batch bench-export bench-analytics bench-soak bench-instructions clean
 
 $(UV):
 	python3 -m venv .uv
@@ -47,6 +47,9 @@ bench-analytics: $(VENV)/.synced  ## /v1/analytics/basis on 1M (PostgreSQL) / 10
 
 bench-soak: $(VENV)/.synced  ## 50 clients for 60 s, 70/25/5 % reads/writes/analytics, --workers 2 on PostgreSQL; errors and acknowledged == stored (bench/soak.py)
 	$(VENV)/bin/python bench/soak.py $(BENCH_ARGS)
+
+bench-instructions: $(VENV)/.synced  ## Instructions per POST /v1/decisions (valgrind) vs another revision: BENCH_ARGS="--against REV"
+	$(VENV)/bin/python bench/instructions.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .uv $(VENV) .pytest_cache
