@@ -3,6 +3,7 @@
     .venv/bin/python bench/instructions.py                      # the working tree against HEAD
     .venv/bin/python bench/instructions.py --against e36fd0e    # … against another revision
     .venv/bin/python bench/instructions.py --against A --against B --requests 200
+    .venv/bin/python bench/instructions.py --baseline raw_app --baseline lean_app   # … and bench/write.py's baselines
 
 CPU time per request moves by 10 to 20 % from one run to the next on these shared machines, more than
 most changes to the request path save. The number of instructions a request executes does not depend
@@ -12,7 +13,8 @@ on who else runs, so this tool counts them (valgrind's callgrind, ``Ir``) to com
    migrations, so the revisions compared must share the schema) and creates a write key;
 2. exports each ``--against`` revision (``git archive``) to a temporary directory, and starts the service
    from the working tree and from each export under valgrind, instrumentation off (the start-up runs at
-   near full speed);
+   near full speed); with ``--baseline``, also ``bench/raw_app.py`` or ``bench/lean_app.py`` (uvicorn, one
+   worker, as ``bench/write.py`` serves them);
 3. for each server, one client posts ``--warmup`` decisions, then instrumentation is switched on for
    ``--requests`` sequential posts, then off;
 4. prints the instructions per request of each and their ratio to the working tree's, stops the servers
@@ -37,6 +39,7 @@ from pathlib import Path
 
 import httpx
 from write import (
+    BENCH,
     BIN,
     BODY,
     OWNER,
@@ -55,6 +58,9 @@ from write import (
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--against", action="append", help="a revision to compare with (default: HEAD)")
+    parser.add_argument(
+        "--baseline", action="append", choices=["raw_app", "lean_app"], default=[], help="also count a baseline"
+    )
     parser.add_argument("--requests", type=int, default=100, help="counted requests per server (default 100)")
     parser.add_argument("--warmup", type=int, default=30, help="requests before counting (default 30)")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="PostgreSQL server, no db")
@@ -72,7 +78,12 @@ def export(revision: str, into: Path) -> Path:
     return tree
 
 
-def under_valgrind(name: str, tree: Path, url: str) -> Server:
+VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null"]
+# The system allocator, which valgrind follows.
+VALGRIND_ENV = {"PYTHONMALLOC": "malloc"}
+
+
+def service(name: str, tree: Path, url: str) -> Server:
     """The service from ``tree``, one worker, under callgrind with instrumentation off until switched on."""
     port = free_port()
     code = (
@@ -80,13 +91,19 @@ def under_valgrind(name: str, tree: Path, url: str) -> Server:
         f"sys.argv = ['decision-log', 'serve', '--host', '127.0.0.1', '--port', '{port}']; "
         "from app.cli import main; main()"
     )
+    # The limiter stays on, far above the offered load.
+    env = {"DECISION_LOG_DATABASE_URL": url, "DECISION_LOG_RATE_LIMIT": "100000000/minute", **VALGRIND_ENV}
+    return Server(name, [*VALGRIND, str(BIN / "python"), "-c", code], env, port)
+
+
+def baseline(name: str, module: str, url: str) -> Server:
+    """``bench/<module>.py`` served as ``bench/write.py`` serves it, under callgrind."""
+    port = free_port()
     command = [
-        "valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null",
-        str(BIN / "python"), "-c", code,
+        *VALGRIND, str(BIN / "python"), "-m", "uvicorn", f"{module}:app", "--app-dir", str(BENCH),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]  # fmt: skip
-    # The limiter stays on, far above the offered load; the system allocator, which valgrind follows.
-    env = {"DECISION_LOG_DATABASE_URL": url, "DECISION_LOG_RATE_LIMIT": "100000000/minute", "PYTHONMALLOC": "malloc"}
-    return Server(name, command, env, port)
+    return Server(name, command, {"BENCH_RAW_DSN": url, **VALGRIND_ENV}, port)
 
 
 def count(server: Server, auth: str, args: argparse.Namespace) -> None:
@@ -111,7 +128,7 @@ def main() -> None:
     args = parse_args()
     if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
         sys.exit("valgrind is not installed (apt-get install -y valgrind)")
-    revisions = args.against or ["HEAD"]
+    revisions = args.against or ([] if args.baseline else ["HEAD"])
     pg = args.pg.rstrip("/")
     name = f"bench_instructions_{os.getpid()}"
     url = f"{pg}/{name}"
@@ -126,7 +143,9 @@ def main() -> None:
             auth = "Bearer " + asyncio.run(create_write_key(url))
             trees = {"working tree": ROOT, **{revision: export(revision, Path(scratch)) for revision in revisions}}
             for index, (label, tree) in enumerate(trees.items()):
-                servers[label] = under_valgrind(f"instructions-{index}", tree, url)
+                servers[label] = service(f"instructions-{index}", tree, url)
+            for module in args.baseline:
+                servers[module] = baseline(f"instructions-{module}", module, url)
             for server in servers.values():
                 server.wait_ready(timeout=600)
             with httpx.Client(base_url=servers["working tree"].base_url, headers={"Authorization": auth}) as client:
