@@ -16,6 +16,7 @@ from sqlalchemy import text
 from app import health
 from app.core.config import Settings
 from app.core.db import Database, transaction
+from app.core.driver import driver
 from app.core.errors import ServiceUnavailable
 from app.core.middleware import ConcurrencyLimit
 from app.main import create_app
@@ -246,6 +247,40 @@ async def test_a_commit_unanswered_past_the_limit_fails_with_503_never_2xx(db: D
             await teardown.execute(text("DROP TABLE commit_probe"))
     assert failed_in < 1.5
     assert stored == 1  # the blocker's row only: the abandoned commit then failed its unique check
+
+
+@postgres_only
+async def test_the_drivers_own_commit_unanswered_past_the_limit_fails_with_503_and_its_connection_is_dropped(
+    db: Database,
+):
+    """The same for a unit of work whose connection the driver took (app.core.driver): its COMMIT's wait is
+    bounded, the request fails, and the connection is not handed back to the pool."""
+    async with db.engine.begin() as setup:
+        await setup.execute(text("CREATE TABLE commit_probe (k int UNIQUE DEFERRABLE INITIALLY DEFERRED)"))
+    try:
+        async with db.engine.connect() as blocker:
+            await blocker.execute(text("INSERT INTO commit_probe VALUES (1)"))  # not committed yet
+            started = time.monotonic()
+            with pytest.raises(ServiceUnavailable, match=r"did not answer within 0\.3 s"):
+                async with transaction(db, writes=True, wait_limit=0.3) as session:
+                    own = await driver(session)
+                    assert own is not None and not session.in_transaction()  # the driver's own connection
+                    await own.fetch("INSERT INTO commit_probe VALUES (1)")  # waits only at COMMIT
+            failed_in = time.monotonic() - started
+            await blocker.commit()
+        async with db.engine.connect() as reader:
+            stored = (await reader.execute(text("SELECT count(*) FROM commit_probe"))).scalar()
+        for _ in range(db.settings.pool_size + 2):  # every pooled connection still works
+            async with transaction(db, writes=False, wait_limit=0.3) as session:
+                own = await driver(session)
+                assert own is not None
+                assert (await own.fetch("SELECT 1 AS one"))[0]["one"] == 1
+    finally:
+        async with db.engine.begin() as teardown:
+            await teardown.execute(text("DROP TABLE commit_probe"))
+    assert failed_in < 1.5
+    assert stored == 1
+    assert db.engine.sync_engine.pool.checkedout() == 0
 
 
 @postgres_only
