@@ -94,7 +94,9 @@ class PooledTransaction:
             with watchdog.waiting(self._sync_engine, self._connection):
                 await self._transaction.commit()
         except BaseException:
-            await self._discard()
+            # Refused (a deferred constraint): PostgreSQL has rolled back, the connection is fine. Cut off (lost,
+            # dropped by a bounded wait, cancelled mid-way): it is discarded.
+            await self._release()
             raise
         await self._release()
 
@@ -110,7 +112,8 @@ class PooledTransaction:
         await self._release()
 
     async def _release(self) -> None:
-        if self._connection.is_in_transaction():  # never hand a transaction on to the next user
+        """Back to the pool; discarded instead when closed or still in a transaction (never handed on so)."""
+        if self._connection.is_closed() or self._connection.is_in_transaction():
             await self._discard()
             return
         await greenlet_spawn(self._pooled.close)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import text
 
@@ -92,3 +93,25 @@ async def test_the_driver_after_the_session_runs_on_the_sessions_connection(db: 
         assert on_session is not None
         (row,) = await on_session.fetch("SELECT pg_backend_pid() AS pid, txid_current() AS txid")
         assert (row["pid"], row["txid"]) == (pid, txid)
+
+
+@postgres_only
+async def test_a_commit_refused_on_the_drivers_connection_fails_and_keeps_the_connection(db: Database):
+    """A deferred constraint refuses the COMMIT: the error is the request's, and the connection, which PostgreSQL
+    has rolled back, goes back to the pool rather than being closed."""
+    async with db.engine.begin() as setup:
+        await setup.execute(text("CREATE TABLE commit_refusal (k int UNIQUE DEFERRABLE INITIALLY DEFERRED)"))
+    try:
+        with pytest.raises(asyncpg.UniqueViolationError):
+            async with transaction(db, writes=True) as session:
+                own = await driver(session)
+                assert own is not None
+                (backend,) = await own.fetch("SELECT pg_backend_pid() AS pid")
+                await own.fetch("INSERT INTO commit_refusal VALUES (1), (1)")  # refused only at COMMIT
+        assert db.engine.sync_engine.pool.checkedout() == 0
+        async with transaction(db, writes=False) as session:
+            alive = "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"
+            assert await session.scalar(text(alive), {"pid": backend["pid"]}) == 1  # its backend still serves
+    finally:
+        async with db.engine.begin() as teardown:
+            await teardown.execute(text("DROP TABLE commit_refusal"))
