@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Table
@@ -82,44 +82,38 @@ class PooledTransaction:
         """A connection from the pool (the same checkout and bounds as the session's) in a new transaction."""
         opened = cls(await engine.raw_connection(), engine.sync_engine)
         try:
-            with watchdog.waiting(opened._sync_engine, opened._connection):
-                await opened._transaction.start()
+            await opened._answered(opened._transaction.start())
         except BaseException:
-            await opened._discard()
+            await opened._release()
             raise
         return opened
 
     async def commit(self) -> None:
+        """Commit, then return the connection. A COMMIT refused (a deferred constraint) leaves it healthy: PostgreSQL
+        has rolled back, and it goes back to the pool; one cut off is discarded (:meth:`_release`)."""
         try:
-            with watchdog.waiting(self._sync_engine, self._connection):
-                await self._transaction.commit()
-        except BaseException:
-            # Refused (a deferred constraint): PostgreSQL has rolled back, the connection is fine. Cut off (lost,
-            # dropped by a bounded wait, cancelled mid-way): it is discarded.
+            await self._answered(self._transaction.commit())
+        finally:
             await self._release()
-            raise
-        await self._release()
 
     async def rollback(self) -> None:
-        """Roll back and return the connection; one that cannot (lost, dropped by a bounded wait) is discarded."""
+        """Roll back, then return the connection (discarded when it could not: lost, dropped by a bounded wait)."""
         try:
-            with watchdog.waiting(self._sync_engine, self._connection):
-                await self._transaction.rollback()
+            await self._answered(self._transaction.rollback())
         except Exception as error:  # the error that got here matters more: this one is logged
-            logger.info("rollback failed, connection discarded: %s: %s", type(error).__name__, error)
-            await self._discard()
-            return
-        await self._release()
+            logger.info("rollback failed: %s: %s", type(error).__name__, error)
+        finally:
+            await self._release()
+
+    async def _answered(self, step: Awaitable[None]) -> None:
+        """``step`` (BEGIN, COMMIT, ROLLBACK), its wait for the answer bounded like a statement's."""
+        with watchdog.waiting(self._sync_engine, self._connection):
+            await step
 
     async def _release(self) -> None:
         """Back to the pool; discarded instead when closed or still in a transaction (never handed on so)."""
         if self._connection.is_closed() or self._connection.is_in_transaction():
-            await self._discard()
-            return
-        await greenlet_spawn(self._pooled.close)
-
-    async def _discard(self) -> None:
-        await greenlet_spawn(self._pooled.invalidate)
+            await greenlet_spawn(self._pooled.invalidate)
         await greenlet_spawn(self._pooled.close)
 
 

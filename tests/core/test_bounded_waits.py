@@ -225,59 +225,62 @@ async def test_a_statement_unanswered_past_the_limit_fails_with_503_and_its_conn
             assert (await session.execute(text("SELECT 1"))).scalar() == 1
 
 
-@postgres_only
-async def test_a_commit_unanswered_past_the_limit_fails_with_503_never_2xx(db: Database):
-    """A deferred unique check makes COMMIT itself wait (for another transaction's uncommitted
-    row): the commit's wait is bounded like a statement's, and its failure is the request's."""
+@pytest.fixture
+async def commit_probe(db: Database) -> AsyncIterator[None]:
+    """A table whose deferred unique check makes COMMIT itself wait for another transaction's uncommitted row."""
     async with db.engine.begin() as setup:
         await setup.execute(text("CREATE TABLE commit_probe (k int UNIQUE DEFERRABLE INITIALLY DEFERRED)"))
     try:
-        async with db.engine.connect() as blocker:
-            await blocker.execute(text("INSERT INTO commit_probe VALUES (1)"))  # not committed yet
-            started = time.monotonic()
-            with pytest.raises(ServiceUnavailable, match=r"did not answer within 0\.3 s"):
-                async with transaction(db, writes=True, wait_limit=0.3) as session:
-                    await session.execute(text("INSERT INTO commit_probe VALUES (1)"))  # waits only at COMMIT
-            failed_in = time.monotonic() - started
-            await blocker.commit()
-        async with db.engine.connect() as reader:
-            stored = (await reader.execute(text("SELECT count(*) FROM commit_probe"))).scalar()
+        yield
     finally:
         async with db.engine.begin() as teardown:
             await teardown.execute(text("DROP TABLE commit_probe"))
+
+
+async def probe_count(db: Database) -> int | None:
+    async with db.engine.connect() as reader:
+        return (await reader.execute(text("SELECT count(*) FROM commit_probe"))).scalar()
+
+
+@postgres_only
+async def test_a_commit_unanswered_past_the_limit_fails_with_503_never_2xx(db: Database, commit_probe):
+    """A deferred unique check makes COMMIT itself wait (for another transaction's uncommitted
+    row): the commit's wait is bounded like a statement's, and its failure is the request's."""
+    async with db.engine.connect() as blocker:
+        await blocker.execute(text("INSERT INTO commit_probe VALUES (1)"))  # not committed yet
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailable, match=r"did not answer within 0\.3 s"):
+            async with transaction(db, writes=True, wait_limit=0.3) as session:
+                await session.execute(text("INSERT INTO commit_probe VALUES (1)"))  # waits only at COMMIT
+        failed_in = time.monotonic() - started
+        await blocker.commit()
+    stored = await probe_count(db)
     assert failed_in < 1.5
     assert stored == 1  # the blocker's row only: the abandoned commit then failed its unique check
 
 
 @postgres_only
 async def test_the_drivers_own_commit_unanswered_past_the_limit_fails_with_503_and_its_connection_is_dropped(
-    db: Database,
+    db: Database, commit_probe
 ):
     """The same for a unit of work whose connection the driver took (app.core.driver): its COMMIT's wait is
     bounded, the request fails, and the connection is not handed back to the pool."""
-    async with db.engine.begin() as setup:
-        await setup.execute(text("CREATE TABLE commit_probe (k int UNIQUE DEFERRABLE INITIALLY DEFERRED)"))
-    try:
-        async with db.engine.connect() as blocker:
-            await blocker.execute(text("INSERT INTO commit_probe VALUES (1)"))  # not committed yet
-            started = time.monotonic()
-            with pytest.raises(ServiceUnavailable, match=r"did not answer within 0\.3 s"):
-                async with transaction(db, writes=True, wait_limit=0.3) as session:
-                    own = await driver(session)
-                    assert own is not None and not session.in_transaction()  # the driver's own connection
-                    await own.fetch("INSERT INTO commit_probe VALUES (1)")  # waits only at COMMIT
-            failed_in = time.monotonic() - started
-            await blocker.commit()
-        async with db.engine.connect() as reader:
-            stored = (await reader.execute(text("SELECT count(*) FROM commit_probe"))).scalar()
-        for _ in range(db.settings.pool_size + 2):  # every pooled connection still works
-            async with transaction(db, writes=False, wait_limit=0.3) as session:
+    async with db.engine.connect() as blocker:
+        await blocker.execute(text("INSERT INTO commit_probe VALUES (1)"))  # not committed yet
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailable, match=r"did not answer within 0\.3 s"):
+            async with transaction(db, writes=True, wait_limit=0.3) as session:
                 own = await driver(session)
-                assert own is not None
-                assert (await own.fetch("SELECT 1 AS one"))[0]["one"] == 1
-    finally:
-        async with db.engine.begin() as teardown:
-            await teardown.execute(text("DROP TABLE commit_probe"))
+                assert own is not None and not session.in_transaction()  # the driver's own connection
+                await own.fetch("INSERT INTO commit_probe VALUES (1)")  # waits only at COMMIT
+        failed_in = time.monotonic() - started
+        await blocker.commit()
+    stored = await probe_count(db)
+    for _ in range(db.settings.pool_size + 2):  # every pooled connection still works
+        async with transaction(db, writes=False, wait_limit=0.3) as session:
+            own = await driver(session)
+            assert own is not None
+            assert (await own.fetch("SELECT 1 AS one"))[0]["one"] == 1
     assert failed_in < 1.5
     assert stored == 1
     assert db.engine.sync_engine.pool.checkedout() == 0
