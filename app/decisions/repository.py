@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,20 @@ strategy_version = table_of(StrategyVersion)
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceKeys:
+    """The registry keys some writes name, by kind."""
+
+    people: set[str] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)
+    kpis: set[str] = field(default_factory=set)
+    strategies: set[str] = field(default_factory=set)
+
+    def arrays(self) -> list[list[str]]:
+        """One sorted array per kind, in the order of the statements' parameters."""
+        return [sorted(self.people), sorted(self.sources), sorted(self.kpis), sorted(self.strategies)]
+
+
+@dataclass(frozen=True, slots=True)
 class References:
     teams: dict[str, str]  # handle → team, for the people that exist
     sources: set[str]  # data-source keys that exist
@@ -53,27 +67,32 @@ class References:
             strategies=versions,
         )
 
+    def cover(self, keys: ReferenceKeys) -> bool:
+        """Whether every one of ``keys`` was found."""
+        return (
+            keys.people <= self.teams.keys()
+            and keys.sources <= self.sources
+            and keys.kpis <= self.kpis
+            and keys.strategies <= self.strategies.keys()
+        )
+
     def strategy_version_at(self, key: str, at: datetime) -> int | None:
         """The version of ``key`` in force at ``at``: the latest with effective_from ≤ at."""
         in_force = [number for effective_from, number in self.strategies.get(key, []) if effective_from <= at]
         return max(in_force, default=None)
 
 
-async def resolve_references(
-    session: AsyncSession, *, people: set[str], sources: set[str], kpis: set[str], strategies: set[str]
-) -> References:
+async def resolve_references(session: AsyncSession, keys: ReferenceKeys) -> References:
     """Which of these people, data sources, KPIs and strategies exist, with each strategy's
     versions: one round trip for all of them, however many decisions they come from."""
-    wanted = {"people": people, "sources": sources, "kpis": kpis, "strategies": strategies}
-    present = frozenset(name for name, keys in wanted.items() if keys)
+    wanted = {"people": keys.people, "sources": keys.sources, "kpis": keys.kpis, "strategies": keys.strategies}
+    present = frozenset(name for name, named in wanted.items() if named)
     if not present:
         return References({}, set(), set(), {})
     pg = await driver(session)
     rows: Sequence[Any]
     if pg is not None:
-        rows = await pg.fetch(
-            REFERENCES_SQL, *(sorted(wanted[name]) for name in ("people", "sources", "kpis", "strategies"))
-        )
+        rows = await pg.fetch(REFERENCES_SQL, *keys.arrays())
     else:
         params = {name: sorted(wanted[name]) for name in present}
         rows = (await session.execute(_reference_statement(present), params)).mappings().all()
@@ -136,17 +155,24 @@ async def insert_decisions(
     decisions: list[dict[str, Any]],
     revisions: list[dict[str, Any]],
     entries: list[dict[str, Any]],
-) -> set[uuid.UUID]:
+    *,
+    named: ReferenceKeys | None = None,
+) -> set[uuid.UUID] | None:
     """Insert new decisions with their first revisions and their entries in the tamper-evident log (none
     when the log is off); returns the ids written. A decision whose external reference is already taken
     is not written: its id is missing from the answer, and then no history is written at all (the caller
-    refuses the request, and its transaction rolls back).
+    refuses the request, and its transaction rolls back). With ``named``, the registry keys the decisions
+    name that were not checked yet: when one of them does not exist, nothing at all is written, and the
+    answer is None.
 
-    On PostgreSQL, one statement through the driver however many decisions: a data-modifying CTE over one
-    decision's values, or over one array per column for a batch. On SQLite, one statement per table.
+    On PostgreSQL, one statement through the driver however many decisions, the check of ``named``
+    included: a data-modifying CTE over one decision's values, or over one array per column for a batch.
+    On SQLite, the reference query, then one statement per table.
     """
     pg = await driver(session)
     if pg is None:
+        if named is not None and not (await resolve_references(session, named)).cover(named):
+            return None
         statement = insert_or_nothing(dialect_of(session), decision, decision.c.id)
         written = set((await session.execute(statement, decisions)).scalars())
         if len(written) == len(decisions):
@@ -163,8 +189,12 @@ async def insert_decisions(
         *row_arguments(decisions, decision_columns, DECISION_JSON, many=many),
         *row_arguments(revisions, revision_columns, REVISION_JSON, many=many),
         *row_arguments(entries, entry_columns, (), many=many),
+        *(named or ReferenceKeys()).arrays(),
     ]
-    return {record[0] for record in await pg.fetch(sql, *args)}
+    records = await pg.fetch(sql, *args)
+    if not records[0]["known"]:
+        return None
+    return {record["id"] for record in records if record["id"] is not None}
 
 
 async def insert_revisions(session: AsyncSession, values: list[dict[str, Any]]) -> None:
@@ -180,20 +210,33 @@ def _create_sql(
     decision_columns: tuple[str, ...], revision_columns: tuple[str, ...], entry_columns: tuple[str, ...], *, many: bool
 ) -> str:
     """The decisions, their first revisions and their log entries (when ``entry_columns``) in one statement;
-    ``$1`` is the number of decisions, then each row's values (one decision) or one array per column (many).
-    The history is inserted only when every decision was: ``ON CONFLICT DO NOTHING`` leaves a decision
-    whose external reference is taken out of ``d``. Rows go in in the order given (the log entries' ids
-    order the tamper-evident chain)."""
-    n, m = len(decision_columns), len(revision_columns)
+    ``$1`` is the number of decisions, then each row's values (one decision) or one array per column (many),
+    then the arrays of registry keys to check (:meth:`ReferenceKeys.arrays`).
+
+    Nothing is inserted unless every key exists (``known``). The history is inserted only when every
+    decision was: ``ON CONFLICT DO NOTHING`` leaves a decision whose external reference is taken out of
+    ``d``. Rows go in in the order given (the log entries' ids order the tamper-evident chain). The answer:
+    ``known``, with each id written (one row with a null id when none was)."""
+    n, m, k = len(decision_columns), len(revision_columns), len(entry_columns)
     all_written = "(SELECT count(*) FROM d) = $1::integer"
+    keys = n + m + k + 2
+    exist = " AND ".join(
+        f"(SELECT count(*) FROM {table.name} WHERE {column} = ANY(${number}::varchar[]))"
+        f" = cardinality(${number}::varchar[])"
+        for number, (table, column) in enumerate(
+            ((person, "handle"), (data_source, "key"), (kpi, "key"), (strategy_table, "key")), keys
+        )
+    )
+    decisions = insert_rows(decision, decision_columns, 2, many=many, where="(SELECT known FROM known)")
     parts = [
-        f"WITH d AS ({insert_rows(decision, decision_columns, 2, many=many)} ON CONFLICT DO NOTHING RETURNING id)",
+        f"WITH known AS (SELECT {exist} AS known)",
+        f"d AS ({decisions} ON CONFLICT DO NOTHING RETURNING id)",
         f"r AS ({insert_rows(revision, revision_columns, n + 2, many=many, where=all_written)})",
     ]
     if entry_columns:
         entry = integrity_repository.entry
         parts.append(f"e AS ({insert_rows(entry, entry_columns, n + m + 2, many=many, where=all_written)})")
-    return ", ".join(parts) + " SELECT id FROM d"
+    return ", ".join(parts) + " SELECT known.known, d.id FROM known LEFT JOIN d ON true"
 
 
 async def ids_by_external_ref(session: AsyncSession, refs: list[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:

@@ -1,3 +1,5 @@
+import pytest
+
 from tests import factories
 
 
@@ -32,9 +34,10 @@ async def test_batch_with_one_bad_item_writes_nothing_and_names_the_index(client
     assert await _count(client) == 0
 
 
-async def test_batch_with_an_unknown_reference_writes_nothing_and_names_the_index(client):
+@pytest.mark.parametrize("team", [{}, {"team": "growth"}], ids=["owner's team", "team given"])
+async def test_batch_with_an_unknown_reference_writes_nothing_and_names_the_index(client, team):
     await factories.basics(client)
-    items = [factories.decision_body(title=f"Item {i}") for i in range(3)]
+    items = [factories.decision_body(title=f"Item {i}", **team) for i in range(3)]
     items[1]["owner"] = "nobody"
     items[2]["evidence"][0]["source"] = "nowhere"
     response = await client.post("/v1/decisions/batch", json={"items": items})

@@ -237,6 +237,23 @@ async def test_create_decision_unknown_strategy_or_kpi_returns_422_naming_field_
     assert await listed(client) == []
 
 
+@pytest.mark.parametrize("team", [{}, {"team": "growth"}], ids=["owner's team", "team given"])
+async def test_create_decision_unknown_kpi_returns_422_and_writes_nothing(client, registries, team):
+    body = factories.decision_body(
+        kpis=["cpa", "ghost-kpi"], expected_outcome={"description": "CPA below 40 EUR", "kpi": "cpa"}, **team
+    )
+    response = await client.post("/v1/decisions", json=body)
+
+    problem = assert_problem(response, 422, "unknown_reference")
+    assert [tuple(e["loc"]) for e in problem["errors"]] == [("body", "kpis", 1)]
+    assert "ghost-kpi" in problem["detail"]
+    assert await listed(client) == []
+    body["kpis"] = ["cpa", "leads"]
+    created = (await client.post("/v1/decisions", json=body)).json()
+    assert created["kpis"] == ["cpa", "leads"]
+    assert await listed(client) == [created["id"]]
+
+
 async def test_create_decision_reports_every_unknown_reference_at_once(client, registries):
     response = await client.post(
         "/v1/decisions",

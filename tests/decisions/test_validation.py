@@ -208,49 +208,77 @@ async def test_create_decision_text_with_nul_character_returns_422(client, overr
 
 # --- references -------------------------------------------------------------------------------
 
+# Without a team, the owner's is read from the registry before the insert; with one, the insert itself checks the
+# references, and only a refusal reads them to name the unknown ones: both must refuse alike.
+TEAMS = pytest.mark.parametrize("team", [{}, {"team": "growth"}], ids=["owner's team", "team given"])
 
-async def test_create_decision_unknown_owner_returns_422(client):
+
+@TEAMS
+async def test_create_decision_unknown_owner_returns_422(client, team):
     await factories.basics(client)
-    problem = await _refused(client, factories.decision_body(owner="nobody.here"), code="unknown_reference")
+    problem = await _refused(client, factories.decision_body(owner="nobody.here", **team), code="unknown_reference")
     error = error_at(problem, ["body", "owner"])
     assert "nobody.here" in error["msg"]
     assert error["type"] == "unknown_reference"
     assert "nobody.here" in problem["detail"]
 
 
-async def test_create_decision_unknown_participant_returns_422(client):
+@TEAMS
+async def test_create_decision_unknown_participant_returns_422(client, team):
     await factories.basics(client)
     problem = await _refused(
-        client, factories.decision_body(participants=["boris.ivanov", "ghost.writer"]), code="unknown_reference"
+        client, factories.decision_body(participants=["boris.ivanov", "ghost.writer"], **team), code="unknown_reference"
     )
     assert len(problem["errors"]) == 1
     assert "ghost.writer" in error_at(problem, ["body", "participants", 1])["msg"]
 
 
-async def test_create_decision_unknown_evidence_source_returns_422(client):
+@TEAMS
+async def test_create_decision_unknown_evidence_source_returns_422(client, team):
     await factories.basics(client)
     evidence = [
         {"source": "ga4", "reference": "r1"},
         {"source": "tea-leaves", "reference": "r2"},
     ]
-    problem = await _refused(client, factories.decision_body(evidence=evidence), code="unknown_reference")
+    problem = await _refused(client, factories.decision_body(evidence=evidence, **team), code="unknown_reference")
     assert len(problem["errors"]) == 1
     assert "tea-leaves" in error_at(problem, ["body", "evidence", 1, "source"])["msg"]
 
 
-async def test_create_decision_reports_every_unknown_reference_at_once(client):
+@TEAMS
+async def test_create_decision_reports_every_unknown_reference_at_once(client, team):
     await factories.basics(client)
     body = factories.decision_body(
         owner="ghost.owner",
         participants=["ghost.one"],
         evidence=[{"source": "nowhere", "reference": "r"}],
         decided_at=(now() + timedelta(days=1)).isoformat(),
+        **team,
     )
     problem = await _refused(client, body, code="unknown_reference")
     assert "ghost.owner" in error_at(problem, ["body", "owner"])["msg"]
     assert "ghost.one" in error_at(problem, ["body", "participants", 0])["msg"]
     assert "nowhere" in error_at(problem, ["body", "evidence", 0, "source"])["msg"]
     error_at(problem, ["body", "decided_at"])
+
+
+@TEAMS
+async def test_create_decision_with_only_unknown_references_named_by_the_body_reports_each(client, team):
+    # Nothing else is wrong (no time in the future): the first look at the registries is the insert's own when
+    # the team is given.
+    await factories.basics(client)
+    body = factories.decision_body(
+        owner="ghost.owner",
+        participants=["anna.petrova", "ghost.one"],
+        evidence=[{"source": "nowhere", "reference": "r"}],
+        **team,
+    )
+    problem = await _refused(client, body, code="unknown_reference")
+    assert sorted(tuple(e["loc"]) for e in problem["errors"]) == [
+        ("body", "evidence", 0, "source"),
+        ("body", "owner"),
+        ("body", "participants", 1),
+    ]
 
 
 # --- fields a client may not send -------------------------------------------------------------
