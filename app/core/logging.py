@@ -7,10 +7,19 @@ import re
 
 _SECRET_QUERY = re.compile(r"(?i)((?:^|[?&])api_key=)[^&\s\"]*")
 _KEY = re.compile(r"dlk_[0-9a-f]{12}_[A-Za-z0-9_-]+")
+# What either pattern needs to match: one scan, so that text without a secret (nearly all) costs no substitution.
+_SUSPECT = re.compile(r"(?i)api_key=|dlk_")
+
+
+def suspect(text: str) -> bool:
+    """Whether ``text`` may hold a secret that :func:`redact` hides."""
+    return _SUSPECT.search(text) is not None
 
 
 def redact(text: str) -> str:
     """Hide API keys: ``api_key`` query values and anything shaped like a key."""
+    if not suspect(text):
+        return text
     return _KEY.sub("dlk_[redacted]", _SECRET_QUERY.sub(r"\1[redacted]", text))
 
 

@@ -29,7 +29,7 @@ from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.logging import redact
+from app.core.logging import redact, suspect
 
 HTTP_REQUESTS = Counter(
     "decision_log_http_requests_total",
@@ -74,6 +74,12 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> Mapping[str, An
     return {k: redact(v) if isinstance(v, str) else v for k, v in event.items()}
 
 
+def _redacted_json_line(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
+    """:func:`_redact` then :func:`_json_line`, in one scan of the line for the usual one without a secret."""
+    line = _json_line(event)
+    return _json_line(_redact(_, __, event)) if suspect(line) else line
+
+
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -91,12 +97,15 @@ def _json_line(event: Any, **_: Any) -> str:
 def _below_level_dropped(_: Any, method_name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """The logging level set for the line's logger (``DECISION_LOG_LOG_LEVEL``) applies to structlog's own lines
     too."""
-    if not logging.getLogger(event.get("logger")).isEnabledFor(_LEVELS[method_name.upper()]):
+    name = event.get("logger")
+    logger = _loggers.get(name) or _loggers.setdefault(name, logging.getLogger(name))
+    if not logger.isEnabledFor(_LEVELS[method_name]):
         raise structlog.DropEvent
     return event
 
 
-_LEVELS = logging.getLevelNamesMapping()
+_LEVELS = {name.lower(): level for name, level in logging.getLevelNamesMapping().items()}
+_loggers: dict[str | None, logging.Logger] = {}  # by name: logging.getLogger takes the module's lock every time
 
 
 def json_formatter() -> logging.Formatter:
@@ -110,8 +119,7 @@ def json_formatter() -> logging.Formatter:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redact,
-            structlog.processors.JSONRenderer(serializer=_json_line),
+            _redacted_json_line,
         ],
         logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,

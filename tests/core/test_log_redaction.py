@@ -105,3 +105,19 @@ def test_server_logs_never_contain_the_api_key(keys, tmp_path):
     ], text
     assert key not in text
     assert key.split("_", 2)[2] not in text
+
+
+def test_a_request_line_value_shaped_like_a_secret_is_redacted(keys, tmp_path):
+    # The request line's values come from the service (route template, request id, key name), but a key's name is
+    # whatever an admin typed: the line is still scanned, and what looks like a secret in it redacted.
+    log = tmp_path / "server.log"
+    admin = {"X-API-Key": keys["admin"]}
+    with _served(log) as base:
+        created = httpx.post(f"{base}/v1/keys", headers=admin, json={"name": "bi?api_key=hunter2", "scope": "read"})
+        assert created.status_code == 201, created.text
+        listed = httpx.get(f"{base}/v1/people", headers={"X-API-Key": created.json()["key"]})
+        assert listed.status_code == 200, listed.text
+        httpx.post(f"{base}/v1/keys/{created.json()['id']}/revoke", headers=admin).raise_for_status()
+    callers = [line["caller"] for line in _request_lines(log) if line["route"] == "/v1/people"]
+    assert callers == ["bi?api_key=[redacted]"], log.read_text()
+    assert "hunter2" not in log.read_text()
