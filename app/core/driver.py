@@ -48,17 +48,17 @@ logger = logging.getLogger("app.db")
 class Driver:
     """An asyncpg connection in the unit of work's transaction, its waits bounded."""
 
-    __slots__ = ("_adapted", "_connection", "_engine")
+    __slots__ = ("_adapted", "_connection", "_server")
 
     def __init__(self, connection: Any, engine: Any, adapted: Any = None) -> None:
         self._connection = connection
-        self._engine = engine
+        self._server = watchdog.server_of(engine)
         # SQLAlchemy's adapter around the connection when it is the session's: it holds the transaction
         self._adapted = adapted
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         """The rows (asyncpg records) of one statement."""
-        with watchdog.waiting(self._engine, self._connection):
+        with watchdog.WaitForAnswer(self._server, self._connection):
             if self._adapted is not None and self._adapted._transaction is None:
                 await self._adapted._start_transaction()
             return await self._connection.fetch(sql, *args)  # type: ignore[no-any-return]
@@ -67,11 +67,11 @@ class Driver:
 class PooledTransaction:
     """The unit of work's connection, taken from the engine's pool by the driver, and its transaction."""
 
-    __slots__ = ("_connection", "_pooled", "_sync_engine", "_transaction", "driver")
+    __slots__ = ("_connection", "_pooled", "_server", "_transaction", "driver")
 
     def __init__(self, pooled: PoolProxiedConnection, sync_engine: Any) -> None:
         self._pooled = pooled
-        self._sync_engine = sync_engine
+        self._server = watchdog.server_of(sync_engine)
         connection: Any = pooled.driver_connection
         self._connection = connection
         self._transaction = connection.transaction()
@@ -107,7 +107,7 @@ class PooledTransaction:
 
     async def _answered(self, step: Awaitable[None]) -> None:
         """``step`` (BEGIN, COMMIT, ROLLBACK), its wait for the answer bounded like a statement's."""
-        with watchdog.waiting(self._sync_engine, self._connection):
+        with watchdog.WaitForAnswer(self._server, self._connection):
             await step
 
     async def _release(self) -> None:

@@ -4,8 +4,9 @@ The engine bounds the waits before a connection is in hand (pool checkout: ``POO
 connecting: ``CONNECT_TIMEOUT``). This module bounds the waits on a connection already open,
 where a stopped (``SIGSTOP``), frozen or unreachable server would otherwise keep a request until
 asyncpg's command timeout: while a unit of work run under :func:`bounded_waits` waits for the
-answer to a statement, commit or rollback, a timer runs; when it goes off, the connection's socket
-is closed at once. The waiting statement then fails as a lost connection, SQLAlchemy invalidates
+answer to a statement, commit or rollback, the engine's watch looks at the wait every
+``TICK_SECONDS`` (one timer for all the waits in progress); once the wait has lasted its limit, the
+connection's socket is closed at once. The waiting statement then fails as a lost connection, SQLAlchemy invalidates
 the connection instead of returning it to the pool, PostgreSQL rolls the transaction back when it
 sees the socket closed, and the request answers 503 with ``Retry-After``.
 
@@ -33,13 +34,15 @@ logger = logging.getLogger("app.db")
 
 
 class ServerState:
-    """Per engine: whether PostgreSQL answered the last statement, and the open connections."""
+    """Per engine: whether PostgreSQL answered the last statement, the open connections, and the watch over the
+    waits for its answers."""
 
-    __slots__ = ("answering", "connections")
+    __slots__ = ("answering", "connections", "watch")
 
     def __init__(self) -> None:
         self.answering = True
         self.connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.watch = Watch(self)
 
 
 _servers: weakref.WeakKeyDictionary[Any, ServerState] = weakref.WeakKeyDictionary()
@@ -55,8 +58,8 @@ def drop_connections(engine: AsyncEngine) -> None:
             connection.terminate()
 
 
-# How often a pending wait looks at the clock, and how late a look may come before it means that
-# this process's own event loop was too busy (CPU-bound work) to read the answers that came in.
+# How often the watch looks at the waits in progress, and how late a look may come before it means that this
+# process's own event loop was too busy (CPU-bound work) to read the answers that came in.
 TICK_SECONDS = 0.1
 STALL_SECONDS = 0.25
 
@@ -71,49 +74,79 @@ class DatabaseWait:
     silence seen by a loop free to hear it.
     """
 
-    __slots__ = ("_due", "_since", "_timer", "expired", "limit")
+    __slots__ = ("_watch", "connection", "expired", "limit", "since", "turn")
 
     def __init__(self, limit: float | None) -> None:
         self.limit = limit
         self.expired = False
-        self._timer: asyncio.Handle | None = None
-        self._since = self._due = 0.0
+        self.since = 0.0
+        self.turn = 0  # which wait of the unit: a verdict on an earlier one must not end a later one
+        self.connection: Any = None
+        self._watch: Watch | None = None
 
     def arm(self, driver_connection: Any, server: ServerState) -> None:
-        self.disarm()
+        """The unit of work now waits for ``driver_connection``'s answer."""
         if self.limit is not None:
-            loop = asyncio.get_running_loop()
-            self._since = loop.time()
-            self._schedule(loop, driver_connection, server)
+            self.turn += 1
+            self.connection = driver_connection
+            self._watch = server.watch
+            server.watch.add(self)
 
     def disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        """The answer came (or the wait was given up)."""
+        if self._watch is not None:
+            self._watch.pending.discard(self)
+            self._watch = None
 
-    def _schedule(self, loop: asyncio.AbstractEventLoop, driver_connection: Any, server: ServerState) -> None:
-        assert self.limit is not None
-        delay = max(0.0, min(TICK_SECONDS, self._since + self.limit - loop.time()))
-        self._due = loop.time() + delay
-        self._timer = loop.call_later(delay, self._tick, loop, driver_connection, server)
-
-    def _tick(self, loop: asyncio.AbstractEventLoop, driver_connection: Any, server: ServerState) -> None:
-        assert self.limit is not None
-        now = loop.time()
-        if now - self._due > STALL_SECONDS:
-            self._since = now  # the loop was stalled: the wait so far says nothing about the database
-        if now - self._since < self.limit:
-            self._schedule(loop, driver_connection, server)
-            return
-        # An answer read in this very turn of the loop wakes its request only in the next one.
-        self._timer = loop.call_soon(self._expire, driver_connection, server)
-
-    def _expire(self, driver_connection: Any, server: ServerState) -> None:
-        self._timer = None
+    def expire(self, turn: int) -> None:
+        """Drop the connection of wait ``turn``, if the unit of work still waits for it."""
+        if self._watch is None or turn != self.turn:
+            return  # answered in the meantime
+        server = self._watch.server
+        self.disarm()
         self.expired = True
         server.answering = False
         logger.warning("PostgreSQL did not answer within %g s: dropping the connection", self.limit)
-        driver_connection.terminate()  # closes the socket now: no round trip
+        self.connection.terminate()  # closes the socket now: no round trip
+
+
+class Watch:
+    """The waits in progress on one server's connections, looked at every ``TICK_SECONDS`` by one timer that runs
+    while there are any: arming a wait costs a set insertion, not a timer of its own."""
+
+    __slots__ = ("_due", "_timer", "pending", "server")
+
+    def __init__(self, server: ServerState) -> None:
+        self.server = server
+        self.pending: set[DatabaseWait] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._due = 0.0
+
+    def add(self, wait: DatabaseWait) -> None:
+        loop = asyncio.get_running_loop()
+        wait.since = loop.time()
+        self.pending.add(wait)
+        if self._timer is None:
+            self._schedule(loop)
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._due = loop.time() + TICK_SECONDS
+        self._timer = loop.call_at(self._due, self._tick, loop)
+
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = loop.time()
+        stalled = now - self._due > STALL_SECONDS  # the waits so far say nothing about the database
+        for wait in list(self.pending):
+            assert wait.limit is not None
+            if stalled:
+                wait.since = now
+            elif now - wait.since >= wait.limit:
+                # An answer read in this very turn of the loop wakes its request only in the next one.
+                loop.call_soon(wait.expire, wait.turn)
+        if self.pending:
+            self._schedule(loop)
+        else:
+            self._timer = None
 
 
 _current: contextvars.ContextVar[DatabaseWait | None] = contextvars.ContextVar("database_wait", default=None)
@@ -131,21 +164,35 @@ def bounded_waits(limit: float | None) -> Iterator[DatabaseWait]:
         _current.reset(token)
 
 
-@contextlib.contextmanager
-def waiting(sync_engine: Any, driver_connection: Any) -> Iterator[None]:
+def server_of(sync_engine: Any) -> ServerState | None:
+    """The state :func:`install` keeps for this engine (None: not installed, not PostgreSQL)."""
+    return _servers.get(sync_engine)
+
+
+class WaitForAnswer:
     """Bound the wait for the answer to a statement sent straight through the driver (:mod:`app.core.driver`),
-    as the engine's events bound those sent through SQLAlchemy."""
-    wait = _current.get()
-    server = _servers.get(sync_engine)
-    if wait is None or wait.limit is None or server is None:
-        yield
-        return
-    wait.arm(driver_connection, server)
-    try:
-        yield
-        server.answering = True
-    finally:
-        wait.disarm()
+    as the engine's events bound those sent through SQLAlchemy: ``with WaitForAnswer(server, connection): …``.
+    A class rather than a generator-based context manager, for the hot path's sake."""
+
+    __slots__ = ("_connection", "_server", "_wait")
+
+    def __init__(self, server: ServerState | None, driver_connection: Any) -> None:
+        self._server = server
+        self._connection = driver_connection
+        self._wait: DatabaseWait | None = None
+
+    def __enter__(self) -> None:
+        wait = _current.get()
+        if wait is not None and wait.limit is not None and self._server is not None:
+            wait.arm(self._connection, self._server)
+            self._wait = wait
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if self._wait is not None:
+            self._wait.disarm()
+            if kind is None:
+                assert self._server is not None
+                self._server.answering = True
 
 
 def install(engine: AsyncEngine) -> None:
