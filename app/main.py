@@ -13,6 +13,7 @@ from app import health
 from app.analytics import rollup
 from app.api import include_api
 from app.auth import ratelimit
+from app.core import memory
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else None
         )
         tasks = [task for task in (sealing, folding) if task is not None]
+        memory.settle()
         try:
             yield
         finally:
