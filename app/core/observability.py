@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -56,13 +57,21 @@ DECISION_CHANGES = Counter(
 )
 
 
+@functools.cache
+def series(metric: Any, *labels: str) -> Any:
+    """``metric``'s series for these label values (in the order the metric declares its labels), looked up once
+    rather than through ``labels()`` on every request, which takes a lock each time. There are as many as
+    ``labels()`` itself keeps."""
+    return metric.labels(*labels)
+
+
 def count_decisions(basis_classes: Iterable[str]) -> None:
     for basis_class in basis_classes:
-        DECISIONS_RECORDED.labels(basis_class=basis_class).inc()
+        series(DECISIONS_RECORDED, basis_class).inc()
 
 
 def count_change(kind: str) -> None:
-    DECISION_CHANGES.labels(kind=kind).inc()
+    series(DECISION_CHANGES, kind).inc()
 
 
 def install_metrics(app: FastAPI) -> None:
@@ -203,8 +212,8 @@ class RequestTelemetry:
             duration = time.perf_counter() - started
             method, route = scope["method"], route_template(scope)
             if route not in UNCOUNTED:
-                HTTP_REQUESTS.labels(route, method, str(status)).inc()
-                HTTP_DURATION.labels(route, method).observe(duration)
+                series(HTTP_REQUESTS, route, method, str(status)).inc()
+                series(HTTP_DURATION, route, method).observe(duration)
             request_log.info(
                 "request",
                 logger=REQUEST_LOGGER,
