@@ -19,7 +19,7 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.logging import install_redaction
 from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, SecurityHeaders
-from app.core.observability import RequestTelemetry, install_metrics
+from app.core.observability import RequestTelemetry, install_metrics, new_request_id
 from app.idempotency.service import IdempotentReplay
 from app.integrity.service import Sealer, warn_when_unsigned
 from app.openapi import DESCRIPTION, install_openapi
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CutOffAsUnavailable)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestTelemetry)
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", generator=new_request_id)
     return app
 
 

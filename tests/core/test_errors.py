@@ -212,6 +212,9 @@ async def test_request_id_is_generated_when_not_sent(client):
 
     assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
     assert first.json()["request_id"] == first.headers["X-Request-ID"]
+    # A random UUID in hex, as a client sending its own would (and as asgi-correlation-id accepts one back).
+    assert first.headers["X-Request-ID"] == uuid.UUID(hex=first.headers["X-Request-ID"]).hex
+    assert uuid.UUID(hex=first.headers["X-Request-ID"]).version == 4
 
 
 async def test_request_id_on_successful_responses(client):
