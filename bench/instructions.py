@@ -50,6 +50,7 @@ from write import (
     create_database,
     create_write_key,
     drop_database,
+    export,
     free_port,
     log,
 )
@@ -65,17 +66,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=30, help="requests before counting (default 30)")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="PostgreSQL server, no db")
     return parser.parse_args()
-
-
-def export(revision: str, into: Path) -> Path:
-    """The service's files at ``revision`` (what ``serve`` needs: the package and the migrations)."""
-    tree = into / re.sub(r"[^\w.-]", "_", revision)
-    tree.mkdir()
-    archive = subprocess.run(
-        ["git", "archive", revision, "app", "alembic", "alembic.ini"], cwd=ROOT, capture_output=True, check=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    return tree
 
 
 VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null"]

@@ -28,6 +28,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import signal
@@ -35,8 +36,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -95,6 +97,17 @@ def free_port() -> int:
 TICK = os.sysconf("SC_CLK_TCK")
 # Seconds to let in-flight requests finish (and pg_stat_database catch up, which it does once a second).
 DRAIN = 1.5
+
+
+def export(revision: str, into: Path) -> Path:
+    """The service's files at ``revision`` (what ``serve`` needs: the package and the migrations)."""
+    tree = into / re.sub(r"[^\w.-]", "_", revision)
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", revision, "app", "alembic", "alembic.ini"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
 
 
 def process_cpu(pid: int) -> float:
@@ -348,7 +361,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def summarise(runs: dict[str, list[dict[str, Any]]], lat: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     summary: dict[str, Any] = {}
-    for name in ("app", "raw"):
+    for name in runs:
         samples = [s for r in lat[name] for s in r.pop("samples_ms")]
         summary[name] = {
             "rps": statistics.median(r["rps"] for r in runs[name]),
@@ -371,6 +384,17 @@ def summarise(runs: dict[str, list[dict[str, Any]]], lat: dict[str, list[dict[st
     summary["cpu_ratio"] = raw["server_cpu_ms_per_request"] / app["server_cpu_ms_per_request"]
     summary["target_ratio"] = 0.40
     summary["meets_target"] = summary["ratio"] >= 0.40
+    summary["against"] = {
+        name: {
+            "rps_ratio": app["rps"] / summary[name]["rps"],
+            "rps_ratio_each_round": [
+                round(a["rps"] / r["rps"], 3) for a, r in zip(runs["app"], runs[name], strict=True)
+            ],
+            "cpu_ratio": app["server_cpu_ms_per_request"] / summary[name]["server_cpu_ms_per_request"],
+        }
+        for name in runs
+        if name not in ("app", "raw")
+    }
     return summary
 
 
@@ -413,6 +437,18 @@ def table(summary: dict[str, Any], config: dict[str, Any]) -> str:
         lines.append(f"target: app >= 40% of raw throughput -> {verdict} ({summary['ratio']:.1%})")
     else:
         lines.append(f"baseline: bench/{config['baseline']}.py in the raw column (not the target's baseline)")
+    for name, versus in summary["against"].items():
+        other = summary[name]
+        lines.append(
+            f"against {name} (the service at that revision, same rounds): "
+            f"{other['rps']:,.0f} req/s (rounds {' '.join(f'{x:,.0f}' for x in other['rps_each_round'])}), "
+            f"{other['server_cpu_ms_per_request']:.2f} ms CPU/request, "
+            f"loaded p50/p99 {other['loaded_p50_ms']:.1f}/{other['loaded_p99_ms']:.1f} ms, "
+            f"unloaded p50/p99 {other['unloaded_p50_ms']:.2f}/{other['unloaded_p99_ms']:.2f} ms; "
+            f"app/{name}: throughput {versus['rps_ratio']:.2f}x "
+            f"(rounds {' '.join(f'{x:.2f}' for x in versus['rps_ratio_each_round'])}), "
+            f"CPU per request {versus['cpu_ratio']:.2f}x"
+        )
     lines.append(
         f"generator {config['generator']}, {config['connections']} connections x {config['seconds']:g} s, "
         f"{config['rounds']} rounds, {config['cpus']} CPUs"
@@ -451,7 +487,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=15.0, help="measured load per run (default 15)")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured load before each run (default 3)")
     parser.add_argument("--connections", type=int, default=32, help="concurrent keep-alive clients (default 32)")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating app/raw rounds (default 2)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds, each server once per round (default 2)")
     parser.add_argument("--latency-requests", type=int, default=500, help="sequential requests per round")
     parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument(
@@ -460,6 +496,14 @@ def parse_args() -> argparse.Namespace:
         default="raw_app",
         help="the endpoint beside the service: raw_app (the target's baseline) or lean_app (the service's work "
         "in the leanest FastAPI route)",
+    )
+    parser.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="REV",
+        help="also serve the service at this git revision and measure it in the same rounds (its migrations must "
+        "match the working tree's)",
     )
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="PostgreSQL server, no db")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
@@ -484,10 +528,13 @@ def environment(
     dsn_for: Callable[[str, str], str] = lambda _target, url: url,
     access_log: bool = True,
     baseline: str = "raw_app",
+    against: Sequence[str] = (),
 ) -> Iterator[Environment]:
     """A fresh database with a write key, a person and a data source; the service and the raw
-    endpoint serving it (``dsn_for(target, url)`` picks the URL each server uses). Torn down after."""
+    endpoint serving it (``dsn_for(target, url)`` picks the URL each server uses), and the service at each
+    revision of ``against`` (servers named by the revision). Torn down after."""
     RESULTS.mkdir(parents=True, exist_ok=True)
+    scratch = tempfile.TemporaryDirectory(prefix="bench-write-")
     pg = pg.rstrip("/")
     admin_url = f"{pg}/postgres"
     name = f"{prefix}_{os.getpid()}_{int(time.time())}"
@@ -500,18 +547,21 @@ def environment(
 
         upgrade(url)
         auth = "Bearer " + asyncio.run(create_write_key(url))
-        app_port, raw_port = free_port(), free_port()
-        servers["app"] = Server(
-            "app",
-            [str(BIN / "decision-log"), "serve", "--host", "127.0.0.1", "--port", str(app_port)],
-            {
-                "DECISION_LOG_DATABASE_URL": dsn_for("app", url),
-                # The limiter stays on (its cost is measured) but far above the offered load.
-                "DECISION_LOG_RATE_LIMIT": "100000000/minute",
-                **({} if access_log else {"DECISION_LOG_LOG_LEVEL": "WARNING"}),
-            },
-            app_port,
-        )
+        service_env = {
+            "DECISION_LOG_DATABASE_URL": dsn_for("app", url),
+            # The limiter stays on (its cost is measured) but far above the offered load.
+            "DECISION_LOG_RATE_LIMIT": "100000000/minute",
+            **({} if access_log else {"DECISION_LOG_LOG_LEVEL": "WARNING"}),
+        }
+        for target, tree in [("app", None), *((rev, export(rev, Path(scratch.name))) for rev in against)]:
+            port = free_port()
+            servers[target] = Server(
+                "app" if tree is None else f"rev-{tree.name}",
+                [str(BIN / "decision-log"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                service_env if tree is None else {**service_env, "PYTHONPATH": str(tree)},  # its own package first
+                port,
+            )
+        raw_port = free_port()
         servers["raw"] = Server(
             "raw",
             [str(BIN / "uvicorn"), f"{baseline}:app", "--app-dir", str(BENCH), "--host", "127.0.0.1",
@@ -542,6 +592,7 @@ def environment(
     finally:
         for server in servers.values():
             server.stop()
+        scratch.cleanup()
         if keep_db:
             log(f"kept database {url}")
         else:
@@ -555,12 +606,15 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     body_file = RESULTS / "write-body.json"
     body_file.write_text(json.dumps(BODY))
-    with environment(args.pg, keep_db=args.keep_db, baseline=args.baseline) as env:
+    with environment(args.pg, keep_db=args.keep_db, baseline=args.baseline, against=args.against) as env:
         servers, auth, url = env.servers, env.auth, env.url
-        runs: dict[str, list[dict[str, Any]]] = {"app": [], "raw": []}
-        lat: dict[str, list[dict[str, Any]]] = {"app": [], "raw": []}
+        targets = ["app", *args.against, "raw"]
+        runs: dict[str, list[dict[str, Any]]] = {target: [] for target in targets}
+        lat: dict[str, list[dict[str, Any]]] = {target: [] for target in targets}
         for round_no in range(args.rounds):
-            order = ("app", "raw") if round_no % 2 == 0 else ("raw", "app")
+            # Each round in another order (app, raw; then raw, app; …), so that no server always goes first.
+            shift = round_no % len(targets)
+            order = targets[shift:] + targets[:shift]
             for target in order:
                 result = throughput(servers[target], body_file, auth, url, args, generator)
                 runs[target].append(result)
@@ -593,6 +647,7 @@ def main() -> None:
             "git": git_state(),
             "row_differences": env.row_differences,
             "baseline": args.baseline,
+            "against": args.against,
         }
         summary = summarise(runs, lat)
         report = {"config": config, "summary": summary, "throughput_runs": runs, "latency_runs": lat}
