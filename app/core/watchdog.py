@@ -5,10 +5,10 @@ connecting: ``CONNECT_TIMEOUT``). This module bounds the waits on a connection a
 where a stopped (``SIGSTOP``), frozen or unreachable server would otherwise keep a request until
 asyncpg's command timeout: while a unit of work run under :func:`bounded_waits` waits for the
 answer to a statement, commit or rollback, the engine's watch looks at the wait every
-``TICK_SECONDS`` (one timer for all the waits in progress); once the wait has lasted its limit, the
-connection's socket is closed at once. The waiting statement then fails as a lost connection, SQLAlchemy invalidates
-the connection instead of returning it to the pool, PostgreSQL rolls the transaction back when it
-sees the socket closed, and the request answers 503 with ``Retry-After``.
+``TICK_SECONDS`` (one timer for all the waits in progress); once the wait has lasted its limit,
+the connection's socket is closed at once. The waiting statement then fails as a lost connection,
+SQLAlchemy invalidates the connection instead of returning it to the pool, PostgreSQL rolls the
+transaction back when it sees the socket closed, and the request answers 503 with ``Retry-After``.
 
 Cancelling the task or asyncpg's own timeout would not do: both make asyncpg send a cancel
 request over a new connection and close the old one politely, round trips that themselves hang
