@@ -297,6 +297,23 @@ async def test_a_loop_stalled_by_cpu_work_is_not_taken_for_database_silence(db: 
 
 
 @postgres_only
+async def test_the_limit_bounds_each_wait_not_the_whole_unit_of_work(db: Database):
+    """Each statement answers well within the limit, the unit of work as a whole takes several times it, beside
+    other units waiting at the same time: nothing is cut off (the watch counts each wait from its own start)."""
+
+    async def unit() -> int:
+        async with transaction(db, writes=False, wait_limit=0.3) as session:
+            answered = 0
+            for _ in range(8):
+                answered += (await session.execute(text("SELECT 1 FROM pg_sleep(0.12)"))).scalar() or 0
+            return answered
+
+    started = time.monotonic()
+    assert await asyncio.gather(unit(), unit(), unit()) == [8, 8, 8]
+    assert time.monotonic() - started > 0.9  # about 1 s: three times the limit
+
+
+@postgres_only
 async def test_requests_wait_on_the_database_no_longer_than_the_query_timeout(client, db: Database, monkeypatch):
     """Through the API: a request whose statement gets no answer within the query timeout fails
     with 503, and writes nothing."""
