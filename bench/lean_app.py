@@ -81,7 +81,7 @@ async def create(data: DecisionCreate, authorization: Annotated[str | None, Head
             return Response(status_code=401)
         async with conn.transaction():
             # bench/write.py's body gives the team and no strategy: the insert checks the references itself
-            row = _new_row(data, References({}, set(), set(), {}), now, caller)
+            row = _new_row(data, References.none(), now, caller)
             decision = new_decision_json(row)
             revision = _revision_row(
                 row["id"], decision, RevisionKind.created, changed_at=now, caller=caller, reason=None,

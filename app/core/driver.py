@@ -50,9 +50,9 @@ class Driver:
 
     __slots__ = ("_adapted", "_connection", "_server")
 
-    def __init__(self, connection: Any, engine: Any, adapted: Any = None) -> None:
+    def __init__(self, connection: Any, server: watchdog.ServerState | None, adapted: Any = None) -> None:
         self._connection = connection
-        self._server = watchdog.server_of(engine)
+        self._server = server
         # SQLAlchemy's adapter around the connection when it is the session's: it holds the transaction
         self._adapted = adapted
 
@@ -75,7 +75,7 @@ class PooledTransaction:
         connection: Any = pooled.driver_connection
         self._connection = connection
         self._transaction = connection.transaction()
-        self.driver = Driver(connection, sync_engine)
+        self.driver = Driver(connection, self._server)
 
     @classmethod
     async def begin(cls, engine: AsyncEngine) -> PooledTransaction:
@@ -136,7 +136,7 @@ async def driver(session: AsyncSession) -> Driver | None:
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     adapted: Any = raw.dbapi_connection
-    found = Driver(adapted.driver_connection, connection.sync_engine, adapted)
+    found = Driver(adapted.driver_connection, watchdog.server_of(connection.sync_engine), adapted)
     session.info["driver"] = (session.sync_session.get_transaction(), found)
     return found
 

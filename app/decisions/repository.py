@@ -67,6 +67,11 @@ class References:
             strategies=versions,
         )
 
+    @classmethod
+    def none(cls) -> References:
+        """Nothing found (nothing asked)."""
+        return cls({}, set(), set(), {})
+
     def cover(self, keys: ReferenceKeys) -> bool:
         """Whether every one of ``keys`` was found."""
         return (
@@ -88,7 +93,7 @@ async def resolve_references(session: AsyncSession, keys: ReferenceKeys) -> Refe
     wanted = {"people": keys.people, "sources": keys.sources, "kpis": keys.kpis, "strategies": keys.strategies}
     present = frozenset(name for name, named in wanted.items() if named)
     if not present:
-        return References({}, set(), set(), {})
+        return References.none()
     pg = await driver(session)
     rows: Sequence[Any]
     if pg is not None:

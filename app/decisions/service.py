@@ -333,7 +333,7 @@ async def create_decisions(
     if errors or any(data.team is None or data.strategy is not None for data in items):
         refs, unchecked = await _check_references(session, wanted, errors=errors), None
     else:
-        refs, unchecked = repository.References({}, set(), set(), {}), _keys(wanted)
+        refs, unchecked = repository.References.none(), _keys(wanted)
     rows = [_new_row(data, refs, now, caller) for data in items]
     decisions = [new_decision_json(row) for row in rows]
     revisions = [

@@ -113,17 +113,26 @@ async def test_failed_and_refused_requests_give_their_place_back(app_with, keys)
 # --- SQLite's write lock ----------------------------------------------------------------------------
 
 
+async def put_while_held(
+    app: Any, key: str, held: contextlib.AbstractAsyncContextManager[Any]
+) -> tuple[Any, float, Any]:
+    """A write sent while ``held`` is held (its answer and how long it took), then one sent after."""
+    async with make_client(app, key) as limited:
+        async with held:
+            started = time.monotonic()
+            refused = await limited.put("/v1/people/anna.petrova", json={"name": "Anna", "team": "growth"})
+            refused_in = time.monotonic() - started
+        accepted = await limited.put("/v1/people/boris.ivanov", json={"name": "Boris", "team": "brand"})
+    return refused, refused_in, accepted
+
+
 @pytest.mark.skipif(DIALECT != "sqlite", reason="SQLite's in-process write lock")
 async def test_a_write_waits_for_sqlites_write_lock_no_longer_than_the_busy_timeout(app_with, keys, client):
     app = await app_with(sqlite_busy_timeout_seconds=0.3)
     database: Database = app.state.db
     assert database.write_lock is not None
-    async with make_client(app, keys["write"]) as limited:
-        async with database.write_lock:  # another write holds the database
-            started = time.monotonic()
-            refused = await limited.put("/v1/people/anna.petrova", json={"name": "Anna", "team": "growth"})
-            refused_in = time.monotonic() - started
-        accepted = await limited.put("/v1/people/boris.ivanov", json={"name": "Boris", "team": "brand"})
+    # another write holds the database
+    refused, refused_in, accepted = await put_while_held(app, keys["write"], database.write_lock)
 
     assert refused.status_code == 503, refused.text
     assert refused.headers["Retry-After"].isdigit()
@@ -139,13 +148,14 @@ async def test_a_write_waits_for_sqlites_write_lock_no_longer_than_the_busy_time
 async def test_a_request_waits_for_a_connection_no_longer_than_the_pool_timeout(app_with, keys, client):
     app = await app_with(pool_size=1, pool_timeout_seconds=0.3)
     database: Database = app.state.db
-    async with make_client(app, keys["write"]) as limited:
-        async with transaction(database, writes=False) as session:  # another unit of work holds the only connection
+
+    @contextlib.asynccontextmanager
+    async def only_connection_held() -> AsyncIterator[None]:
+        async with transaction(database, writes=False) as session:  # another unit of work holds it
             await session.execute(text("SELECT 1"))
-            started = time.monotonic()
-            refused = await limited.put("/v1/people/anna.petrova", json={"name": "Anna", "team": "growth"})
-            refused_in = time.monotonic() - started
-        accepted = await limited.put("/v1/people/boris.ivanov", json={"name": "Boris", "team": "brand"})
+            yield
+
+    refused, refused_in, accepted = await put_while_held(app, keys["write"], only_connection_held())
 
     assert refused.status_code == 503, refused.text
     assert refused.headers["Retry-After"].isdigit()
