@@ -4,6 +4,7 @@
     .venv/bin/python bench/instructions.py --against e36fd0e    # … against another revision
     .venv/bin/python bench/instructions.py --against A --against B --requests 200
     .venv/bin/python bench/instructions.py --baseline raw_app --baseline lean_app   # … and bench/write.py's baselines
+    .venv/bin/python bench/instructions.py --baseline raw_app --baseline orm_app    # … or its reference points
 
 CPU time per request moves by 10 to 20 % from one run to the next on these shared machines, more than
 most changes to the request path save. The number of instructions a request executes does not depend
@@ -13,8 +14,9 @@ on who else runs, so this tool counts them (valgrind's callgrind, ``Ir``) to com
    migrations, so the revisions compared must share the schema) and creates a write key;
 2. exports each ``--against`` revision (``git archive``) to a temporary directory, and starts the service
    from the working tree and from each export under valgrind, instrumentation off (the start-up runs at
-   near full speed); with ``--baseline``, also ``bench/raw_app.py`` or ``bench/lean_app.py`` (uvicorn, one
-   worker, as ``bench/write.py`` serves them);
+   near full speed); with ``--baseline``, also ``bench/raw_app.py``, ``bench/lean_app.py`` or a reference
+   point of ``bench/write.py --reference`` (``orm_app``, ``orm_app_no_refresh``), served as ``bench/write.py``
+   serves them (uvicorn, one worker);
 3. for each server, one client posts ``--warmup`` decisions, then instrumentation is switched on for
    ``--requests`` sequential posts, then off;
 4. prints the instructions per request of each and their ratio to the working tree's, stops the servers
@@ -43,6 +45,7 @@ from write import (
     BIN,
     BODY,
     OWNER,
+    REFERENCES,
     ROOT,
     SOURCE,
     TEAM,
@@ -60,7 +63,11 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--against", action="append", help="a revision to compare with (default: HEAD)")
     parser.add_argument(
-        "--baseline", action="append", choices=["raw_app", "lean_app"], default=[], help="also count a baseline"
+        "--baseline",
+        action="append",
+        choices=["raw_app", *sorted(REFERENCES)],
+        default=[],
+        help="also count a baseline",
     )
     parser.add_argument("--requests", type=int, default=100, help="counted requests per server (default 100)")
     parser.add_argument("--warmup", type=int, default=30, help="requests before counting (default 30)")
@@ -86,14 +93,16 @@ def service(name: str, tree: Path, url: str) -> Server:
     return Server(name, [*VALGRIND, str(BIN / "python"), "-c", code], env, port)
 
 
-def baseline(name: str, module: str, url: str) -> Server:
-    """``bench/<module>.py`` served as ``bench/write.py`` serves it, under callgrind."""
+def baseline(name: str, endpoint: str, url: str) -> Server:
+    """``endpoint`` (``raw_app`` or one of :data:`write.REFERENCES`) served as ``bench/write.py`` serves it, under
+    callgrind."""
+    module, extra = REFERENCES.get(endpoint, (endpoint, {}))
     port = free_port()
     command = [
         *VALGRIND, str(BIN / "python"), "-m", "uvicorn", f"{module}:app", "--app-dir", str(BENCH),
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]  # fmt: skip
-    return Server(name, command, {"BENCH_RAW_DSN": url, **VALGRIND_ENV}, port)
+    return Server(name, command, {"BENCH_RAW_DSN": url, **VALGRIND_ENV, **extra}, port)
 
 
 def count(server: Server, auth: str, args: argparse.Namespace) -> None:
@@ -134,8 +143,8 @@ def main() -> None:
             trees = {"working tree": ROOT, **{revision: export(revision, Path(scratch)) for revision in revisions}}
             for index, (label, tree) in enumerate(trees.items()):
                 servers[label] = service(f"instructions-{index}", tree, url)
-            for module in args.baseline:
-                servers[module] = baseline(f"instructions-{module}", module, url)
+            for endpoint in args.baseline:
+                servers[endpoint] = baseline(f"instructions-{endpoint}", endpoint, url)
             for server in servers.values():
                 server.wait_ready(timeout=600)
             with httpx.Client(base_url=servers["working tree"].base_url, headers={"Authorization": auth}) as client:
@@ -153,9 +162,10 @@ def main() -> None:
         asyncio.run(drop_database(f"{pg}/postgres", name))
         log(f"dropped database {name}")
     mine = per_request["working tree"]
-    print(f"{'':<14}  {'instructions per create':>24}  {'vs working tree':>15}")
+    width = max(map(len, per_request))
+    print(f"{'':<{width}}  {'instructions per create':>24}  {'vs working tree':>15}")
     for label, value in per_request.items():
-        print(f"{label:<14}  {value / 1e6:>22.3f} M  {value / mine:>15.3f}")
+        print(f"{label:<{width}}  {value / 1e6:>22.3f} M  {value / mine:>15.3f}")
     print(f"{args.requests} sequential requests each after {args.warmup} unmeasured, one client, valgrind callgrind")
 
 

@@ -76,6 +76,12 @@ BODY: dict[str, Any] = {
     "category": "budget",
     "decided_at": "2026-03-01T10:00:00Z",
 }
+# Endpoints --reference serves beside the service: the module under bench/ and its environment.
+REFERENCES: dict[str, tuple[str, dict[str, str]]] = {
+    "orm_app": ("orm_app", {}),
+    "orm_app_no_refresh": ("orm_app", {"BENCH_ORM_REFRESH": "0"}),
+    "lean_app": ("lean_app", {}),
+}
 # Columns allowed to differ between the rows the two endpoints write; every other one must match.
 PER_ROW = frozenset({"id", "recorded_at", "recorded_by", "updated_at"})
 
@@ -359,7 +365,9 @@ def percentile(values: list[float], p: float) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
-def summarise(runs: dict[str, list[dict[str, Any]]], lat: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def summarise(
+    runs: dict[str, list[dict[str, Any]]], lat: dict[str, list[dict[str, Any]]], *, references: Sequence[str] = ()
+) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for name in runs:
         samples = [s for r in lat[name] for s in r.pop("samples_ms")]
@@ -393,7 +401,18 @@ def summarise(runs: dict[str, list[dict[str, Any]]], lat: dict[str, list[dict[st
             "cpu_ratio": app["server_cpu_ms_per_request"] / summary[name]["server_cpu_ms_per_request"],
         }
         for name in runs
-        if name not in ("app", "raw")
+        if name not in ("app", "raw", *references)
+    }
+    summary["references"] = {
+        name: {
+            "ratio_to_raw": summary[name]["rps"] / raw["rps"],
+            "ratio_to_raw_each_round": [
+                round(x["rps"] / r["rps"], 3) for x, r in zip(runs[name], runs["raw"], strict=True)
+            ],
+            "app_rps_ratio": app["rps"] / summary[name]["rps"],
+            "app_cpu_ratio": app["server_cpu_ms_per_request"] / summary[name]["server_cpu_ms_per_request"],
+        }
+        for name in references
     }
     return summary
 
@@ -448,6 +467,14 @@ def table(summary: dict[str, Any], config: dict[str, Any]) -> str:
             f"app/{name}: throughput {versus['rps_ratio']:.2f}x "
             f"(rounds {' '.join(f'{x:.2f}' for x in versus['rps_ratio_each_round'])}), "
             f"CPU per request {versus['cpu_ratio']:.2f}x"
+        )
+    for name, versus in summary["references"].items():
+        other = summary[name]
+        lines.append(
+            f"reference {name} (same rounds): {other['rps']:,.0f} req/s, "
+            f"{other['server_cpu_ms_per_request']:.2f} ms CPU/request, {versus['ratio_to_raw']:.1%} of raw "
+            f"(rounds {' '.join(f'{x:.0%}' for x in versus['ratio_to_raw_each_round'])}); "
+            f"app/{name}: throughput {versus['app_rps_ratio']:.2f}x, CPU per request {versus['app_cpu_ratio']:.2f}x"
         )
     lines.append(
         f"generator {config['generator']}, {config['connections']} connections x {config['seconds']:g} s, "
@@ -505,6 +532,15 @@ def parse_args() -> argparse.Namespace:
         help="also serve the service at this git revision and measure it in the same rounds (its migrations must "
         "match the working tree's)",
     )
+    parser.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        choices=sorted(REFERENCES),
+        help="also serve this endpoint in the same rounds and give its ratio to the raw one: orm_app (the "
+        "tutorials' async ORM session with add, commit and refresh: issue #2's 21 %% reference point), "
+        "orm_app_no_refresh (its 25 %% point) or lean_app",
+    )
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="PostgreSQL server, no db")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     parser.add_argument("--output", type=Path, default=RESULTS / "write.json")
@@ -529,10 +565,12 @@ def environment(
     access_log: bool = True,
     baseline: str = "raw_app",
     against: Sequence[str] = (),
+    references: Sequence[str] = (),
 ) -> Iterator[Environment]:
     """A fresh database with a write key, a person and a data source; the service and the raw
-    endpoint serving it (``dsn_for(target, url)`` picks the URL each server uses), and the service at each
-    revision of ``against`` (servers named by the revision). Torn down after."""
+    endpoint serving it (``dsn_for(target, url)`` picks the URL each server uses), the service at each
+    revision of ``against`` (servers named by the revision) and each endpoint of ``references`` (named by its
+    module). Torn down after."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     scratch = tempfile.TemporaryDirectory(prefix="bench-write-")
     pg = pg.rstrip("/")
@@ -561,14 +599,15 @@ def environment(
                 service_env if tree is None else {**service_env, "PYTHONPATH": str(tree)},  # its own package first
                 port,
             )
-        raw_port = free_port()
-        servers["raw"] = Server(
-            "raw",
-            [str(BIN / "uvicorn"), f"{baseline}:app", "--app-dir", str(BENCH), "--host", "127.0.0.1",
-             "--port", str(raw_port), "--workers", "1", "--log-level", "info" if access_log else "warning"],
-            {"BENCH_RAW_DSN": dsn_for("raw", url)},
-            raw_port,
-        )  # fmt: skip
+        for target, (module, extra) in [*((name, REFERENCES[name]) for name in references), ("raw", (baseline, {}))]:
+            port = free_port()
+            servers[target] = Server(
+                target,
+                [str(BIN / "uvicorn"), f"{module}:app", "--app-dir", str(BENCH), "--host", "127.0.0.1",
+                 "--port", str(port), "--workers", "1", "--log-level", "info" if access_log else "warning"],
+                {"BENCH_RAW_DSN": dsn_for("raw", url), "PYTHONPATH": str(ROOT), **extra},
+                port,
+            )  # fmt: skip
         for server in servers.values():
             server.wait_ready()
         log(f"servers up: app pid {servers['app'].process.pid}, raw pid {servers['raw'].process.pid}")
@@ -588,6 +627,12 @@ def environment(
         differing = asyncio.run(compare_rows(url, first.json()["id"], raw_first.json()["id"]))
         if differing:  # the schema moved on and raw_app.py has not: the comparison is less fair
             log(f"warning: the two endpoints write different values in {differing}; update bench/raw_app.py")
+        for reference in references:
+            answer = httpx.post(f"{servers[reference].base_url}/v1/decisions", json=BODY)
+            if answer.status_code != 201:
+                raise RuntimeError(f"{reference}: POST /v1/decisions -> {answer.status_code} {answer.text}")
+            if apart := asyncio.run(compare_rows(url, first.json()["id"], answer.json()["id"])):
+                log(f"warning: {reference} writes other values than the service in {apart}")
         yield Environment(url=url, auth=auth, servers=servers, row_differences=differing)
     finally:
         for server in servers.values():
@@ -606,9 +651,11 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     body_file = RESULTS / "write-body.json"
     body_file.write_text(json.dumps(BODY))
-    with environment(args.pg, keep_db=args.keep_db, baseline=args.baseline, against=args.against) as env:
+    with environment(
+        args.pg, keep_db=args.keep_db, baseline=args.baseline, against=args.against, references=args.reference
+    ) as env:
         servers, auth, url = env.servers, env.auth, env.url
-        targets = ["app", *args.against, "raw"]
+        targets = ["app", *args.against, *args.reference, "raw"]
         runs: dict[str, list[dict[str, Any]]] = {target: [] for target in targets}
         lat: dict[str, list[dict[str, Any]]] = {target: [] for target in targets}
         for round_no in range(args.rounds):
@@ -648,8 +695,9 @@ def main() -> None:
             "row_differences": env.row_differences,
             "baseline": args.baseline,
             "against": args.against,
+            "references": args.reference,
         }
-        summary = summarise(runs, lat)
+        summary = summarise(runs, lat, references=args.reference)
         report = {"config": config, "summary": summary, "throughput_runs": runs, "latency_runs": lat}
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(report, indent=2) + "\n")
