@@ -33,10 +33,11 @@ from app.decisions.models import Decision
 DATA_BASES = frozenset({"data", "experiment", "research"})
 REFRESH = os.environ.get("BENCH_ORM_REFRESH", "1") != "0"
 
-# As many connections as the service may hold (10 plus 10 overflow), all kept: with an overflow, 32 clients would
-# have the pool open and close connections all the time, a cost that is the pool's setting, not the ORM's.
+# The service's pool: 10 connections, kept (DECISION_LOG_POOL_SIZE's default, no overflow). With SQLAlchemy's
+# default overflow, 32 clients would have the pool open and close connections all the time, a cost of the setting
+# rather than of the ORM.
 engine = create_async_engine(
-    os.environ["BENCH_RAW_DSN"].replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=20, max_overflow=0
+    os.environ["BENCH_RAW_DSN"].replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=10, max_overflow=0
 )
 sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
 

@@ -115,8 +115,8 @@ async def _lifespan(receive: Any, send: Any) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            # The service's pool: pool_size 10 plus max_overflow 10.
-            _pool = await asyncpg.create_pool(os.environ["BENCH_RAW_DSN"], min_size=10, max_size=20)
+            # The service's pool: 10 connections, kept (DECISION_LOG_POOL_SIZE's default, no overflow).
+            _pool = await asyncpg.create_pool(os.environ["BENCH_RAW_DSN"], min_size=10, max_size=10)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             if _pool is not None:
