@@ -569,8 +569,8 @@ def environment(
 ) -> Iterator[Environment]:
     """A fresh database with a write key, a person and a data source; the service and the raw
     endpoint serving it (``dsn_for(target, url)`` picks the URL each server uses), the service at each
-    revision of ``against`` (servers named by the revision) and each endpoint of ``references`` (named by its
-    module). Torn down after."""
+    revision of ``against`` (servers named by the revision) and each endpoint of ``references`` (named as in
+    :data:`REFERENCES`). Torn down after."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     scratch = tempfile.TemporaryDirectory(prefix="bench-write-")
     pg = pg.rstrip("/")
