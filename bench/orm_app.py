@@ -25,12 +25,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel
+from raw_app import classify  # the raw endpoint's classification: the same row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 import app.models  # every table, for the foreign keys the ORM resolves
 from app.decisions.models import Decision
 
-DATA_BASES = frozenset({"data", "experiment", "research"})
 REFRESH = os.environ.get("BENCH_ORM_REFRESH", "1") != "0"
 
 # The service's pool: 10 connections, kept (DECISION_LOG_POOL_SIZE's default, no overflow). With SQLAlchemy's
@@ -105,12 +105,7 @@ async def healthz() -> dict[str, str]:
 @app.post("/v1/decisions", status_code=201, response_model=DecisionOut)
 async def create_decision(data: DecisionIn, session: SessionDep) -> Decision:
     evidence_count = len(data.evidence)
-    if data.basis not in DATA_BASES:
-        basis_class, reason = "emotion", f"declared_{data.basis}"
-    elif evidence_count:
-        basis_class, reason = "data", "evidence_cited"
-    else:
-        basis_class, reason = "emotion", "data_claim_without_evidence"
+    basis_class, reason = classify(data.basis, evidence_count)
     review_by = (data.expected_outcome or {}).get("review_by")
     now = datetime.now(UTC)
     decision = Decision(

@@ -57,7 +57,7 @@ JSON_HEADERS = [(b"content-type", b"application/json")]
 _pool: asyncpg.Pool | None = None
 
 
-def _classify(basis: str, evidence_count: int) -> tuple[str, str]:
+def classify(basis: str, evidence_count: int) -> tuple[str, str]:
     if basis not in DATA_BASES:
         return "emotion", f"declared_{basis}"
     return ("data", "evidence_cited") if evidence_count else ("emotion", "data_claim_without_evidence")
@@ -72,7 +72,7 @@ def _row(data: dict[str, Any], now: datetime) -> tuple[Any, ...]:
     expected = data.get("expected_outcome")
     external = data.get("external_ref") or {}
     amount = data.get("budget_amount")
-    basis_class, reason = _classify(data["basis"], len(evidence))
+    basis_class, reason = classify(data["basis"], len(evidence))
     return (
         uuid_compat.uuid7(),
         data["title"],

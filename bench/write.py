@@ -387,34 +387,41 @@ def summarise(
             "unloaded_requests": len(samples),
         }
     app, raw = summary["app"], summary["raw"]
+
+    def per_round(top: str, bottom: str) -> list[float]:
+        return [round(x["rps"] / y["rps"], 3) for x, y in zip(runs[top], runs[bottom], strict=True)]
+
+    def app_against(name: str) -> dict[str, Any]:
+        """The service's throughput and CPU per request against another server's."""
+        return {
+            "rps_ratio": app["rps"] / summary[name]["rps"],
+            "rps_ratio_each_round": per_round("app", name),
+            "cpu_ratio": app["server_cpu_ms_per_request"] / summary[name]["server_cpu_ms_per_request"],
+        }
+
     summary["ratio"] = app["rps"] / raw["rps"]
-    summary["ratio_each_round"] = [round(a["rps"] / r["rps"], 3) for a, r in zip(runs["app"], runs["raw"], strict=True)]
+    summary["ratio_each_round"] = per_round("app", "raw")
     summary["cpu_ratio"] = raw["server_cpu_ms_per_request"] / app["server_cpu_ms_per_request"]
     summary["target_ratio"] = 0.40
     summary["meets_target"] = summary["ratio"] >= 0.40
-    summary["against"] = {
-        name: {
-            "rps_ratio": app["rps"] / summary[name]["rps"],
-            "rps_ratio_each_round": [
-                round(a["rps"] / r["rps"], 3) for a, r in zip(runs["app"], runs[name], strict=True)
-            ],
-            "cpu_ratio": app["server_cpu_ms_per_request"] / summary[name]["server_cpu_ms_per_request"],
-        }
-        for name in runs
-        if name not in ("app", "raw", *references)
-    }
+    summary["against"] = {name: app_against(name) for name in runs if name not in ("app", "raw", *references)}
     summary["references"] = {
         name: {
             "ratio_to_raw": summary[name]["rps"] / raw["rps"],
-            "ratio_to_raw_each_round": [
-                round(x["rps"] / r["rps"], 3) for x, r in zip(runs[name], runs["raw"], strict=True)
-            ],
-            "app_rps_ratio": app["rps"] / summary[name]["rps"],
-            "app_cpu_ratio": app["server_cpu_ms_per_request"] / summary[name]["server_cpu_ms_per_request"],
+            "ratio_to_raw_each_round": per_round(name, "raw"),
+            **app_against(name),
         }
         for name in references
     }
     return summary
+
+
+def app_against_line(name: str, versus: dict[str, Any]) -> str:
+    rounds = " ".join(f"{x:.2f}" for x in versus["rps_ratio_each_round"])
+    return (
+        f"app/{name}: throughput {versus['rps_ratio']:.2f}x (rounds {rounds}), "
+        f"CPU per request {versus['cpu_ratio']:.2f}x"
+    )
 
 
 def table(summary: dict[str, Any], config: dict[str, Any]) -> str:
@@ -464,9 +471,7 @@ def table(summary: dict[str, Any], config: dict[str, Any]) -> str:
             f"{other['server_cpu_ms_per_request']:.2f} ms CPU/request, "
             f"loaded p50/p99 {other['loaded_p50_ms']:.1f}/{other['loaded_p99_ms']:.1f} ms, "
             f"unloaded p50/p99 {other['unloaded_p50_ms']:.2f}/{other['unloaded_p99_ms']:.2f} ms; "
-            f"app/{name}: throughput {versus['rps_ratio']:.2f}x "
-            f"(rounds {' '.join(f'{x:.2f}' for x in versus['rps_ratio_each_round'])}), "
-            f"CPU per request {versus['cpu_ratio']:.2f}x"
+            + app_against_line(name, versus)
         )
     for name, versus in summary["references"].items():
         other = summary[name]
@@ -474,7 +479,7 @@ def table(summary: dict[str, Any], config: dict[str, Any]) -> str:
             f"reference {name} (same rounds): {other['rps']:,.0f} req/s, "
             f"{other['server_cpu_ms_per_request']:.2f} ms CPU/request, {versus['ratio_to_raw']:.1%} of raw "
             f"(rounds {' '.join(f'{x:.0%}' for x in versus['ratio_to_raw_each_round'])}); "
-            f"app/{name}: throughput {versus['app_rps_ratio']:.2f}x, CPU per request {versus['app_cpu_ratio']:.2f}x"
+            + app_against_line(name, versus)
         )
     lines.append(
         f"generator {config['generator']}, {config['connections']} connections x {config['seconds']:g} s, "
