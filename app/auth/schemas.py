@@ -1,18 +1,17 @@
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.scopes import Scope
+from app.core.text import Text
 from app.core.types import UtcOutput
 
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "crm-sync", "scope": "write"}]})
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)] = Field(
-        description="What the key is for."
-    )
+    name: Annotated[str, Text(min_length=1, max_length=100, strip=True)] = Field(description="What the key is for.")
     scope: Scope = Field(description="`analytics` < `read` < `write` < `admin`; each includes the ones before it.")
 
 
