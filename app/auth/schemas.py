@@ -4,6 +4,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.scopes import Scope
+from app.core.secrets import SHOWN_ONCE, ShownOnceSecret
 from app.core.text import Text
 from app.core.types import UtcOutput
 
@@ -25,4 +26,4 @@ class ApiKeyRead(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyRead):
-    key: str = Field(description="The key itself. Shown once: store it now.")
+    key: ShownOnceSecret = Field(description=f"The key itself. {SHOWN_ONCE}")
