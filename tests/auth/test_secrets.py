@@ -10,16 +10,8 @@ import pytest
 from sqlalchemy import inspect, text
 
 from tests.analytics.dataset import R
+from tests.analytics.test_auth import ENDPOINTS as ANALYTICS
 from tests.decisions.helpers import assert_problem
-
-ANALYTICS = [
-    "/v1/analytics/basis",
-    "/v1/analytics/strategy-changes",
-    "/v1/analytics/kpis",
-    "/v1/analytics/accountability",
-    "/v1/analytics/outcomes",
-    "/v1/analytics/summary",
-]
 
 
 async def _database_text(db) -> str:  # type: ignore[no-untyped-def]
