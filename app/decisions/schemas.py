@@ -93,14 +93,14 @@ class NumberOrText:
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         return core_schema.union_schema(
-            [core_schema.float_schema(strict=True, allow_inf_nan=False), handler.generate_schema(EvidenceText)],
+            [
+                core_schema.float_schema(strict=True, allow_inf_nan=False),
+                Text().__get_pydantic_core_schema__(str, handler),
+            ],
             custom_error_type="number_or_text",
             custom_error_message="must be a finite number, or text without the NUL character (U+0000) "
             "or lone surrogates",
         )
-
-
-EvidenceText = Annotated[str, Text()]
 
 
 class Evidence(BaseModel):
