@@ -32,17 +32,18 @@ SURROGATE_MESSAGE = "must be valid Unicode text: a lone surrogate (U+D800 to U+D
 BLANK_MESSAGE = "must not be blank"
 
 
+def is_storable(value: str) -> bool:
+    """Whether both databases can store ``value`` and the log can canonicalise it."""
+    return "\x00" not in value and (value.isascii() or _SURROGATE.search(value) is None)
+
+
 def storable(value: str) -> str:
-    """``value`` when both databases can store it and the log can canonicalise it; a pydantic error otherwise."""
+    """``value`` when :func:`is_storable`; a pydantic error saying why otherwise."""
+    if is_storable(value):
+        return value
     if "\x00" in value:
         raise PydanticCustomError("text_nul", NUL_MESSAGE)
-    if not value.isascii() and _SURROGATE.search(value) is not None:
-        raise PydanticCustomError("text_surrogate", SURROGATE_MESSAGE)
-    return value
-
-
-def is_storable(value: str) -> bool:
-    return "\x00" not in value and (value.isascii() or _SURROGATE.search(value) is None)
+    raise PydanticCustomError("text_surrogate", SURROGATE_MESSAGE)
 
 
 def canonical(value: str) -> str:
