@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import backup
 from app.auth import service as keys_service
+from app.auth.schemas import ApiKeyCreate
 from app.auth.scopes import Scope
 from app.core.config import get_settings
 from app.core.db import Database
@@ -77,6 +79,10 @@ def keys_create(
     scope: Annotated[Scope, typer.Option(help="analytics < read < write < admin.")] = Scope.read,
 ) -> None:
     """Create a key. The key is printed once, alone on the last line."""
+    try:  # the same rules as POST /v1/keys: storable, not blank, at most 100 characters
+        name = ApiKeyCreate(name=name, scope=scope).name
+    except ValidationError as error:
+        raise typer.BadParameter(error.errors()[0]["msg"], param_hint="--name") from None
 
     async def action(session):  # type: ignore[no-untyped-def]
         return await keys_service.create_key(session, name=name, scope=scope)

@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from app.core.errors import FieldError, Problem
+from app.core.types import TIMESTAMP_RANGE
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 
@@ -26,7 +27,9 @@ rests on and the one person accountable for it.
 **Authentication.** Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
 Scopes, each including the ones before it: `analytics` (aggregates only), `read` (+ records),
 `write` (+ create and change), `admin` (+ key management). A missing or invalid key gets 401,
-too small a scope 403.
+too small a scope 403. Analytics GETs also take the key as `api_key=<key>` for BI tools, but
+only a key that cannot write (`analytics`, `read`): a `write` or `admin` key in a URL gets 403
+`api_key_in_url_refused`. A new key is shown once and stored only as a hash.
 
 **Classification.** Every decision shows `basis_class` and `classification_reason`:
 `intuition`, `emotion` and `authority` are emotional bases (`declared_<basis>`); `data`,
@@ -40,8 +43,16 @@ carry an `errors` list of `{loc, msg, type}`.
 `limit` is at most 500.
 
 **Timestamps** are UTC with microseconds (`2026-03-01T10:00:00.123456Z`); a timestamp sent
-without a zone is refused, a plain date means midnight UTC.
-""".strip()
+without a zone is refused, a plain date means midnight UTC. Every timestamp sent, in a body or
+a query, must lie {TIMESTAMP_RANGE}; others get 422.
+
+**Text** must be storable: a NUL character (U+0000) or a lone surrogate (an escaped `\\ud800`)
+anywhere gets 422 naming the field, and names and teams must not be blank.
+
+**Conditional requests and formats.** `If-Match` compares entity tags strongly (RFC 9110): a
+weak tag `W/"…"` never matches (412). `Accept` is negotiated with its q-values: CSV only when
+preferred (`text/csv;q=0` never gets CSV); `format=csv` or `format=json` decides outright.
+""".strip().replace("{TIMESTAMP_RANGE}", TIMESTAMP_RANGE)
 
 
 def api_routes(app: FastAPI) -> list[Any]:

@@ -29,7 +29,7 @@ from app.analytics.schemas import (
 )
 from app.core.db import settings_of
 from app.core.errors import FieldError, Unprocessable
-from app.core.types import utcnow
+from app.core.types import EARLIEST, utcnow
 from app.decisions.classification import BasisClass
 from app.decisions.repository import DecisionFilters
 
@@ -112,10 +112,12 @@ def _check_range(start: datetime | None, end: datetime | None) -> None:
 def _resolve(
     start: datetime | None, end: datetime | None, first: datetime | None, unit: Bucket | None, now: datetime
 ) -> tuple[datetime, datetime]:
-    """``from`` defaults to the start of the first bucket with activity, ``to`` to now."""
+    """``from`` defaults to the start of the first bucket with activity, ``to`` to now. Activity stored before
+    the earliest timestamp accepted (imported, or recorded before the bound existed) does not stretch the default
+    range: it starts at that bound at the earliest, so the default answers whatever is stored."""
     end = end or now
     if start is None:
-        first = first or end
+        first = max(first or end, EARLIEST)
         start = min(_midnight(bucket_start(first, unit)) if unit and unit is not Bucket.none else first, end)
     if start > end:
         raise Unprocessable(

@@ -16,8 +16,15 @@ api_key_query = APIKeyQuery(
     name="api_key",
     auto_error=False,
     description="Analytics GETs only, for BI tools that can send a key no other way (e.g. Power BI's Web API "
-    "credential). Never logged.",
+    "credential). Never logged. Only keys that cannot write (`analytics`, `read`): a URL ends up in browser "
+    "histories, proxies and server logs, so a `write` or `admin` key sent this way is refused (403 "
+    "`api_key_in_url_refused`); send such a key in a header.",
 )
+
+
+class ApiKeyInUrlRefused(Forbidden):
+    code = "api_key_in_url_refused"
+    title = "This API key may not be sent in a URL"
 
 
 async def authenticated_caller(
@@ -47,9 +54,18 @@ async def analytics_caller(
     header_key: Annotated[str | None, Security(api_key_header)],
     query_key: Annotated[str | None, Security(api_key_query)],
 ) -> Caller:
-    """Like :func:`authenticated_caller`, also taking the key from the ``api_key`` query parameter,
-    and requiring the ``analytics`` scope."""
-    key = credentials.credentials if credentials else header_key or query_key
+    """Like :func:`authenticated_caller`, also taking the key from the ``api_key`` query parameter (a header wins),
+    and requiring the ``analytics`` scope. A key that can write is refused in the query parameter."""
+    key = credentials.credentials if credentials else header_key
+    if not key and query_key:
+        caller = await authenticate(request_session(request), query_key)
+        if caller.scope.allows(Scope.write):
+            raise ApiKeyInUrlRefused(
+                f"This key has the `{caller.scope.value}` scope: a key that can write must not travel in a URL, "
+                "which browser histories, proxies and logs keep. Send it as `Authorization: Bearer <key>` or "
+                "`X-API-Key`, or use an `analytics` key in `api_key`."
+            )
+        return await _admitted(request, caller)
     if not key:
         raise Unauthorized(
             "An API key is required: send `Authorization: Bearer <key>`, `X-API-Key` or `api_key=<key>`."

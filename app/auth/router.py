@@ -21,11 +21,15 @@ class ApiKeyNotFound(NotFound):
     title = "API key not found"
 
 
-@router.post("", status_code=201, operation_id="createApiKey", responses=problem_responses(413, 415, 422))
+@router.post("", status_code=201, operation_id="createApiKey", responses=problem_responses(409, 413, 415, 422))
 async def create_api_key(
     data: ApiKeyCreate, session: SessionDep, _: AdminCaller, __: Idempotent, response: Response
 ) -> ApiKeyCreated:
-    """Create a key. The response holds the key itself, shown this once."""
+    """Create a key. The response holds the key itself, shown this once: only its hash is stored.
+
+    With an `Idempotency-Key`, a replay of a request that succeeded does not show the key again: it answers 409
+    `secret_not_replayed` with the new key's `Location` (revoke that key if its secret was lost, and create
+    another)."""
     record, key = await service.create_key(session, name=data.name, scope=data.scope)
     response.headers["Location"] = f"/v1/keys/{record.id}"
     return ApiKeyCreated.model_validate({**record.model_dump(), "key": key})

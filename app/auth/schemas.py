@@ -1,18 +1,18 @@
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.scopes import Scope
+from app.core.secrets import SHOWN_ONCE, ShownOnceSecret
+from app.core.text import Text
 from app.core.types import UtcOutput
 
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "crm-sync", "scope": "write"}]})
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)] = Field(
-        description="What the key is for."
-    )
+    name: Annotated[str, Text(min_length=1, max_length=100, strip=True)] = Field(description="What the key is for.")
     scope: Scope = Field(description="`analytics` < `read` < `write` < `admin`; each includes the ones before it.")
 
 
@@ -26,4 +26,4 @@ class ApiKeyRead(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyRead):
-    key: str = Field(description="The key itself. Shown once: store it now.")
+    key: ShownOnceSecret = Field(description=f"The key itself. {SHOWN_ONCE}")

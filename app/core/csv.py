@@ -10,13 +10,17 @@ from typing import Any
 
 from starlette.responses import Response
 
+from app.core.http import negotiate
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 
 
 def cell(value: Any) -> Any:
     """A CSV cell: numbers as they are, nested values as compact JSON, and text that a spreadsheet
-    would run as a formula prefixed with ``'`` (OWASP CSV injection)."""
+    would run as a formula prefixed with ``'`` (OWASP CSV injection): text whose first character, or
+    first character after leading whitespace (spreadsheets skip it), is ``=``, ``+``, ``-``, ``@``,
+    tab or CR."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -26,7 +30,7 @@ def cell(value: Any) -> Any:
     if isinstance(value, dict | list):
         value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return "'" + text if text.startswith(FORMULA_PREFIXES) or text.lstrip().startswith(FORMULA_PREFIXES) else text
 
 
 class CsvLine:
@@ -56,11 +60,15 @@ def stream(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, bom: bo
         yield line(row.get(c) for c in columns)
 
 
-def wants_csv(accept: str | None, explicit: str | None) -> bool:
-    """``format=csv``, or ``Accept: text/csv`` when no format is named."""
+CSV = "text/csv"
+
+
+def wants_csv(accept: str | None, explicit: str | None, *, otherwise: str = "application/json") -> bool:
+    """``format=csv``; or, when no format is named, CSV preferred to ``otherwise`` by the ``Accept`` header's
+    q-values (``text/csv;q=0`` never gets CSV)."""
     if explicit is not None:
         return explicit == "csv"
-    return "text/csv" in (accept or "")
+    return negotiate(accept, (otherwise, CSV)) == CSV
 
 
 def response(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, bom: bool, filename: str) -> Response:

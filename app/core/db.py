@@ -319,6 +319,13 @@ async def try_advisory_lock(session: AsyncSession, key: int) -> bool:
     return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
 
 
+async def advisory_lock(session: AsyncSession, key: int) -> None:
+    """Wait for the lock ``key`` and hold it until this transaction ends (PostgreSQL's advisory lock). On SQLite a
+    writing transaction began with BEGIN IMMEDIATE: it is the only writer already."""
+    if dialect_of(session) == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 

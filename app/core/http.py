@@ -1,9 +1,15 @@
-"""HTTP helpers shared by routers: entity tags and preconditions."""
+"""HTTP helpers shared by routers: entity tags, preconditions and content negotiation."""
 
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Annotated
+
+import mimeparse  # type: ignore[import-untyped]
+from fastapi import Header
 
 from app.core.errors import PreconditionFailed
 from app.core.types import format_utc
@@ -15,15 +21,66 @@ def etag_of(*parts: object) -> str:
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:20] + '"'
 
 
+# RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text.
+_ENTITY_TAG = re.compile(r'[ \t]*(W/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*(?:,|$)')
+_EMPTY_ELEMENT = re.compile(r"[ \t]*,")
+
+
+def strong_tags(header: str) -> set[str] | None:
+    """The strong entity tags of an ``If-Match`` list (RFC 9110 §13.1.1); None when the header is malformed."""
+    tags: set[str] = set()
+    position = 0
+    while position < len(header):
+        empty = _EMPTY_ELEMENT.match(header, position)  # a list may hold empty elements
+        if empty is not None:
+            position = empty.end()
+            continue
+        if not header[position:].strip():
+            break
+        found = _ENTITY_TAG.match(header, position)
+        if found is None:
+            return None
+        if found[1] is None:  # weak tags never match: If-Match compares strongly
+            tags.add(found[2])
+        position = found.end()
+    return tags
+
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=1000,
+        description='The ETag last read; 412 when stale. Compared strongly (RFC 9110): a weak tag `W/"…"` never '
+        "matches.",
+    ),
+]
+
+
 def check_if_match(if_match: str | None, current: str) -> None:
-    """RFC 9110 ``If-Match``: ``*`` or a list of tags, one of which must be the current one."""
-    if if_match is None:
+    """RFC 9110 ``If-Match``: ``*``, or a list of entity tags one of which is the current one by the strong
+    comparison (a weak tag ``W/"…"`` never matches; neither does a malformed header)."""
+    if if_match is None or if_match.strip() == "*":
         return
-    tags = [tag.strip() for tag in if_match.split(",")]
-    if "*" in tags:
-        return
-    if current not in {t[2:] if t.startswith("W/") else t for t in tags}:
+    if current not in (strong_tags(if_match) or ()):
         raise PreconditionFailed(
-            f"The resource has changed: its current ETag is {current}. Read it again and retry.",
+            f"The resource has changed, or If-Match named no strong entity tag: its current ETag is {current}. "
+            "Read it again and retry with that ETag.",
             current_etag=current,
         )
+
+
+def negotiate(accept: str | None, offers: Sequence[str]) -> str:
+    """The media type to answer among ``offers`` (the service's preference first) for an ``Accept`` header, with its
+    q-values honoured (RFC 9110 §12.5.1): the offer of the highest q, the more specific range deciding each offer's
+    q, and the service's preference breaking ties. An offer with q=0 is never chosen. Without an Accept header,
+    with a malformed one, or when it accepts none of the offers, the first offer (the header is then disregarded,
+    as §12.5.1 allows)."""
+    if not accept or not accept.strip():
+        return offers[0]
+    try:
+        # mimeparse prefers the later of equal offers; media types are case-insensitive.
+        chosen: str = mimeparse.best_match(list(reversed(offers)), accept.lower())
+    except ValueError:
+        return offers[0]
+    return chosen or offers[0]

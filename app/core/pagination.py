@@ -5,19 +5,20 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, literal, tuple_
+from sqlalchemy import BigInteger, ColumnElement, DateTime, Integer, Select, SmallInteger, String, Uuid, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
 from app.core.db import byte_order
 from app.core.errors import Unprocessable, problem_responses
+from app.core.text import Text, is_storable
 
 T = TypeVar("T")
 
@@ -35,26 +36,53 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, arity: int) -> list[Any]:
+INVALID_CURSOR = "cursor is not valid: pass a `next_cursor` as it was given"
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+def decode_cursor(cursor: str, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
+    """The values of a cursor for the keyset ``columns``, each checked against its column before it goes near SQL:
+    the right type, an integer within the column's range, a timestamp that exists in UTC, a UUID, storable text no
+    longer than the column. 422 naming ``cursor`` otherwise: a cursor is opaque, so any other value is forged."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
-        values = None
-    if not isinstance(values, list) or len(values) != arity or not all(map(_storable, values)):
-        raise Unprocessable.field(["query", "cursor"], "cursor is not valid: pass a `next_cursor` as it was given")
-    return values
+        if not isinstance(values, list) or len(values) != len(columns):
+            raise InvalidCursor
+        return [cursor_value(value, column) for value, column in zip(values, columns, strict=True)]
+    except (ValueError, UnicodeDecodeError, OverflowError):  # InvalidCursor and JSONDecodeError are ValueErrors
+        raise Unprocessable.field(["query", "cursor"], INVALID_CURSOR) from None
 
 
-def _storable(value: Any) -> bool:
-    """No cursor we issue holds a NUL or a lone surrogate; the databases refuse both as text."""
+# The range of each integer column type, as both engines store it (SQLite's integers are 64-bit).
+_INTEGER_BITS = ((SmallInteger, 16), (BigInteger, 64), (Integer, 32))
+
+
+def cursor_value(value: Any, column: ColumnElement[Any]) -> Any:
+    """``value`` as a parameter for ``column``; :class:`InvalidCursor` when it could not be one we issued."""
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):  # UtcDateTime, SQLModel's AutoString
+        column_type = column_type.impl_instance
+    if isinstance(column_type, Integer):
+        bits = next(bits for kind, bits in _INTEGER_BITS if isinstance(column_type, kind))
+        if type(value) is not int or not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):  # not bool, not float
+            raise InvalidCursor
+        return value
     if not isinstance(value, str):
-        return True
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in value
+        raise InvalidCursor
+    if isinstance(column_type, DateTime):
+        parsed = datetime.fromisoformat(value)  # ValueError when it is none
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # OverflowError near year 1
+    if isinstance(column_type, Uuid):
+        return uuid.UUID(value)
+    if isinstance(column_type, String):
+        if not is_storable(value) or (column_type.length is not None and len(value) > column_type.length):
+            raise InvalidCursor
+        return value
+    raise TypeError(f"no cursor is defined for a column of type {column_type!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +93,9 @@ class PageQuery:
 
 async def page_query(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (at most 500).")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=1000, description="Opaque cursor from `next_cursor`.")] = None,
+    cursor: Annotated[
+        Annotated[str, Text(max_length=1000)] | None, Query(description="Opaque cursor from `next_cursor`.")
+    ] = None,
 ) -> PageQuery:
     return PageQuery(limit=limit, cursor=cursor)
 
@@ -99,13 +129,7 @@ async def keyset_page(
     ordered = [byte_order(column, dialect) for column in columns]
     descending = order[0][1]
     if cursor is not None:
-        raw = decode_cursor(cursor, len(columns))
-        try:
-            values = [literal(_parse(v, c), type_=c.type) for v, c in zip(raw, columns, strict=True)]
-        except (TypeError, ValueError, AttributeError, OverflowError):
-            raise Unprocessable.field(
-                ["query", "cursor"], "cursor is not valid: pass a `next_cursor` as it was given"
-            ) from None
+        values = [literal(v, type_=c.type) for v, c in zip(decode_cursor(cursor, columns), columns, strict=True)]
         left, right = tuple_(*ordered), tuple_(*values)
         statement = statement.where(left < right if descending else left > right)
     directions = [d for _, d in order]
@@ -114,22 +138,6 @@ async def keyset_page(
     rows = list((await session.execute(statement)).all())
     next_cursor = encode_cursor(key(rows[limit - 1])) if len(rows) > limit else None
     return rows[:limit], next_cursor
-
-
-def _parse(value: Any, column: ColumnElement[Any]) -> Any:
-    python_type = column.type.python_type
-    if python_type is object and isinstance(column.type, TypeDecorator):  # e.g. SQLModel's AutoString
-        python_type = column.type.impl_instance.python_type
-    if python_type in (datetime, uuid.UUID) and not isinstance(value, str):
-        raise ValueError("cursor value of the wrong type")
-    if python_type is datetime:
-        parsed = datetime.fromisoformat(value)
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if python_type is uuid.UUID:
-        return uuid.UUID(value)
-    if python_type in (int, str) and not isinstance(value, python_type):
-        raise ValueError("cursor value of the wrong type")
-    return value
 
 
 LINK_HEADER = {

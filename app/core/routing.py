@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from app.core.config import Settings
 from app.core.db import Database, prefer_custom_plans, run_after_commit, transaction
+from app.core.secrets import carries_secret
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -19,7 +20,8 @@ class TransactionalRoute(APIRoute):
     built its response, so a failed commit never turns into a 2xx. An exception rolls back.
 
     A successful response is offered to the request's idempotency record (if any) inside the same
-    transaction, so the stored response and the write it describes commit together.
+    transaction, so the stored response and the write it describes commit together; without its body
+    when the route's response model holds a secret (:mod:`app.core.secrets`).
 
     Each wait for the database's answer is bounded by ``DECISION_LOG_QUERY_TIMEOUT_SECONDS``
     (routes with ``long_queries``: the statement timeout), so a database that stops answering
@@ -35,6 +37,7 @@ class TransactionalRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        keep_body = not carries_secret(self.response_model)
 
         async def run(request: Request) -> Response:
             database: Database = request.app.state.db
@@ -46,7 +49,7 @@ class TransactionalRoute(APIRoute):
                 response = await handler(request)
                 record = getattr(request.state, "idempotency", None)
                 if record is not None and response.status_code < 400:
-                    await record.store(session, response)
+                    await record.store(session, response, keep_body=keep_body)
             run_after_commit(session)
             return response
 

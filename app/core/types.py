@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, TypeAlias
 
 import uuid_utils.compat as uuid_compat
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, PlainSerializer, Strict, WithJsonSchema
+from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, DateTime, Dialect, Row, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
@@ -83,19 +84,31 @@ def _date_means_utc_midnight(value: Any) -> Any:
     return value
 
 
-def _to_utc(value: datetime) -> datetime:
+# Every timestamp a client sends (decided_at, review_by, reviewed_at, effective_from, and the ones that select:
+# analytics ranges, filters, `updated_since`, a KPI's `at`) lies in this range, both ends included. Outside it a
+# value is a typo or a placeholder (year 1, year 9999), and one such value stored would stretch every default
+# range and order built on it. Data stored before the bound existed is still read and answered as it is.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+TIMESTAMP_RANGE = f"from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} (UTC, both included)"
+
+
+def _to_utc_in_range(value: datetime) -> datetime:
     try:
-        return value.astimezone(UTC)
+        value = value.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00: no such instant in UTC
-        raise ValueError("timestamp is out of range once converted to UTC") from None
+        value = EARLIEST - timedelta(days=1) if value.year == 1 else LATEST + timedelta(days=1)
+    if not EARLIEST <= value <= LATEST:
+        raise PydanticCustomError("timestamp_out_of_range", f"must lie {TIMESTAMP_RANGE}")
+    return value
 
 
 # A timestamp a client sends: with a zone (a value without one is refused), or a plain date
-# meaning midnight UTC. Normalised to UTC.
+# meaning midnight UTC. Normalised to UTC, and within EARLIEST and LATEST.
 UtcInput = Annotated[
     AwareDatetime,
     BeforeValidator(_date_means_utc_midnight),
-    AfterValidator(_to_utc),
+    AfterValidator(_to_utc_in_range),
     PlainSerializer(format_utc, return_type=str),
 ]
 # A timestamp the API answers: UTC with microseconds and a ``Z``.
@@ -121,13 +134,6 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 
 
 # JSON numbers and booleans as the spec says: no "3" for 3, no 0 for false, no NaN.
-def not_blank(value: str) -> str:
-    """For ``AfterValidator``: text that is only whitespace is refused like empty text."""
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Flag = Annotated[bool, Strict()]
 

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from app.core.text import Text
 from app.core.types import SLUG_PATTERN, UtcInput
 from app.decisions.classification import Basis, BasisClass
 from app.decisions.repository import DecisionFilters
@@ -13,17 +14,18 @@ from app.decisions.schemas import Category, DecisionStatus
 
 async def record_filters(
     owner: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="The owner's handle.")] = None,
-    team: Annotated[str | None, Query(max_length=100)] = None,
-    channel: Annotated[str | None, Query(max_length=50)] = None,
+    team: Annotated[Annotated[str, Text(max_length=100)] | None, Query()] = None,
+    channel: Annotated[Annotated[str, Text(max_length=50)] | None, Query()] = None,
     category: Category | None = None,
     basis: Basis | None = None,
     basis_class: BasisClass | None = None,
     strategy: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="A strategy key.")] = None,
     kpi: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="A KPI key the decision aims at.")] = None,
-    tag: Annotated[str | None, Query(max_length=50)] = None,
+    tag: Annotated[Annotated[str, Text(max_length=50)] | None, Query()] = None,
     status: DecisionStatus | None = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=200, description="Case-insensitive search in title and rationale.")
+        Annotated[str, Text(min_length=1, max_length=200)] | None,
+        Query(description="Case-insensitive search in title and rationale."),
     ] = None,
 ) -> DecisionFilters:
     return DecisionFilters(

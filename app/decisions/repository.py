@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, cast, literal, null, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import contains_text, dialect_of, insert_or_nothing, json_array_contains
+from app.core.db import advisory_lock, contains_text, dialect_of, insert_or_nothing, json_array_contains
 from app.core.driver import driver, insert_rows, json_columns, row_arguments
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, UtcDateTime, table_of
@@ -274,6 +274,29 @@ async def get(session: AsyncSession, decision_id: uuid.UUID, *, for_update: bool
 
 async def exists(session: AsyncSession, decision_id: uuid.UUID) -> bool:
     return (await session.execute(select(decision.c.id).where(decision.c.id == decision_id))).first() is not None
+
+
+# The advisory lock (PostgreSQL) that serialises supersessions: two requests superseding A by B and B by A at once
+# would each find no cycle in the other's uncommitted change. SQLite runs one writer at a time anyway.
+SUPERSESSION_LOCK = 0x53555045  # 'SUPE'
+
+
+async def lock_supersession(session: AsyncSession) -> None:
+    """Wait for any other supersession in progress to end; held until this transaction ends."""
+    await advisory_lock(session, SUPERSESSION_LOCK)
+
+
+async def superseded_through(session: AsyncSession, start: uuid.UUID, target: uuid.UUID) -> bool:
+    """Whether following ``superseded_by`` from ``start`` (the decision that supersedes it, and so on) reaches
+    ``target``. One recursive query; a cycle already stored (none can be written) would still end it."""
+    chain = select(decision.c.superseded_by.label("id")).where(decision.c.id == start).cte("chain", recursive=True)
+    chain = chain.union(
+        select(decision.c.superseded_by)
+        .join(chain, decision.c.id == chain.c.id)
+        .where(decision.c.superseded_by.is_not(None))
+    )
+    statement = select(chain.c.id).where(chain.c.id == target).limit(1)
+    return (await session.execute(statement)).first() is not None
 
 
 async def update_decision(

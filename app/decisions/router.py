@@ -1,13 +1,13 @@
 import uuid
-from typing import Annotated
 
 import orjson
-from fastapi import Header, Request, Response
+from fastapi import Request, Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.http import IfMatch
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import domain_router
 from app.decisions import service
@@ -36,7 +36,6 @@ class DecisionIdConvertor(StringConvertor):
 
 register_url_convertor("decision_id", DecisionIdConvertor())
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="The ETag last read; 412 when stale.")]
 ETAG_HEADER = {"ETag": {"description": "Entity tag of the decision's current revision.", "schema": {"type": "string"}}}
 CREATED = {
     "description": "Created",

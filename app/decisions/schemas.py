@@ -4,17 +4,19 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     PlainSerializer,
     StringConstraints,
     model_validator,
 )
+from pydantic_core import CoreSchema, core_schema
 
-from app.core.types import SLUG_PATTERN, Number, UtcInput, UtcOutput, not_blank
+from app.core.text import Text
+from app.core.types import SLUG_PATTERN, Number, UtcInput, UtcOutput
 from app.decisions.classification import Basis, BasisClass, ClassificationReason
 
 
@@ -52,28 +54,20 @@ class RevisionKind(StrEnum):
     outcome_recorded = "outcome_recorded"
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain the NUL character")
-    return value
-
-
-# Free text: PostgreSQL stores no NUL character in text or JSON, so it is refused here, on every engine.
-Text = Annotated[str, AfterValidator(_no_nul)]
-
-
 Handle = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["anna.petrova"])]
 SourceKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["ga4"])]
 StrategyKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["growth-2026"])]
 KpiKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["cpa"])]
-Title = Annotated[Text, StringConstraints(min_length=1, max_length=200), AfterValidator(not_blank)]
-LongText = Annotated[Text, StringConstraints(min_length=1, max_length=20_000), AfterValidator(not_blank)]
-Description = Annotated[Text, StringConstraints(max_length=20_000)]
+Title = Annotated[str, Text(min_length=1, max_length=200, blank=False)]
+LongText = Annotated[str, Text(min_length=1, max_length=20_000, blank=False)]
+ShortText = Annotated[str, Text(min_length=1, max_length=2000, blank=False)]
+Description = Annotated[str, Text(max_length=20_000)]
+Note = Annotated[str, Text(max_length=2000)]
 Channel = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9]+(?:_[a-z0-9]+)*$", max_length=50), Field(examples=["paid_search"])
 ]
-Team = Annotated[Text, StringConstraints(min_length=1, max_length=100), AfterValidator(not_blank)]
-Tag = Annotated[Text, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)]
+Team = Annotated[str, Text(min_length=1, max_length=100, blank=False)]
+Tag = Annotated[str, Text(min_length=1, max_length=50, strip=True)]
 Currency = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code, upper case.", examples=["EUR"])
 ]
@@ -93,38 +87,55 @@ Money = Annotated[
 ]
 
 
+class NumberOrText:
+    """Metadata of a value that is a finite JSON number or storable text (``Text``): one error naming the
+    field when it is neither, rather than one per member of the union."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.union_schema(
+            [
+                core_schema.float_schema(strict=True, allow_inf_nan=False),
+                Text().__get_pydantic_core_schema__(str, handler),
+            ],
+            custom_error_type="number_or_text",
+            custom_error_message="must be a finite number, or text without the NUL character (U+0000) "
+            "or lone surrogates",
+        )
+
+
 class Evidence(BaseModel):
     """One piece of data cited for a decision."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     source: SourceKey = Field(description="A registered data-source key.")
-    reference: LongText = Field(
-        max_length=2000,
-        description="A link, report id or query.",
-        examples=["https://analytics.example.com/report/123"],
+    reference: ShortText = Field(
+        description="A link, report id or query.", examples=["https://analytics.example.com/report/123"]
     )
-    metric: Text | None = Field(default=None, max_length=200, examples=["conversion_rate"])
-    value: Number | Text | None = Field(default=None, examples=[0.034])
-    note: Text | None = Field(default=None, max_length=2000)
+    metric: Annotated[str, Text(max_length=200)] | None = Field(default=None, examples=["conversion_rate"])
+    value: Annotated[float | str, NumberOrText()] | None = Field(default=None, examples=[0.034])
+    note: Note | None = None
 
 
 class ExpectedOutcome(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    description: LongText = Field(max_length=2000, examples=["CPA drops below 40 EUR"])
+    description: ShortText = Field(examples=["CPA drops below 40 EUR"])
     kpi: KpiKey | None = Field(default=None, description="The KPI the outcome is measured by.")
     target_value: Number | None = Field(default=None, examples=[40])
-    review_by: UtcInput | None = Field(default=None, description="When the decision should be reviewed.")
+    review_by: UtcInput | None = Field(
+        default=None, description="When the decision should be reviewed; not before its `decided_at`."
+    )
 
 
 class ExternalRef(BaseModel):
-    """The id the posting tool knows the decision by; unique."""
+    """The id the posting tool knows the decision by; unique. Both parts are kept in canonical form (surrounding
+    whitespace removed, Unicode NFC), so ids that differ only by those are the same id."""
 
     model_config = ConfigDict(extra="forbid")
 
-    system: Annotated[Text, StringConstraints(min_length=1, max_length=50)] = Field(examples=["crm"])
-    id: Annotated[Text, StringConstraints(min_length=1, max_length=200)] = Field(examples=["DEAL-1042"])
+    system: Annotated[str, Text(min_length=1, max_length=50, canonical=True)] = Field(examples=["crm"])
+    id: Annotated[str, Text(min_length=1, max_length=200, canonical=True)] = Field(examples=["DEAL-1042"])
 
 
 class DecisionCreate(BaseModel):
@@ -212,7 +223,7 @@ class DecisionUpdate(BaseModel):
         },
     )
 
-    edit_reason: LongText = Field(max_length=2000, description="Why the decision is being corrected.")
+    edit_reason: ShortText = Field(description="Why the decision is being corrected.")
     edited_by: Handle | None = Field(default=None, description="The person making the correction.")
     title: Title | None = None
     description: Description | None = None
@@ -256,7 +267,7 @@ class DecisionUpdate(BaseModel):
 class ReverseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: LongText = Field(max_length=2000, examples=["The campaign was cancelled by the client."])
+    reason: ShortText = Field(examples=["The campaign was cancelled by the client."])
     by: Handle = Field(description="The person reversing the decision.")
     superseded_by: uuid.UUID | None = Field(
         default=None, description="The decision that replaces this one; the status becomes `superseded`."
@@ -303,6 +314,19 @@ class ReversalRead(BaseModel):
     superseded_by: uuid.UUID | None
 
 
+class EvidenceRead(BaseModel):
+    source: str
+    reference: str
+    metric: str | None = None
+    value: float | str | None = None
+    note: str | None = None
+
+
+class ExternalRefRead(BaseModel):
+    system: str
+    id: str
+
+
 class ExpectedOutcomeRead(BaseModel):
     description: str
     kpi: str | None = None
@@ -318,7 +342,7 @@ class DecisionRead(BaseModel):
     basis: Basis
     basis_class: BasisClass = Field(description="Derived from `basis` and `evidence`; see the classification rules.")
     classification_reason: ClassificationReason
-    evidence: list[Evidence]
+    evidence: list[EvidenceRead]
     owner: str
     participants: list[str]
     team: str | None
@@ -335,7 +359,7 @@ class DecisionRead(BaseModel):
     kpis: list[str]
     expected_outcome: ExpectedOutcomeRead | None
     tags: list[str]
-    external_ref: ExternalRef | None
+    external_ref: ExternalRefRead | None
     status: DecisionStatus
     revision: int
     recorded_at: UtcOutput

@@ -51,6 +51,11 @@ class OutcomeAlreadyRecorded(Conflict):
     title = "Outcome already recorded"
 
 
+class SupersessionCycle(Conflict):
+    code = "supersession_cycle"
+    title = "Supersession would make a cycle"
+
+
 # The API's JSON form of a decision, as ``to_read(row).model_dump(mode="json")`` gives it.
 DecisionJson = dict[str, Any]
 
@@ -227,6 +232,35 @@ def _check_not_future(value: datetime | None, latest: datetime, prefix: Loc, fie
     return []
 
 
+ORDER_ERROR = "value_error.order"  # a time before one it must follow
+
+
+def _check_review_by(
+    review_by: datetime | None, decided_at: datetime, prefix: Loc, *, changed: bool
+) -> list[FieldError]:
+    """A review is due after the decision: ``review_by`` not before ``decided_at``. ``changed``: the request sets
+    ``expected_outcome`` (the error names its ``review_by``), else only ``decided_at`` (the error names it)."""
+    if review_by is None or review_by >= decided_at:
+        return []
+    if changed:
+        loc, msg = [*prefix, "expected_outcome", "review_by"], f"must not precede decided_at ({format_utc(decided_at)})"
+    else:
+        loc, msg = [*prefix, "decided_at"], f"must not follow expected_outcome.review_by ({format_utc(review_by)})"
+    return [FieldError(loc=loc, msg=msg, type=ORDER_ERROR)]
+
+
+def _check_history(current: DecisionRead, decided_at: datetime) -> list[FieldError]:
+    """A corrected ``decided_at`` must not follow what already happened to the decision: its outcome review, its
+    reversal."""
+    events = [("the outcome review's reviewed_at", current.outcome.reviewed_at if current.outcome else None)]
+    events.append(("the reversal", current.reversal.at if current.reversal else None))
+    return [
+        FieldError(loc=["body", "decided_at"], msg=f"must not follow {what} ({format_utc(at)})", type=ORDER_ERROR)
+        for what, at in events
+        if at is not None and decided_at > at
+    ]
+
+
 # A registry reference in a body: (kind, key, the item's loc, the field's path in it). The loc of an unknown
 # one is only put together for the error: a batch names thousands of references and most are known.
 Reference = tuple[str, str, Loc, tuple[str | int, ...]]
@@ -315,6 +349,8 @@ async def create_decisions(
     for index, data in enumerate(items):
         prefix = loc(index)
         errors += _check_not_future(data.decided_at, latest, prefix, "decided_at")
+        if data.expected_outcome is not None:
+            errors += _check_review_by(data.expected_outcome.review_by, data.decided_at or now, prefix, changed=True)
         wanted += _wanted(data, prefix)
         if data.external_ref is not None:
             ref = (data.external_ref.system, data.external_ref.id)
@@ -524,6 +560,12 @@ async def update_decision(
         wanted.append(("person", data.edited_by, ["body"], ("edited_by",)))
     strategy = fields.get("strategy", current.strategy)
     decided_at = fields.get("decided_at", current.decided_at)
+    if "decided_at" in fields:
+        errors += _check_history(current, decided_at)
+    if "decided_at" in fields or "expected_outcome" in fields:
+        expected = fields.get("expected_outcome", current.expected_outcome)
+        review_by = expected.review_by if expected is not None else None
+        errors += _check_review_by(review_by, decided_at, ["body"], changed="expected_outcome" in fields)
     recompute_version = strategy is not None and ("strategy" in fields or "decided_at" in fields)
     if strategy is not None and recompute_version and "strategy" not in fields:
         wanted.append(("strategy", strategy, ["body"], ("strategy",)))
@@ -557,6 +599,10 @@ async def update_decision(
 async def reverse_decision(
     session: AsyncSession, decision_id: uuid.UUID, data: ReverseRequest, caller: Caller, if_match: str | None
 ) -> DecisionRead:
+    if data.superseded_by is not None:
+        # Before the decision's row is locked: the supersession writes a reference to the other decision, which
+        # a concurrent supersession the other way holds locked while it waits for this lock.
+        await repository.lock_supersession(session)
     row, current = await _current_for_change(session, decision_id, if_match)
     if current.status != DecisionStatus.active:
         raise DecisionNotActive(f"Decision {decision_id} is already {current.status.value}.")
@@ -568,6 +614,12 @@ async def reverse_decision(
             raise UnknownReference.field(
                 ["body", "superseded_by"], f"unknown decision {data.superseded_by}", "unknown_reference"
             )
+        if await repository.superseded_through(session, data.superseded_by, decision_id):
+            msg = (
+                f"decision {data.superseded_by} is itself superseded by {decision_id}, directly or through others: "
+                "superseding it back would make a cycle"
+            )
+            raise SupersessionCycle(msg, errors=[FieldError(loc=["body", "superseded_by"], msg=msg, type="cycle")])
     status = DecisionStatus.superseded if data.superseded_by else DecisionStatus.reversed
     columns = {
         "status": status.value,

@@ -48,7 +48,8 @@ async def export_decisions(
 ) -> StreamingResponse:
     """Stream every decision as NDJSON (one `DecisionRead` a line) or CSV (the same columns; nested
     values as JSON text), in a stable order (`updated_at`, then `id`), in constant memory."""
-    fmt = ExportFormat.csv if csv.wants_csv(request.headers.get("accept"), format) else ExportFormat.ndjson
+    wants_csv = csv.wants_csv(request.headers.get("accept"), format, otherwise=MEDIA_TYPES[ExportFormat.ndjson])
+    fmt = ExportFormat.csv if wants_csv else ExportFormat.ndjson
     body = await service.open_stream(request.app.state.db, updated_since=updated_since, fmt=fmt, bom=bom)
     headers = {"Content-Disposition": 'attachment; filename="decisions.csv"'} if fmt is ExportFormat.csv else {}
     return StreamingResponse(body, media_type=MEDIA_TYPES[fmt], headers=headers)

@@ -10,7 +10,9 @@ from app.core.types import JsonDocument, UtcDateTime
 
 class IdempotencyRecord(SQLModel, table=True):
     """A POST made with an ``Idempotency-Key``, and the response it got, stored in the same
-    transaction as the write it describes. Scoped per API key."""
+    transaction as the write it describes. Scoped per API key. ``response_status`` NULL: the first
+    request is still running; a status with ``response_body`` NULL: the response carried a secret
+    and was stored without its body (app.core.secrets)."""
 
     __tablename__ = "idempotency_record"
 

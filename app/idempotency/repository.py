@@ -39,7 +39,7 @@ async def reclaim_expired(
 
 
 async def store_response(
-    session: AsyncSession, api_key_id: uuid.UUID, key: str, *, status: int, headers: dict[str, str], body: bytes
+    session: AsyncSession, api_key_id: uuid.UUID, key: str, *, status: int, headers: dict[str, str], body: bytes | None
 ) -> None:
     await session.execute(
         update(record)

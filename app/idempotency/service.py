@@ -11,6 +11,11 @@ The record is claimed and its response stored in the request's own transaction, 
 and its stored response commit, or vanish, together. Only successful responses are stored: a
 refused request may be corrected and retried with the same key.
 
+A response that carries a secret shown once (a new API key: :mod:`app.core.secrets`) is stored without
+its body: the secret is kept nowhere. A replay of such a request answers 409 ``secret_not_replayed``
+with the ``Location`` of what the first request created (revoke it, if its secret was lost, and
+create another), never the secret.
+
 A route declares :data:`Idempotent` after its caller dependency: the claim is scoped to the caller that
 dependency admitted.
 """
@@ -45,6 +50,11 @@ class IdempotencyRequestInFlight(Conflict):
     title = "A request with this idempotency key is still in flight"
 
 
+class SecretNotReplayed(Conflict):
+    code = "secret_not_replayed"
+    title = "The first response carried a secret, which is not shown again"
+
+
 class IdempotentReplay(Exception):
     """Raised before the handler runs, to answer with the stored response instead."""
 
@@ -61,10 +71,12 @@ class IdempotencyClaim:
     api_key_id: uuid.UUID
     key: str
 
-    async def store(self, session: AsyncSession, response: Response) -> None:
+    async def store(self, session: AsyncSession, response: Response, *, keep_body: bool = True) -> None:
+        """Keep ``response`` for replays; its status and headers alone (the body NULL) without ``keep_body``."""
         headers = {name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS}
+        body = bytes(response.body) if keep_body else None
         await repository.store_response(
-            session, self.api_key_id, self.key, status=response.status_code, headers=headers, body=bytes(response.body)
+            session, self.api_key_id, self.key, status=response.status_code, headers=headers, body=body
         )
 
 
@@ -116,10 +128,25 @@ async def idempotency(
             )
         if stored.response_status is None:
             raise IdempotencyRequestInFlight("The first request with this Idempotency-Key has not finished; retry.")
-        raise IdempotentReplay(stored.response_status, stored.response_headers or {}, stored.response_body or b"")
+        if stored.response_body is None:
+            raise _secret_not_replayed(stored.response_status, stored.response_headers or {})
+        raise IdempotentReplay(stored.response_status, stored.response_headers or {}, stored.response_body)
     claim = IdempotencyClaim(api_key_id, idempotency_key)
     request.state.idempotency = claim
     return claim
+
+
+def _secret_not_replayed(status: int, headers: dict[str, str]) -> SecretNotReplayed:
+    location = headers.get("location")
+    created = f" It created {location}." if location else ""
+    return SecretNotReplayed(
+        f"The first request with this Idempotency-Key succeeded ({status}), and its response carried a secret, "
+        f"which is shown once and stored nowhere, so it cannot be shown again.{created} If the secret was lost, "
+        "revoke what was created and create another.",
+        headers={"Idempotent-Replayed": "true", **({"Location": location} if location else {})},
+        first_status=status,
+        location=location,
+    )
 
 
 Idempotent = Annotated[IdempotencyClaim | None, Depends(idempotency)]

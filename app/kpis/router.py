@@ -1,10 +1,11 @@
 from typing import Annotated
 
-from fastapi import Header, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.http import IfMatch
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import domain_router
 from app.core.types import SLUG_PATTERN, UtcInput
@@ -37,7 +38,7 @@ async def put_kpi(
     session: SessionDep,
     caller: WriteCaller,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch = None,
 ) -> KpiRead:
     """Create the KPI (201, revision 1) or revise it (200). A PUT that changes nothing records nothing.
 

@@ -1,9 +1,10 @@
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.types import SLUG_PATTERN, Number, UtcOutput, not_blank
+from app.core.text import Text
+from app.core.types import SLUG_PATTERN, Number, UtcOutput
 
 
 class KpiKind(StrEnum):
@@ -37,15 +38,13 @@ class KpiPut(BaseModel):
         },
     )
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(not_blank)]
-    unit: Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(not_blank)] = Field(
-        examples=["EUR", "%", "leads"]
-    )
+    name: Annotated[str, Text(min_length=1, max_length=200, blank=False)]
+    unit: Annotated[str, Text(min_length=1, max_length=50, blank=False)] = Field(examples=["EUR", "%", "leads"])
     kind: KpiKind = Field(description="`money` when the KPI is tied to money, else `activity`.")
     target: Number | None = None
     direction: KpiDirection | None = None
     owner: Annotated[str, StringConstraints(pattern=SLUG_PATTERN)] | None = None
-    change_reason: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+    change_reason: Annotated[str, Text(max_length=2000)] | None = Field(
         default=None, description="Why the KPI changed; an edit without one counts as unexplained."
     )
 

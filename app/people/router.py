@@ -8,6 +8,7 @@ from app.core.errors import problem_responses
 from app.core.http import etag_of
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import domain_router
+from app.core.text import Text
 from app.core.types import SLUG_PATTERN
 from app.people import service
 from app.people.schemas import PersonRead, PersonUpsert
@@ -42,7 +43,7 @@ async def list_people(
     page: PageDep,
     request: Request,
     response: Response,
-    team: Annotated[str | None, Query(max_length=100)] = None,
+    team: Annotated[Annotated[str, Text(max_length=100)] | None, Query()] = None,
     active: bool | None = None,
 ) -> Page[PersonRead]:
     """People who can own decisions, ordered by handle."""

@@ -1,22 +1,29 @@
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from app.core.text import STORABLE, Text
 from app.core.types import Flag, UtcOutput
 
 
-class PersonBase(BaseModel):
-    name: str = Field(min_length=1, max_length=200, examples=["Anna Petrova"])
-    email: EmailStr | None = Field(default=None, max_length=320, examples=["anna.petrova@example.com"])
-    team: str = Field(min_length=1, max_length=100, examples=["growth"])
-    active: Flag = True
-
-
-class PersonUpsert(PersonBase):
+class PersonUpsert(BaseModel):
     """Create the person or replace their details."""
 
     model_config = ConfigDict(extra="forbid")
 
+    name: Annotated[str, Text(min_length=1, max_length=200, blank=False)] = Field(examples=["Anna Petrova"])
+    email: Annotated[EmailStr, STORABLE] | None = Field(
+        default=None, max_length=320, examples=["anna.petrova@example.com"]
+    )
+    team: Annotated[str, Text(min_length=1, max_length=100, blank=False)] = Field(examples=["growth"])
+    active: Flag = True
 
-class PersonRead(PersonBase):
+
+class PersonRead(BaseModel):
+    name: str = Field(examples=["Anna Petrova"])
+    email: str | None = Field(examples=["anna.petrova@example.com"])
+    team: str = Field(examples=["growth"])
+    active: bool
     handle: str = Field(examples=["anna.petrova"])
     created_at: UtcOutput
     updated_at: UtcOutput

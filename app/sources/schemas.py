@@ -1,7 +1,9 @@
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
+from app.core.text import STORABLE, Text
 from app.core.types import UtcOutput
 
 
@@ -21,9 +23,11 @@ class DataSourceUpsert(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, examples=["Google Analytics 4"])
+    name: Annotated[str, Text(min_length=1, max_length=200, blank=False)] = Field(examples=["Google Analytics 4"])
     kind: DataSourceKind
-    url: AnyHttpUrl | None = Field(default=None, max_length=2000, examples=["https://analytics.google.com/"])
+    url: Annotated[AnyHttpUrl, STORABLE] | None = Field(
+        default=None, max_length=2000, examples=["https://analytics.google.com/"]
+    )
 
 
 class DataSourceRead(BaseModel):

@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.types import SLUG_PATTERN, UtcInput, UtcOutput, not_blank
+from app.core.text import Text
+from app.core.types import SLUG_PATTERN, UtcInput, UtcOutput
 
 
 class StrategyCreate(BaseModel):
@@ -18,8 +19,8 @@ class StrategyCreate(BaseModel):
     )
 
     key: Annotated[str, StringConstraints(pattern=SLUG_PATTERN)] = Field(examples=["growth-2026"])
-    title: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(not_blank)]
-    description: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+    title: Annotated[str, Text(min_length=1, max_length=200, blank=False)]
+    description: Annotated[str, Text(max_length=20_000)] | None = None
 
 
 class StrategyRead(BaseModel):
@@ -50,10 +51,10 @@ class StrategyVersionCreate(BaseModel):
         },
     )
 
-    summary: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(not_blank)]
-    body: Annotated[str, StringConstraints(max_length=100_000)] | None = None
+    summary: Annotated[str, Text(min_length=1, max_length=2000, blank=False)]
+    body: Annotated[str, Text(max_length=100_000)] | None = None
     effective_from: UtcInput = Field(description="When the version takes effect; not before the previous version's.")
-    change_reason: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+    change_reason: Annotated[str, Text(max_length=2000)] | None = Field(
         default=None, description="Why the strategy changed; blank counts as an unexplained change."
     )
     changed_by: Annotated[str, StringConstraints(pattern=SLUG_PATTERN)] | None = None

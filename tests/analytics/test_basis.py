@@ -495,9 +495,10 @@ async def test_basis_without_from_and_a_filter_starts_at_the_first_matching_deci
 
 
 async def test_basis_follows_a_corrected_decision(client, dataset):
-    # D3 (a data claim without evidence, February) is corrected: evidence added and decided a month later.
+    # D3 (a data claim without evidence, February) is corrected: evidence added and decided two weeks later (still
+    # before its outcome review of 2026-03-01T09:00, which it may not follow).
     await factories.edit(
-        client, dataset["D3"], evidence=[{"source": "crm", "reference": "crm://q/3"}], decided_at="2026-03-14T12:00:00Z"
+        client, dataset["D3"], evidence=[{"source": "crm", "reference": "crm://q/3"}], decided_at="2026-03-01T08:00:00Z"
     )
 
     body = await get_json(client, BASIS, **{"from": "2026-02-01", "to": "2026-04-01"}, bucket="month")

@@ -119,3 +119,11 @@ async def test_cli_keys_revoke_unknown_key_fails(db, ref):
 
     assert code == 1
     assert "no single key matches" in err
+
+
+@pytest.mark.parametrize("name", ["   ", "x" * 101, "caf\udcc3"])  # blank, too long, undecodable bytes in argv
+async def test_cli_keys_create_refuses_a_name_the_api_would_refuse(db, name):
+    code, out, err = await run_cli("keys", "create", "--name", name, "--scope", "read")
+
+    assert code == 2, out
+    assert "--name" in err and "dlk_" not in out

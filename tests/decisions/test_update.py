@@ -111,13 +111,25 @@ async def test_update_decision_current_if_match_returns_200(client):
     assert len({created.headers["ETag"], first.headers["ETag"], second.headers["ETag"]}) == 3
 
 
-@pytest.mark.parametrize("if_match", ["*", '"stale", {current}', "W/{current}"])
+@pytest.mark.parametrize("if_match", ["*", '"stale", {current}', ' , "a,b", {current} ,', 'W/"stale", {current}'])
 async def test_update_decision_if_match_forms_that_match(client, if_match):
     await factories.basics(client)
     created = await client.post("/v1/decisions", json=factories.decision_body())
     header = if_match.format(current=created.headers["ETag"])
     response = await _patch(client, created.json()["id"], {"edit_reason": "x", "title": "New"}, **{"If-Match": header})
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("if_match", ["W/{current}", 'W/{current}, W/"other"', "{current}x", "*, {current}"])
+async def test_update_decision_weak_or_malformed_if_match_returns_412(client, if_match):
+    """RFC 9110 §13.1.1: If-Match compares entity tags strongly, so the weak form of the current ETag does not
+    match; nor does a header outside the grammar (`*` stands alone)."""
+    await factories.basics(client)
+    created = await client.post("/v1/decisions", json=factories.decision_body())
+    header = if_match.format(current=created.headers["ETag"])
+    response = await _patch(client, created.json()["id"], {"edit_reason": "x", "title": "New"}, **{"If-Match": header})
+    assert_problem(response, 412, "precondition_failed")
+    assert (await client.get(f"/v1/decisions/{created.json()['id']}")).json() == created.json()
 
 
 @pytest.mark.parametrize("body", [{"title": "New"}, {"edit_reason": "", "title": "New"}, {"edit_reason": "  "}])
