@@ -338,9 +338,10 @@ class _Verification:
     # 1. The chain, position by position, and the checkpoint saved earlier on the way.
     async def _chain(self, checkpoints: dict[int, Any]) -> None:
         saved = self.trust.checkpoint
+        # The chain over the entries as they are, compared with the stored one up to its first break, and with the
+        # saved checkpoint; it cannot be recomputed past a missing position or entry.
         computed = GENESIS
-        recomputed = GENESIS  # the chain over the entries as they are, for the saved checkpoint
-        recomputable = True  # false once a position or an entry is missing: nothing can be recomputed past it
+        recomputable = True
         expected_position = 1
         broken = False  # past the first break, chain hashes and checkpoints cannot be compared any more
         last_good_checkpoint = 0
@@ -381,12 +382,11 @@ class _Verification:
                     )
                 self._note(entity, position, entry_id, content, revision)
                 if recomputable:
-                    recomputed = chain_step(recomputed, actual)
+                    computed = chain_step(computed, actual)
                 if saved is not None and position == saved.position:
-                    self._saved_found(recomputable and recomputed.hex() == saved.head_hash)
-                if broken:
+                    self._saved_found(recomputable and computed.hex() == saved.head_hash)
+                if broken:  # (while the chain is whole, it is recomputable too)
                     continue
-                computed = chain_step(computed, actual)
                 if computed.hex() != chain_hash:
                     self.add(
                         "chain_broken",
