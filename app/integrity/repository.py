@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON, Table, Text, and_, cast, func, or_, select, text
@@ -120,41 +121,44 @@ def _as_read(column: Any) -> Any:
     return cast(column, Text).label(column.name) if isinstance(column.type, JSON) else column
 
 
+@dataclass(frozen=True, slots=True)
+class Revisioned:
+    """A record table whose every write adds a row to a revision table."""
+
+    records: Table
+    revisions: Table
+    key: str  # the record's key column
+    parent: str  # the revision rows' column naming their record
+    columns: tuple[str, ...]  # the revision columns verification reads
+
+    @property
+    def json_columns(self) -> frozenset[str]:
+        """The columns of both tables that hold JSON documents (read as text)."""
+        tables = (self.records, self.revisions)
+        return frozenset(c.name for table in tables for c in table.c if isinstance(c.type, JSON))
+
+
 def stream_records_with_current_revision(
-    session: AsyncSession,
-    records: Table,
-    revisions: Table,
-    key: str,
-    parent: str,
-    revision_columns: Sequence[str],
-    *,
-    chunk: int = 2000,
+    session: AsyncSession, table: Revisioned, *, chunk: int = 2000
 ) -> AsyncIterator[Sequence[AnyRow]]:
-    """Every record with the revision row of its own ``revision`` number: the record's columns, then
-    ``revision_columns`` of that revision (null when there is none), JSON as text. The record and its current
-    revision are compared with the log in one row."""
-    current = and_(revisions.c[parent] == records.c[key], revisions.c.revision == records.c.revision)
-    columns = [*(_as_read(c) for c in records.c), *(_as_read(revisions.c[name]) for name in revision_columns)]
+    """Every record with the revision row of its own ``revision`` number: the record's columns, then the revision's
+    ``columns`` (null when there is none), JSON as text. A record and its current revision are compared in one row."""
+    records, revisions = table.records, table.revisions
+    current = and_(revisions.c[table.parent] == records.c[table.key], revisions.c.revision == records.c.revision)
+    columns = [*(_as_read(c) for c in records.c), *(_as_read(revisions.c[name]) for name in table.columns)]
     return _stream(session, select(*columns).select_from(records.outerjoin(revisions, current)), chunk)
 
 
 def stream_earlier_revisions(
-    session: AsyncSession,
-    records: Table,
-    revisions: Table,
-    key: str,
-    parent: str,
-    revision_columns: Sequence[str],
-    *,
-    chunk: int = 2000,
+    session: AsyncSession, table: Revisioned, *, chunk: int = 2000
 ) -> AsyncIterator[Sequence[AnyRow]]:
     """Every revision row :func:`stream_records_with_current_revision` leaves out (those of a record at a later
-    revision, those whose record is gone): its ``parent`` column, then ``revision_columns``, JSON as text."""
-    record = records.c[key]
-    columns = [revisions.c[parent], *(_as_read(revisions.c[name]) for name in revision_columns)]
+    revision, those whose record is gone): its ``parent`` column, then ``columns``, JSON as text."""
+    records, revisions, record = table.records, table.revisions, table.records.c[table.key]
+    columns = [revisions.c[table.parent], *(_as_read(revisions.c[name]) for name in table.columns)]
     statement = (
         select(*columns)
-        .select_from(revisions.outerjoin(records, record == revisions.c[parent]))
+        .select_from(revisions.outerjoin(records, record == revisions.c[table.parent]))
         .where(or_(record.is_(None), revisions.c.revision != records.c.revision))
     )
     return _stream(session, statement, chunk)

@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 import rfc8785
-from sqlalchemy import JSON, Table
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics import queries as analytics
@@ -200,21 +200,11 @@ class History:
     """A record whose every write adds a revision row; one entry per write logs both (the record's new state as
     ``content``, the revision's own fields as ``revision``)."""
 
-    records: Table
-    revisions: Table
-    key: str  # the record's key column
-    parent: str  # the revision rows' column naming their record
+    table: repository.Revisioned  # its tables, and the revision columns ``fields`` reads (and ``snapshot``)
     entity: Callable[[Any], str]  # from the record's key
     state: Callable[[dict[str, Any]], Any]  # the record's API form (JSON) from its columns: what entries log
     fields: Callable[[Mapping[str, Any]], dict[str, Any]]  # a revision row's logged fields, from its columns
-    revision_columns: tuple[str, ...]  # the revision columns ``fields`` reads, and ``snapshot``
     derived: Callable[[dict[str, Any], Any], list[str]]  # columns of a record that do not follow from its state
-
-    @property
-    def json_columns(self) -> frozenset[str]:
-        """The columns (of records and revisions) that hold JSON documents, read as text."""
-        tables = (self.records, self.revisions)
-        return frozenset(c.name for table in tables for c in table.c if isinstance(c.type, JSON))
 
 
 def _decision_derived(row: dict[str, Any], state: dict[str, Any]) -> list[str]:
@@ -230,25 +220,29 @@ def _decision_derived(row: dict[str, Any], state: dict[str, Any]) -> list[str]:
 
 HISTORIES = (
     History(
-        table_of(Decision),
-        table_of(DecisionRevision),
-        "id",
-        "decision_id",
+        repository.Revisioned(
+            table_of(Decision),
+            table_of(DecisionRevision),
+            "id",
+            "decision_id",
+            ("revision", "kind", "changed_at", "changed_by", "edited_by", "reason", "changes", "snapshot"),
+        ),
         decision_entity,
         lambda row: decisions.to_read(row).model_dump(mode="json"),
         decisions.revision_fields,
-        ("revision", "kind", "changed_at", "changed_by", "edited_by", "reason", "changes", "snapshot"),
         _decision_derived,
     ),
     History(
-        table_of(Kpi),
-        table_of(KpiRevision),
-        "key",
-        "kpi_key",
+        repository.Revisioned(
+            table_of(Kpi),
+            table_of(KpiRevision),
+            "key",
+            "kpi_key",
+            ("revision", "changed_at", "changed_by", "change_reason", "changes", "snapshot"),
+        ),
         kpi_entity,
         lambda row: kpi_state(row).model_dump(mode="json"),
         kpis.revision_fields,
-        ("revision", "changed_at", "changed_by", "change_reason", "changes", "snapshot"),
         lambda row, state: [],
     ),
 )
@@ -577,12 +571,11 @@ class _Verification:
 
     # 5. Every record is in the state its latest entry says, and each of its revisions is the one logged.
     async def _history(self, history: History) -> None:
-        records, key, columns = history.records, history.key, history.revision_columns
-        tables = (self.session, records, history.revisions, key, history.parent, columns)
-        names = [c.name for c in records.c]
+        table = history.table
+        key, columns, json_columns = table.key, table.columns, table.json_columns
+        names = [c.name for c in table.records.c]
         split = len(names)
-        json_columns = history.json_columns
-        async for rows in repository.stream_records_with_current_revision(*tables):
+        async for rows in repository.stream_records_with_current_revision(self.session, table):
             for row in rows:
                 self.report.records += 1
                 record = _decoded(dict(zip(names, row[:split], strict=True)), json_columns)
@@ -599,7 +592,7 @@ class _Verification:
                 # the same JSON value (their API forms are then the same too).
                 snapshot = revision["snapshot"]
                 self._compare_revision(history, entity, revision, digest if snapshot == state else None)
-        async for rows in repository.stream_earlier_revisions(*tables):
+        async for rows in repository.stream_earlier_revisions(self.session, table):
             for row in rows:
                 revision = _decoded(dict(zip(columns, row[1:], strict=True)), json_columns)
                 self._compare_revision(history, history.entity(row[0]), revision, None)
