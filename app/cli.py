@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -23,6 +23,10 @@ from app.core.migrations import upgrade
 from app.core.observability import log_config
 from app.core.types import format_utc
 from app.demo import DEFAULT_SEED, DemoRefused, DemoSummary, run_demo
+
+if TYPE_CHECKING:
+    from app.integrity.schemas import SavedCheckpoint
+    from app.integrity.verify import Report
 
 T = TypeVar("T")
 
@@ -234,43 +238,135 @@ def import_(
         )
 
 
+UNANCHORED_EXIT = 3  # 0: verified, 1: problems found, 2: a usage error (typer's), 3: nothing to anchor trust in
+
+
+def _trusted_key(value: str) -> str:
+    from app.integrity import signing
+
+    try:
+        return signing.parse_public_key(value)
+    except ValueError as error:
+        hint = "give the base64 public key GET /v1/integrity/public-key shows, or its PEM"
+        raise typer.BadParameter(f"{error} ({hint})", param_hint="'--trusted-key'") from None
+
+
+def _saved_checkpoint(path: Path) -> SavedCheckpoint:
+    from pydantic import ValidationError
+
+    from app.integrity.schemas import SavedCheckpoint
+
+    try:
+        return SavedCheckpoint.model_validate_json(path.read_bytes())
+    except OSError as error:
+        raise typer.BadParameter(f"cannot read {path}: {error.strerror}", param_hint="'--checkpoint'") from None
+    except ValidationError as error:
+        wrong = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'the file'}: {e['msg']}" for e in error.errors())
+        raise typer.BadParameter(
+            f"{path} is not a checkpoint saved from GET /v1/integrity/checkpoints/latest ({wrong})",
+            param_hint="'--checkpoint'",
+        ) from None
+
+
+ANCHOR_NAMES = {
+    "signing_key": "the signing key (DECISION_LOG_SIGNING_KEY)",
+    "trusted_keys": "DECISION_LOG_INTEGRITY_TRUSTED_KEYS",
+    "trusted_key_option": "--trusted-key",
+    "saved_checkpoint": "the checkpoint saved in --checkpoint",
+}
+
+
 @cli.command()
 def verify(
     seal: Annotated[
         bool, typer.Option(help="Seal pending log entries first (needs write access; --no-seal reads only).")
     ] = True,
+    trusted_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-key",
+            help="A public key to trust (base64, as GET /v1/integrity/public-key shows it, or PEM); repeatable. "
+            "Adds to DECISION_LOG_SIGNING_KEY's and DECISION_LOG_INTEGRITY_TRUSTED_KEYS'.",
+        ),
+    ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="A checkpoint saved earlier from GET /v1/integrity/checkpoints/latest: the database must still "
+            "hold it and extend it (a log rolled back or rewritten since fails).",
+            dir_okay=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as GET /v1/integrity/verify answers it.")
+    ] = False,
 ) -> None:
     """Verify the tamper-evident log offline, from the database: recompute the hash chain and the signed
-    checkpoints, and compare every decision, KPI and strategy version with its latest log entry.
+    checkpoints, compare every record and revision with the log, the columns derived from them and the basis
+    rollup with what they follow from.
 
-    Exit 0 when everything verifies; 1 when anything does not, naming the first bad entry."""
-    from app.integrity.verify import Report, verify_database
+    Trust never comes from the database: the keys are DECISION_LOG_SIGNING_KEY's public half,
+    DECISION_LOG_INTEGRITY_TRUSTED_KEYS and --trusted-key; --checkpoint adds a checkpoint saved earlier.
+
+    Exit 0 when everything verifies against one of those; 1 when anything does not, naming the first bad entry;
+    3 when nothing is wrong but nothing anchored the verification (no trusted key, no saved checkpoint): a log
+    rewritten and re-signed as a whole would pass too."""
+    from app.integrity.verify import report_read, verify_database
+
+    keys = [_trusted_key(value) for value in trusted_key or ()]
+    saved = _saved_checkpoint(checkpoint) if checkpoint is not None else None
 
     async def run() -> Report:
         database = backup.maintenance_database()
         try:
-            return await verify_database(database, seal=seal)
+            return await verify_database(database, seal=seal, trusted_keys=keys, checkpoint=saved)
         finally:
             await database.dispose()
 
     report = asyncio.run(run())
+    if as_json:
+        typer.echo(report_read(report).model_dump_json(indent=2))
+    else:
+        _print_report(report)
+    if report.problem_count:
+        raise typer.Exit(1)
+    if not report.anchored:
+        raise typer.Exit(UNANCHORED_EXIT)
+
+
+def _print_report(report: Report) -> None:
     signed = f"signed up to position {report.signed_position}" if report.signed_position else "no signed checkpoint"
     typer.echo(
         f"{report.entries} entries in the chain ({report.unsealed} unsealed), {report.checkpoints} checkpoints "
-        f"({signed}), {report.records} records compared"
+        f"({signed}); compared: {report.records} records, {report.revisions} revisions, {report.registries} "
+        "people, data sources and strategies, the derived columns and the basis rollup"
     )
-    if report.ok:
+    if report.anchored:
+        typer.echo("trusted: " + ", ".join(ANCHOR_NAMES[anchor] for anchor in report.anchors))
+    saved = report.saved_checkpoint
+    if saved is not None:
+        held = "holds and extends it" if saved.contained else "does NOT hold it"
+        typer.echo(f"saved checkpoint at position {saved.position}: the database {held}")
+    if report.problem_count:
+        first = report.problems[0]
+        typer.echo(f"TAMPERED: {report.problem_count} problem(s); first bad entry:", err=True)
+        typer.echo(
+            f"  {first.code}: position={first.position} entry={first.entry_id} entity={first.entity}: {first.detail}",
+            err=True,
+        )
+        for problem in report.problems[1:10]:
+            typer.echo(f"  then {problem.code}: position={problem.position} {problem.detail}", err=True)
+    elif report.anchored:
         typer.echo("OK: the log and the record verify")
-        return
-    first = report.problems[0]
-    typer.echo(f"TAMPERED: {report.problem_count} problem(s); first bad entry:", err=True)
-    typer.echo(
-        f"  {first.code}: position={first.position} entry={first.entry_id} entity={first.entity}: {first.detail}",
-        err=True,
-    )
-    for problem in report.problems[1:10]:
-        typer.echo(f"  then {problem.code}: position={problem.position} {problem.detail}", err=True)
-    raise typer.Exit(1)
+    else:
+        typer.echo(
+            "UNANCHORED: nothing is wrong within the database, but nothing outside it vouched for the log (no "
+            "signing key, trusted key or saved checkpoint), so a log rewritten and re-signed as a whole would pass "
+            "too. Give the service's public key (--trusted-key, or set DECISION_LOG_SIGNING_KEY or "
+            "DECISION_LOG_INTEGRITY_TRUSTED_KEYS), or a checkpoint saved earlier (--checkpoint FILE).",
+            err=True,
+        )
 
 
 @cli.command("signing-key")

@@ -87,7 +87,7 @@ async def create(data: DecisionCreate, authorization: Annotated[str | None, Head
                 row["id"], decision, RevisionKind.created, changed_at=now, caller=caller, reason=None,
                 edited_by=None, changes={},
             )  # fmt: skip
-            entries = [_entry(kind, entity, content, now) for kind, entity, content in _log_items([revision])]
+            entries = [_entry(item, now) for item in _log_items([revision])]
             columns = tuple(row), tuple(revision), tuple(entries[0])
             sql = repository._create_sql(*columns, many=False)
             written = await conn.fetch(

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, case, delete, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, delete, func, literal, literal_column, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.analytics.models import BasisRollup, BasisRollupDelta
+from app.analytics.models import DIMENSIONS, BasisRollup, BasisRollupDelta
 from app.core.db import days_between, dialect_of, json_array_elements, time_bucket
 from app.core.types import AnyRow, table_of
 from app.decisions.models import Decision
@@ -227,6 +227,76 @@ async def fold_rollup_deltas(session: AsyncSession) -> int:
         await session.execute(delete(rollup_delta))
     await session.execute(delete(rollup).where(rollup.c.decisions == 0))
     return int(result.rowcount or 0)
+
+
+def _rollup_period(column: Any, dialect: str) -> Any:
+    """The first instant of the month of ``column``, UTC, exactly as the rollup triggers store it
+    (alembic/versions/20261129_0900_basis_rollup.py): a ``timestamptz`` on PostgreSQL, the text
+    ``YYYY-MM-01 00:00:00.000000`` on SQLite."""
+    if dialect == "postgresql":
+        utc: Any = literal_column("'UTC'")
+        return func.date_trunc(literal_column("'month'"), column.op("AT TIME ZONE")(utc)).op("AT TIME ZONE")(utc)
+    return func.substr(column, 1, 7).concat("-01 00:00:00.000000")
+
+
+# The cell value of a decision in each dimension ('' where it has none), as the rollup triggers write it.
+_CELL_VALUES = {
+    "all": literal(""),
+    "owner": decision.c.owner_handle,
+    "team": func.coalesce(decision.c.team, ""),
+    "channel": func.coalesce(decision.c.channel, ""),
+    "category": decision.c.category,
+    "strategy": func.coalesce(decision.c.strategy_key, ""),
+}
+
+
+async def rollup_differences(session: AsyncSession) -> list[AnyRow]:
+    """The rollup cells (folded cells plus pending deltas) that differ from the decisions: the rollup recomputed
+    from ``decision`` and compared cell by cell in one aggregate. Each row: the cell's key, then ``stored_*``
+    (what the rollup answers) and ``expected_*`` (what the decisions say) decisions and budget. Budgets differ
+    when they do by a cent or more (SQLite sums them in binary floating point)."""
+    dialect = dialect_of(session)
+    dimensions = union_all(*(select(literal(name).label("dimension")) for name in DIMENSIONS)).subquery("dimensions")
+    value = case(*((dimensions.c.dimension == name, column) for name, column in _CELL_VALUES.items()), else_="")
+    has_budget = decision.c.budget_amount.is_not(None)
+    expected = select(
+        dimensions.c.dimension,
+        value.label("value"),
+        _rollup_period(decision.c.decided_at, dialect).label("period"),
+        decision.c.basis_class,
+        (decision.c.classification_reason == "data_claim_without_evidence").label("unsupported"),
+        case((has_budget, func.coalesce(decision.c.budget_currency, "")), else_="").label("currency"),
+        literal(1).label("expected_decisions"),
+        func.coalesce(decision.c.budget_amount, 0).label("expected_budget"),
+        literal(0).label("stored_decisions"),
+        literal(0).label("stored_budget"),
+    ).select_from(decision.join(dimensions, literal(True)))
+    stored = [
+        select(
+            *(table.c[name] for name in ROLLUP_KEY),
+            literal(0).label("expected_decisions"),
+            literal(0).label("expected_budget"),
+            table.c.decisions.label("stored_decisions"),
+            table.c.budget.label("stored_budget"),
+        )
+        for table in (rollup, rollup_delta)
+    ]
+    cells = union_all(expected, *stored).subquery("cells")
+    key = [cells.c[name] for name in ROLLUP_KEY]
+    sums = {name: func.sum(cells.c[name]) for name in ("stored_decisions", "stored_budget")}
+    sums |= {name: func.sum(cells.c[name]) for name in ("expected_decisions", "expected_budget")}
+    statement = (
+        select(*key, *(total.label(name) for name, total in sums.items()))
+        .group_by(*key)
+        .having(
+            or_(
+                sums["stored_decisions"] != sums["expected_decisions"],
+                func.abs(sums["stored_budget"] - sums["expected_budget"]) >= 0.005,
+            )
+        )
+        .order_by(*key)
+    )
+    return list((await session.execute(statement)).all())
 
 
 def _changes() -> Any:

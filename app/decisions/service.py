@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -452,9 +452,29 @@ async def _insert_history(session: AsyncSession, revisions: list[dict[str, Any]]
     await integrity.record_many(session, _log_items(revisions))
 
 
-def _log_items(revisions: list[dict[str, Any]]) -> list[tuple[str, str, Any]]:
-    """The tamper-evident log's entries for these revisions: what happened, to which decision, its new state."""
-    return [(f"decision.{r['kind']}", integrity.decision_entity(r["decision_id"]), r["snapshot"]) for r in revisions]
+def _log_items(revisions: list[dict[str, Any]]) -> list[integrity.LogItem]:
+    """The tamper-evident log's entries for these revisions: what happened, to which decision, its new state and
+    the revision row's own fields."""
+    return [
+        integrity.LogItem(
+            f"decision.{r['kind']}", integrity.decision_entity(r["decision_id"]), r["snapshot"], revision_fields(r)
+        )
+        for r in revisions
+    ]
+
+
+def revision_fields(revision: Mapping[str, Any]) -> dict[str, Any]:
+    """A revision row's fields besides its snapshot, as the tamper-evident log binds them: what
+    ``GET /v1/decisions/{id}/revisions`` shows of it besides ``decision``. From the row being written or read."""
+    return {
+        "revision": revision["revision"],
+        "kind": revision["kind"],
+        "changed_at": format_utc(revision["changed_at"]),
+        "changed_by": revision["changed_by"],
+        "edited_by": revision["edited_by"],
+        "reason": revision["reason"],
+        "changes": revision["changes"],
+    }
 
 
 def _revision_row(

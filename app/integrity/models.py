@@ -1,7 +1,8 @@
 """The tamper-evident log: three append-only tables (the database refuses UPDATE and DELETE on them).
 
 - ``integrity_entry``: one row per write to the record, inserted in the write's own transaction: the
-  exact content written (canonical JSON, RFC 8785) and the SHA-256 of the entry's canonical form.
+  exact content written (canonical JSON, RFC 8785), for a write that adds a revision row the revision's own
+  fields too, and the SHA-256 of the entry's canonical form.
 - ``integrity_link``: the hash chain, appended by the single sealer in commit order:
   ``chain_hash[n] = SHA-256(chain_hash[n-1] || entry_hash)`` (32 zero bytes before position 1).
 - ``integrity_checkpoint``: the chain head at a position, signed with Ed25519.
@@ -25,7 +26,12 @@ class IntegrityEntry(SQLModel, table=True):
     recorded_at: datetime = Field(sa_type=UtcDateTime)
     # The record's state as written, in RFC 8785 canonical JSON.
     content: str = Field(sa_column=Column(Text, nullable=False))
-    # SHA-256 (hex) of the entry's canonical form: {"content", "entity", "kind", "recorded_at"}.
+    # For a write that adds a revision row (a decision's, a KPI's): the row's fields besides the state in
+    # ``content`` (revision number, who, when, why, what changed), in RFC 8785 canonical JSON. Null otherwise,
+    # and in entries written before revisions were logged.
+    revision: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # SHA-256 (hex) of the entry's canonical form: {"content", "entity", "kind", "recorded_at"}, plus
+    # "revision" when the entry has one.
     entry_hash: str = Field(max_length=64)
 
 

@@ -16,17 +16,18 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import Database, settings_of, transaction
+from app.core.errors import Conflict, NotFound
 from app.core.types import format_utc, utcnow
 from app.integrity import canonical as jcs
 from app.integrity import repository, signing
-from app.integrity.schemas import PublicKeyRead
+from app.integrity.schemas import CHECKPOINT_FORMAT, CheckpointRead, PublicKeyRead
 
 logger = logging.getLogger("app.integrity")
 
@@ -47,26 +48,28 @@ def canonical(value: Any) -> str:
     return jcs.dumps(value).decode("utf-8")
 
 
-def entry_form(kind: str, entity: str, recorded_at: str, content: str) -> bytes:
-    """The canonical form of an entry, ``{"content", "entity", "kind", "recorded_at"}`` in JCS, built from the
-    stored (already canonical) content: JCS serialises members independently, keys sorted."""
-    return b"".join(
-        (
-            b'{"content":',
-            content.encode("utf-8"),
-            b',"entity":',
-            jcs.dumps(entity),
-            b',"kind":',
-            jcs.dumps(kind),
-            b',"recorded_at":',
-            jcs.dumps(recorded_at),
-            b"}",
-        )
-    )
+def entry_form(kind: str, entity: str, recorded_at: str, content: str, revision: str | None = None) -> bytes:
+    """The canonical form of an entry, ``{"content", "entity", "kind", "recorded_at"}`` in JCS, plus ``"revision"``
+    when the entry has one, built from the stored (already canonical) content and revision fields: JCS
+    serialises members independently, keys sorted (``"revision"`` sorts last)."""
+    parts = [
+        b'{"content":',
+        content.encode("utf-8"),
+        b',"entity":',
+        jcs.dumps(entity),
+        b',"kind":',
+        jcs.dumps(kind),
+        b',"recorded_at":',
+        jcs.dumps(recorded_at),
+    ]
+    if revision is not None:
+        parts += [b',"revision":', revision.encode("utf-8")]
+    parts.append(b"}")
+    return b"".join(parts)
 
 
-def entry_hash(kind: str, entity: str, recorded_at: str, content: str) -> str:
-    return hashlib.sha256(entry_form(kind, entity, recorded_at, content)).hexdigest()
+def entry_hash(kind: str, entity: str, recorded_at: str, content: str, revision: str | None = None) -> str:
+    return hashlib.sha256(entry_form(kind, entity, recorded_at, content, revision)).hexdigest()
 
 
 def chain_step(previous: bytes, entry_hash_hex: str) -> bytes:
@@ -87,42 +90,66 @@ def strategy_version_entity(key: str, number: int) -> str:
     return f"strategy/{key}/versions/{number}"
 
 
+def strategy_entity(key: str) -> str:
+    return f"strategy/{key}"
+
+
+def person_entity(handle: str) -> str:
+    return f"person/{handle}"
+
+
+def data_source_entity(key: str) -> str:
+    return f"data-source/{key}"
+
+
 # ---------------------------------------------------------------------------------------------
 # The write path
 # ---------------------------------------------------------------------------------------------
 
 
-def _entry(kind: str, entity: str, content: Any, at: datetime) -> dict[str, Any]:
-    text = canonical(content)
+class LogItem(NamedTuple):
+    """One write to the record, as the log keeps it."""
+
+    kind: str  # what happened: `decision.created`, `kpi.revised`, `person.updated`, …
+    entity: str  # to which record: `decision/<id>`, `kpi/<key>`, …
+    content: Any  # the record's state as stored (its API form)
+    # For a write that adds a revision row: that row's own fields besides the state (number, who, when, why,
+    # what changed), so the history the API shows is bound to the log as well as the current state.
+    revision: Any = None
+
+
+def _entry(item: LogItem, at: datetime) -> dict[str, Any]:
+    text = canonical(item.content)
+    revision = None if item.revision is None else canonical(item.revision)
     return {
-        "kind": kind,
-        "entity": entity,
+        "kind": item.kind,
+        "entity": item.entity,
         "recorded_at": at,
         "content": text,
-        "entry_hash": entry_hash(kind, entity, format_utc(at), text),
+        "revision": revision,
+        "entry_hash": entry_hash(item.kind, item.entity, format_utc(at), text, revision),
     }
 
 
-async def record(session: AsyncSession, kind: str, entity: str, content: Any) -> None:
-    """Append one entry for a write to the record, in the write's transaction: ``content`` is the record's
-    state as stored (its API form), ``kind`` what happened, ``entity`` which record."""
-    await record_many(session, [(kind, entity, content)])
+async def record(session: AsyncSession, item: LogItem) -> None:
+    """Append one entry for a write to the record, in the write's transaction."""
+    await record_many(session, [item])
 
 
-async def record_many(session: AsyncSession, items: Iterable[tuple[str, str, Any]]) -> None:
+async def record_many(session: AsyncSession, items: Iterable[LogItem]) -> None:
     """:func:`record` for several writes of one request, in one statement."""
     rows = entries(session, items)
     if rows:
         await repository.insert_entries(session, rows)
 
 
-def entries(session: AsyncSession, items: Iterable[tuple[str, str, Any]]) -> list[dict[str, Any]]:
-    """The log's rows for these writes (``(kind, entity, content)``), for a repository that inserts them in
-    the same statement as the write; none when the log is off."""
+def entries(session: AsyncSession, items: Iterable[LogItem]) -> list[dict[str, Any]]:
+    """The log's rows for these writes, for a repository that inserts them in the same statement as the write;
+    none when the log is off."""
     if not settings_of(session).integrity_log:
         return []
     now = utcnow()
-    return [_entry(kind, entity, content, now) for kind, entity, content in items]
+    return [_entry(item, now) for item in items]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,11 +258,26 @@ def warn_when_unsigned(sealer: Sealer) -> None:
         )
 
 
-def published_key(settings: Settings) -> PublicKeyRead | None:
-    """The public half of the signing key, as GET /v1/integrity/public-key answers it; None without a key."""
+class SigningKeyNotConfigured(NotFound):
+    code = "signing_key_not_configured"
+    title = "No signing key configured"
+
+
+class CheckpointNotFound(NotFound):
+    code = "checkpoint_not_found"
+    title = "No signed checkpoint yet"
+
+
+class CheckpointUnverifiable(Conflict):
+    code = "checkpoint_unverifiable"
+    title = "The latest checkpoint does not verify"
+
+
+def published_key(settings: Settings) -> PublicKeyRead:
+    """The public half of the signing key, as GET /v1/integrity/public-key answers it."""
     key = signing.load_private_key(settings)
     if key is None:
-        return None
+        raise SigningKeyNotConfigured("This service signs no checkpoints: DECISION_LOG_SIGNING_KEY is not set.")
     public = signing.public_key_b64(key)
     return PublicKeyRead(
         algorithm=signing.ALGORITHM,
@@ -245,3 +287,36 @@ def published_key(settings: Settings) -> PublicKeyRead | None:
         trusted_keys=sorted({k.strip() for k in settings.integrity_trusted_keys if k.strip()} - {public}),
         message=signing.MESSAGE_DESCRIPTION,
     )
+
+
+def checkpoint_read(row: Any) -> CheckpointRead:
+    """A checkpoint as it is published: self-contained, so that a saved copy (or an event carrying it) can be
+    checked with nothing but the public key, and later against the database (``decision-log verify --checkpoint``)."""
+    return CheckpointRead(
+        format=CHECKPOINT_FORMAT,
+        position=row.position,
+        head_hash=row.head_hash,
+        signed_at=row.signed_at,
+        algorithm=signing.ALGORITHM,
+        public_key=row.public_key,
+        key_id=signing.key_id(row.public_key),
+        signature=row.signature,
+    )
+
+
+async def latest_checkpoint(session: AsyncSession) -> CheckpointRead:
+    """The latest signed checkpoint, once its signature verifies with a key this service trusts (its signing key,
+    DECISION_LOG_INTEGRITY_TRUSTED_KEYS): the service publishes nothing the database alone could have forged."""
+    trusted = set().union(*signing.configured_trust(settings_of(session)).values())
+    if not trusted:
+        raise SigningKeyNotConfigured("This service signs no checkpoints: DECISION_LOG_SIGNING_KEY is not set.")
+    row = await repository.latest_checkpoint(session)
+    if row is None:
+        raise CheckpointNotFound("No checkpoint has been signed yet: the sealer signs one once the log has entries.")
+    valid = signing.checkpoint_valid(row.public_key, row.position, row.head_hash, row.signed_at, row.signature)
+    if row.public_key not in trusted or not valid:
+        raise CheckpointUnverifiable(
+            f"The latest checkpoint in the database (position {row.position}) is not signed by a key this service "
+            "trusts: the log may have been tampered with. Run `decision-log verify`."
+        )
+    return checkpoint_read(row)

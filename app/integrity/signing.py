@@ -99,9 +99,38 @@ def signature_valid(public_b64: str, message: bytes, signature_b64: str) -> bool
     return True
 
 
-def trusted_public_keys(settings: Settings, key: Ed25519PrivateKey | None) -> set[str]:
-    """The public keys whose checkpoints verify: the current signing key's and the configured earlier ones."""
-    trusted = {k.strip() for k in settings.integrity_trusted_keys if k.strip()}
-    if key is not None:
-        trusted.add(public_key_b64(key))
-    return trusted
+def checkpoint_valid(public_b64: str, position: int, head_hash: str, signed_at: datetime, signature_b64: str) -> bool:
+    """Whether ``signature_b64`` is ``public_b64``'s signature of this checkpoint."""
+    return signature_valid(public_b64, checkpoint_message(position, head_hash, signed_at, public_b64), signature_b64)
+
+
+def parse_public_key(value: str) -> str:
+    """An Ed25519 public key given as base64 of its 32 raw bytes or as PEM (SubjectPublicKeyInfo), as the raw
+    base64 form checkpoints carry. ValueError naming what is wrong otherwise."""
+    value = value.strip()
+    if value.startswith("-----BEGIN"):
+        try:
+            key = serialization.load_pem_public_key(value.encode())
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"not a readable PEM public key: {error}") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("a PEM public key, but not an Ed25519 one")
+        return public_key_b64(key)
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise ValueError("neither PEM nor base64") from None
+    if len(raw) != 32:
+        raise ValueError(f"an Ed25519 public key has 32 bytes, not {len(raw)}")
+    return base64.b64encode(raw).decode()
+
+
+def configured_trust(settings: Settings) -> dict[str, set[str]]:
+    """The public keys the service's settings trust, by where each comes from: ``signing_key`` (the public half
+    of DECISION_LOG_SIGNING_KEY) and ``trusted_keys`` (DECISION_LOG_INTEGRITY_TRUSTED_KEYS). Never the
+    database's: a key found there proves nothing, whoever can write the log can write a key beside it."""
+    key = load_private_key(settings)
+    return {
+        "signing_key": {public_key_b64(key)} if key is not None else set(),
+        "trusted_keys": {k.strip() for k in settings.integrity_trusted_keys if k.strip()},
+    }

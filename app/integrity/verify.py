@@ -1,38 +1,71 @@
-"""Verification: recompute the chain and the checkpoints from the database, and check that every record
-(decision, KPI, strategy version) is in the state its latest log entry says.
+"""Verification: recompute the chain and the checkpoints from the database, and check that everything an answer or
+a figure reads is what the log says, or follows from it.
 
-One pass over the chain, streamed (memory: one digest per logged record), then one pass over each record
-table. Everything is read in one snapshot (REPEATABLE READ on PostgreSQL, one read transaction on SQLite).
+- Logged, compared with the log: every decision, KPI, strategy version, strategy, person and data source is in the
+  state its latest entry says; every decision and KPI revision row (its snapshot and its own fields: who, when,
+  why, what changed) is the one its entry logged.
+- Recomputed from the logged state, compared: a decision's ``evidence_count``, ``review_by`` and ``recorded_by``; a
+  strategy's version count, latest ``effective_from`` and ``updated_at``; the basis rollup (folded cells and
+  pending deltas), recomputed from the decisions in one SQL aggregate.
+- Trust comes from outside the database only: the keys in the settings or given on the command line, and a
+  checkpoint saved earlier (:class:`Trust`). Without any, a clean result is reported as ``unanchored``.
+
+One pass over the chain, streamed (memory: a digest per logged record and per logged revision), then one pass
+over each record table, a record beside its current revision. Everything is read in one snapshot (REPEATABLE READ
+on PostgreSQL, one read transaction on SQLite).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+import rfc8785
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.analytics import queries as analytics
+from app.core.config import Settings
 from app.core.db import Database, transaction
 from app.core.types import format_utc, table_of
-from app.decisions.models import Decision
-from app.decisions.service import to_read as decision_state
+from app.decisions import service as decisions
+from app.decisions.models import Decision, DecisionRevision
 from app.integrity import repository, signing
+from app.integrity.schemas import (
+    IntegrityProblem,
+    IntegrityReport,
+    SavedCheckpoint,
+    SavedCheckpointResult,
+    TrustAnchor,
+    VerificationStatus,
+)
 from app.integrity.service import (
     GENESIS,
     Sealer,
     canonical,
     chain_step,
+    data_source_entity,
     decision_entity,
     entry_form,
     kpi_entity,
+    person_entity,
+    strategy_entity,
     strategy_version_entity,
 )
-from app.kpis.models import Kpi
+from app.kpis import service as kpis
+from app.kpis.models import Kpi, KpiRevision
 from app.kpis.service import _read as kpi_state
-from app.strategies.models import StrategyVersion
+from app.people.models import Person
+from app.people.schemas import PersonRead
+from app.sources.models import DataSource
+from app.sources.schemas import DataSourceRead
+from app.strategies import service as strategies
+from app.strategies.models import Strategy, StrategyVersion
 from app.strategies.service import _version as strategy_version_state
 
 MAX_PROBLEMS = 1000
@@ -48,20 +81,57 @@ class Problem:
     entity: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Trust:
+    """What verification trusts, all of it from outside the database: public keys (a checkpoint signed by any
+    other key is a forgery) and a checkpoint saved earlier (the chain must still hold and extend it)."""
+
+    keys: frozenset[str] = frozenset()
+    anchors: tuple[TrustAnchor, ...] = ()
+    checkpoint: SavedCheckpoint | None = None
+
+    @classmethod
+    def of(cls, settings: Settings, *, keys: Iterable[str] = (), checkpoint: SavedCheckpoint | None = None) -> Trust:
+        """The settings' keys (the signing key's public half, DECISION_LOG_INTEGRITY_TRUSTED_KEYS), plus ``keys``
+        and ``checkpoint`` given by the person verifying."""
+        configured = signing.configured_trust(settings)
+        anchors = [TrustAnchor(name) for name, found in configured.items() if found]
+        given = set(keys)
+        if given:
+            anchors.append(TrustAnchor.trusted_key_option)
+        if checkpoint is not None:
+            anchors.append(TrustAnchor.saved_checkpoint)
+        return cls(frozenset(given.union(*configured.values())), tuple(anchors), checkpoint)
+
+
 @dataclass(slots=True)
 class Report:
+    anchors: list[TrustAnchor] = field(default_factory=list)
+    public_keys: list[str] = field(default_factory=list)  # the trusted keys checkpoints were checked against
     entries: int = 0  # the chain's length
     unsealed: int = 0  # entries not yet in the chain (written since the seal)
     checkpoints: int = 0
     signed_position: int | None = None  # the latest checkpoint's position
-    public_keys: list[str] = field(default_factory=list)  # the keys checkpoints were checked against
+    saved_checkpoint: SavedCheckpointResult | None = None
     records: int = 0  # decisions, KPIs and strategy versions compared with their latest entry
+    revisions: int = 0  # decision and KPI revision rows compared with their entries
+    registries: int = 0  # people, data sources and strategies compared with their latest entry
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
 
     @property
+    def anchored(self) -> bool:
+        return bool(self.anchors)
+
+    @property
+    def status(self) -> VerificationStatus:
+        if self.problem_count:
+            return VerificationStatus.failed
+        return VerificationStatus.verified if self.anchored else VerificationStatus.unanchored
+
+    @property
     def ok(self) -> bool:
-        return self.problem_count == 0
+        return self.status is VerificationStatus.verified
 
     @property
     def first_bad(self) -> Problem | None:
@@ -73,75 +143,230 @@ class Report:
             self.problems.append(problem)
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8")).digest()
+def _digest(text: str | bytes) -> bytes:
+    return hashlib.sha256(text.encode("utf-8") if isinstance(text, str) else text).digest()
 
 
-# The records the log speaks for: their table, entity name and current state (the content a write logs).
-RECORDS: list[tuple[Any, Callable[[Any], str], Callable[[Any], Any]]] = [
-    (table_of(Decision), lambda row: decision_entity(row.id), lambda row: decision_state(row)),
-    (table_of(Kpi), lambda row: kpi_entity(row.key), lambda row: kpi_state(row)),
+def _revision_digest(content_digest: bytes, revision: str) -> bytes:
+    """What binds a revision row to its entry: its snapshot (the entry's content) and its own fields."""
+    return hashlib.sha256(content_digest + revision.encode("utf-8")).digest()
+
+
+def _revision_number(revision: str) -> int | None:
+    """The revision number in an entry's revision fields. Their canonical form sorts ``"revision"`` last, so it is
+    read from the tail without parsing the rest; anything else is parsed."""
+    head, _, number = revision[:-1].rpartition(',"revision":')
+    if head and revision.endswith("}") and number.isdigit() and number.isascii():
+        return int(number)
+    try:
+        value = json.loads(revision)["revision"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+UNREPRESENTABLE = "\x00"  # matches no entry: the canonical text of a stored value JCS cannot represent
+
+
+def _stored_canonical(value: Any) -> str:
+    """RFC 8785 text of a JSON value read back from the database. PostgreSQL's JSONB hands a number such as 1e22
+    back as an integer beyond 2**53, which JCS refuses; as the double it was written as, it is canonical."""
+    try:
+        return canonical(value)
+    except rfc8785.CanonicalizationError:
+        try:
+            return canonical(_as_doubles(value))
+        except rfc8785.CanonicalizationError:
+            return UNREPRESENTABLE
+
+
+def _as_doubles(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _as_doubles(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_doubles(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1:
+        return float(value)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# What is compared with the log
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """A record whose every write adds a revision row; one entry per write logs both (the record's new state as
+    ``content``, the revision's own fields as ``revision``)."""
+
+    table: repository.Revisioned  # its tables, and the revision columns ``fields`` reads (and ``snapshot``)
+    entity: Callable[[Any], str]  # from the record's key
+    state: Callable[[dict[str, Any]], Any]  # the record's API form (JSON) from its columns: what entries log
+    fields: Callable[[Mapping[str, Any]], dict[str, Any]]  # a revision row's logged fields, from its columns
+    derived: Callable[[dict[str, Any], Any], list[str]]  # columns of a record that do not follow from its state
+
+
+def _decision_derived(row: dict[str, Any], state: dict[str, Any]) -> list[str]:
+    """The decision columns the API does not show but filters and figures read, recomputed from its state."""
+    wrong = []
+    if row["evidence_count"] != len(state["evidence"]):
+        wrong.append("evidence_count")
+    expected, review_by = state["expected_outcome"], row["review_by"]
+    if (None if review_by is None else format_utc(review_by)) != (expected and expected["review_by"]):
+        wrong.append("review_by")
+    return wrong
+
+
+HISTORIES = (
+    History(
+        repository.Revisioned(
+            table_of(Decision),
+            table_of(DecisionRevision),
+            "id",
+            "decision_id",
+            ("revision", "kind", "changed_at", "changed_by", "edited_by", "reason", "changes", "snapshot"),
+        ),
+        decision_entity,
+        lambda row: decisions.to_read(row).model_dump(mode="json"),
+        decisions.revision_fields,
+        _decision_derived,
+    ),
+    History(
+        repository.Revisioned(
+            table_of(Kpi),
+            table_of(KpiRevision),
+            "key",
+            "kpi_key",
+            ("revision", "changed_at", "changed_by", "change_reason", "changes", "snapshot"),
+        ),
+        kpi_entity,
+        lambda row: kpi_state(row).model_dump(mode="json"),
+        kpis.revision_fields,
+        lambda row, state: [],
+    ),
+)
+
+# Records with no revision rows: their table, entity, logged state, and the report's counter for them.
+RECORDS: tuple[tuple[Table, Callable[[Any], str], Callable[[Any], Any], str], ...] = (
     (
         table_of(StrategyVersion),
         lambda row: strategy_version_entity(row.strategy_key, row.number),
-        lambda row: strategy_version_state(row),
+        lambda row: strategy_version_state(row).model_dump(mode="json"),
+        "records",
     ),
-]
+    (table_of(Strategy), lambda row: strategy_entity(row.key), strategies.logged_strategy, "registries"),
+    (
+        table_of(Person),
+        lambda row: person_entity(row.handle),
+        lambda row: PersonRead.model_validate(row, from_attributes=True).model_dump(mode="json"),
+        "registries",
+    ),
+    (
+        table_of(DataSource),
+        lambda row: data_source_entity(row.key),
+        lambda row: DataSourceRead.model_validate(row, from_attributes=True).model_dump(mode="json"),
+        "registries",
+    ),
+)
 
 
-async def verify_database(database: Database, *, seal: bool = True) -> Report:
-    """Seal what is pending (unless ``seal`` is false), then verify everything."""
-    sealer = Sealer(database)
+# ---------------------------------------------------------------------------------------------
+# Verification
+# ---------------------------------------------------------------------------------------------
+
+
+async def verify_database(
+    database: Database,
+    *,
+    seal: bool = True,
+    trusted_keys: Iterable[str] = (),
+    checkpoint: SavedCheckpoint | None = None,
+) -> Report:
+    """Seal what is pending (unless ``seal`` is false), then verify everything, trusting the settings' keys,
+    ``trusted_keys`` and ``checkpoint`` (see :class:`Trust`)."""
+    trust = Trust.of(database.settings, keys=trusted_keys, checkpoint=checkpoint)
     if seal:
-        await sealer.seal(full=True)
-    trusted = signing.trusted_public_keys(database.settings, sealer.key)
+        await Sealer(database).seal(full=True)
     async with transaction(database, writes=False) as session:
         if database.dialect == "postgresql":
             await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        report = await verify_session(session, trusted)
-    return report
+        return await verify_session(session, trust)
 
 
-async def verify_session(session: AsyncSession, trusted: set[str]) -> Report:
-    report = Report(public_keys=sorted(trusted))
-    checkpoints = {row.position: row for row in await repository.checkpoints(session)}
-    report.checkpoints = len(checkpoints)
-    report.signed_position = max(checkpoints, default=None)
-    latest: dict[str, tuple[int | None, int, bytes]] = {}  # entity → (position, entry id, content digest)
+async def verify_session(session: AsyncSession, trust: Trust) -> Report:
+    return await _Verification(session, trust).run()
 
-    # 1. The chain, position by position.
-    computed = GENESIS
-    expected_position = 1
-    broken = False  # past the first break, chain hashes and checkpoints cannot be compared any more
-    last_good_checkpoint = 0
-    async for rows in repository.stream_chain(session):
-        for position, entry_id, chain_hash, present, kind, entity, recorded_at, content, stored_hash in rows:
-            if position != expected_position and not broken:
-                report.add(
-                    Problem(
-                        "link_missing",
-                        f"the chain jumps from position {expected_position - 1} to {position}: "
-                        f"position {expected_position} (and any up to {position - 1}) was deleted",
-                        position=expected_position,
-                    )
-                )
-                broken = True
-            expected_position = position + 1
-            if present is None:
-                report.add(
-                    Problem(
+
+class _Verification:
+    def __init__(self, session: AsyncSession, trust: Trust) -> None:
+        self.session = session
+        self.trust = trust
+        self.report = Report(anchors=list(trust.anchors), public_keys=sorted(trust.keys))
+        # entity → (position, entry id, content digest) of its latest entry
+        self.latest: dict[str, tuple[int | None, int, bytes]] = {}
+        # (entity, revision number) → (position, entry id, revision digest) of the entry that logged it
+        self.logged_revisions: dict[tuple[str, int], tuple[int | None, int, bytes]] = {}
+
+    def add(self, code: str, detail: str, **where: Any) -> None:
+        self.report.add(Problem(code, detail, **where))
+
+    async def run(self) -> Report:
+        checkpoints = {row.position: row for row in await repository.checkpoints(self.session)}
+        self.report.checkpoints = len(checkpoints)
+        self.report.signed_position = max(checkpoints, default=None)
+        await self._chain(checkpoints)
+        self._checkpoints(checkpoints)
+        self._saved_checkpoint_signature()
+        await self._unsealed()
+        await self._derived()
+        await self._rollup()
+        for history in HISTORIES:
+            await self._history(history)
+        for table, entity_of, state_of, counter in RECORDS:
+            await self._records(table, entity_of, state_of, counter)
+        self._leftovers()
+        self.report.problems.sort(key=lambda p: math.inf if p.position is None else p.position)
+        return self.report
+
+    # 1. The chain, position by position, and the checkpoint saved earlier on the way.
+    async def _chain(self, checkpoints: dict[int, Any]) -> None:
+        saved = self.trust.checkpoint
+        # The chain over the entries as they are, compared with the stored one up to its first break, and with the
+        # saved checkpoint; it cannot be recomputed past a missing position or entry.
+        computed = GENESIS
+        recomputable = True
+        expected_position = 1
+        broken = False  # past the first break, chain hashes and checkpoints cannot be compared any more
+        last_good_checkpoint = 0
+        async for rows in repository.stream_chain(self.session):
+            for row in rows:
+                position, entry_id, chain_hash, present, kind, entity, recorded_at, content, revision, stored = row
+                if position != expected_position:
+                    recomputable = False
+                    if not broken:
+                        self.add(
+                            "link_missing",
+                            f"the chain jumps from position {expected_position - 1} to {position}: "
+                            f"position {expected_position} (and any up to {position - 1}) was deleted",
+                            position=expected_position,
+                        )
+                        broken = True
+                expected_position = position + 1
+                if present is None:
+                    self.add(
                         "entry_missing",
                         f"entry {entry_id} at position {position} was deleted",
                         position=position,
                         entry_id=entry_id,
                     )
-                )
-                broken = True
-                continue
-            actual = hashlib.sha256(entry_form(kind, entity, format_utc(recorded_at), content)).hexdigest()
-            if actual != stored_hash:
-                report.add(
-                    Problem(
+                    broken, recomputable = True, False
+                    continue
+                actual = hashlib.sha256(
+                    entry_form(kind, entity, format_utc(recorded_at), content, revision)
+                ).hexdigest()
+                if actual != stored:
+                    self.add(
                         "entry_altered",
                         f"entry {entry_id} at position {position} ({kind} {entity}) does not match its hash: "
                         "altered or forged",
@@ -149,14 +374,15 @@ async def verify_session(session: AsyncSession, trusted: set[str]) -> Report:
                         entry_id=entry_id,
                         entity=entity,
                     )
-                )
-            latest[entity] = (position, entry_id, _digest(content))
-            if broken:
-                continue
-            computed = chain_step(computed, actual)
-            if computed.hex() != chain_hash:
-                report.add(
-                    Problem(
+                self._note(entity, position, entry_id, content, revision)
+                if recomputable:
+                    computed = chain_step(computed, actual)
+                if saved is not None and position == saved.position:
+                    self._saved_found(recomputable and computed.hex() == saved.head_hash)
+                if broken:  # (while the chain is whole, it is recomputable too)
+                    continue
+                if computed.hex() != chain_hash:
+                    self.add(
                         "chain_broken",
                         f"the chain breaks at position {position} (entry {entry_id}, {kind} {entity}): entries "
                         "altered, swapped, inserted or removed",
@@ -164,14 +390,12 @@ async def verify_session(session: AsyncSession, trusted: set[str]) -> Report:
                         entry_id=entry_id,
                         entity=entity,
                     )
-                )
-                broken = True
-                continue
-            checkpoint = checkpoints.get(position)
-            if checkpoint is not None:
-                if checkpoint.head_hash != chain_hash:
-                    report.add(
-                        Problem(
+                    broken = True
+                    continue
+                checkpoint = checkpoints.get(position)
+                if checkpoint is not None:
+                    if checkpoint.head_hash != chain_hash:
+                        self.add(
                             "checkpoint_mismatch",
                             f"the chain's head at position {position} differs from the signed checkpoint: the log "
                             f"was rewritten between positions {last_good_checkpoint + 1} and {position}",
@@ -179,96 +403,304 @@ async def verify_session(session: AsyncSession, trusted: set[str]) -> Report:
                             entry_id=entry_id,
                             entity=entity,
                         )
-                    )
-                    broken = True
-                else:
-                    last_good_checkpoint = position
-    report.entries = expected_position - 1
+                        broken = True
+                    else:
+                        last_good_checkpoint = position
+        self.report.entries = entries = expected_position - 1
+        if saved is None or self.report.saved_checkpoint is not None:
+            return
+        if saved.position > entries:
+            self.report.saved_checkpoint = SavedCheckpointResult(
+                position=saved.position, head_hash=saved.head_hash, contained=False
+            )
+            self.add(
+                "saved_checkpoint_rolled_back",
+                f"the checkpoint saved at position {saved.position} lies beyond the chain, which holds {entries} "
+                f"entries: entries {entries + 1} to {saved.position} (and what they recorded) were removed",
+                position=entries + 1,
+            )
+        else:
+            self._saved_found(False)  # its position was deleted from the chain
+
+    def _saved_found(self, contained: bool) -> None:
+        """The chain reached the saved checkpoint's position: ``contained`` when it recomputes to the saved head."""
+        saved = self.trust.checkpoint
+        assert saved is not None
+        self.report.saved_checkpoint = SavedCheckpointResult(
+            position=saved.position, head_hash=saved.head_hash, contained=contained
+        )
+        if not contained:
+            self.add(
+                "saved_checkpoint_mismatch",
+                f"the database no longer holds the checkpoint saved at position {saved.position}: the chain "
+                "does not recompute to the saved head there, so the log was rewritten up to that point",
+                position=saved.position,
+            )
+
+    def _note(self, entity: str, position: int | None, entry_id: int, content: str, revision: str | None) -> None:
+        """Keep what the record and revision passes compare with: the entity's latest state, the revision's."""
+        digest = _digest(content)
+        self.latest[entity] = (position, entry_id, digest)
+        if revision is None:
+            return
+        number = _revision_number(revision)
+        if number is None:
+            self.add(
+                "entry_altered",
+                f"entry {entry_id} ({entity}) holds unreadable revision fields: forged",
+                position=position,
+                entry_id=entry_id,
+                entity=entity,
+            )
+            return
+        earlier = self.logged_revisions.get((entity, number))
+        if earlier is not None:
+            self.add(
+                "revision_differs",
+                f"revision {number} of {entity} is logged twice (entries {earlier[1]} and {entry_id}): forged",
+                position=position,
+                entry_id=entry_id,
+                entity=entity,
+            )
+        self.logged_revisions[(entity, number)] = (position, entry_id, _revision_digest(digest, revision))
 
     # 2. The checkpoints: signed by a trusted key, none beyond the chain.
-    for position, checkpoint in checkpoints.items():
-        message = signing.checkpoint_message(
-            position, checkpoint.head_hash, checkpoint.signed_at, checkpoint.public_key
-        )
-        if trusted and checkpoint.public_key not in trusted:
-            report.add(
-                Problem(
+    def _checkpoints(self, checkpoints: dict[int, Any]) -> None:
+        trusted = self.trust.keys
+        for position, checkpoint in checkpoints.items():
+            if trusted and checkpoint.public_key not in trusted:
+                self.add(
                     "checkpoint_untrusted_key",
                     f"the checkpoint at position {position} is signed by an unknown key "
                     f"({signing.key_id(checkpoint.public_key)}): the log was rewritten and re-signed",
                     position=position,
                 )
-            )
-        elif not signing.signature_valid(checkpoint.public_key, message, checkpoint.signature):
-            report.add(
-                Problem(
+            elif not signing.checkpoint_valid(
+                checkpoint.public_key, position, checkpoint.head_hash, checkpoint.signed_at, checkpoint.signature
+            ):
+                self.add(
                     "checkpoint_signature_invalid",
                     f"the checkpoint at position {position} does not match its signature: the log was rewritten "
                     f"(between positions {_previous(checkpoints, position) + 1} and {position})",
                     position=position,
                 )
-            )
-        if position > report.entries:
-            report.add(
-                Problem(
+            if position > self.report.entries:
+                self.add(
                     "chain_truncated",
-                    f"a checkpoint covers {position} entries, the chain holds {report.entries}: "
-                    f"entries from position {report.entries + 1} on were removed",
-                    position=report.entries + 1,
+                    f"a checkpoint covers {position} entries, the chain holds {self.report.entries}: "
+                    f"entries from position {self.report.entries + 1} on were removed",
+                    position=self.report.entries + 1,
                 )
+
+    def _saved_checkpoint_signature(self) -> None:
+        """The saved checkpoint is the person's own anchor, but a file whose signature fails was altered since."""
+        saved = self.trust.checkpoint
+        if saved is None:
+            return
+        if self.trust.keys and saved.public_key not in self.trust.keys:
+            self.add(
+                "saved_checkpoint_untrusted_key",
+                f"the saved checkpoint is signed by a key that is not trusted ({signing.key_id(saved.public_key)})",
+                position=saved.position,
+            )
+        elif not signing.checkpoint_valid(
+            saved.public_key, saved.position, saved.head_hash, saved.signed_at, saved.signature
+        ):
+            self.add(
+                "saved_checkpoint_signature_invalid",
+                f"the saved checkpoint (position {saved.position}) does not match its signature: the file was altered",
+                position=saved.position,
             )
 
     # 3. Entries written since the seal (their transactions committed after it): checked, kept as latest state.
-    async for rows in repository.stream_unlinked(session):
-        for entry_id, kind, entity, recorded_at, content, stored_hash in rows:
-            report.unsealed += 1
-            actual = hashlib.sha256(entry_form(kind, entity, format_utc(recorded_at), content)).hexdigest()
-            if actual != stored_hash:
-                report.add(
-                    Problem(
+    async def _unsealed(self) -> None:
+        async for rows in repository.stream_unlinked(self.session):
+            for entry_id, kind, entity, recorded_at, content, revision, stored in rows:
+                self.report.unsealed += 1
+                actual = hashlib.sha256(
+                    entry_form(kind, entity, format_utc(recorded_at), content, revision)
+                ).hexdigest()
+                if actual != stored:
+                    self.add(
                         "entry_altered",
                         f"unsealed entry {entry_id} ({kind} {entity}) does not match its hash: altered or forged",
                         entry_id=entry_id,
                         entity=entity,
                     )
-                )
-            latest[entity] = (None, entry_id, _digest(content))
+                self._note(entity, None, entry_id, content, revision)
 
-    # 4. Every record is in the state its latest entry says, and every logged record still exists.
-    for table, entity_of, state_of in RECORDS:
-        async for rows in repository.stream_table(session, table):
+    # 4. Columns derived from other rows, recomputed in SQL.
+    async def _derived(self) -> None:
+        for decision_id, recorded_by, changed_by in await repository.recorded_by_differing(self.session):
+            self._derived_problem(
+                decision_entity(decision_id),
+                f"recorded_by is {recorded_by!r}, but its first revision was made by {changed_by!r}",
+            )
+        for row in await repository.strategy_counters_differing(self.session):
+            self._derived_problem(
+                strategy_entity(row.key),
+                f"version_count {row.version_count}, latest_effective_from {_when(row.latest_effective_from)} and "
+                f"updated_at {_when(row.updated_at)} do not follow from its versions ({row.expected_count}, "
+                f"{_when(row.expected_latest)}, {_when(row.expected_updated)})",
+            )
+
+    def _derived_problem(self, entity: str, detail: str, logged: tuple[int | None, int, bytes] | None = None) -> None:
+        logged = logged or self.latest.get(entity)
+        self.add(
+            "derived_differs",
+            f"{entity}: {detail}: changed behind the service's back",
+            position=logged[0] if logged else None,
+            entry_id=logged[1] if logged else None,
+            entity=entity,
+        )
+
+    async def _rollup(self) -> None:
+        """The basis rollup (folded cells and pending deltas) against the decisions, cell by cell."""
+        for cell in await analytics.rollup_differences(self.session):
+            month = cell.period.strftime("%Y-%m") if hasattr(cell.period, "strftime") else str(cell.period)[:7]
+            name = f"{cell.dimension}={cell.value!r}, {month}, {cell.basis_class}"
+            name += " (data claimed without evidence)" if cell.unsupported else ""
+            name += f", currency {cell.currency}" if cell.currency else ""
+            self.add(
+                "rollup_differs",
+                f"the basis rollup's cell {name} holds {cell.stored_decisions} decisions and a budget of "
+                f"{cell.stored_budget}; the decisions make {cell.expected_decisions} and {cell.expected_budget}: "
+                "the rollup or its pending deltas were changed behind the service's back",
+                entity=f"basis_rollup/{cell.dimension}/{cell.value}/{month}",
+            )
+
+    # 5. Every record is in the state its latest entry says, and each of its revisions is the one logged.
+    async def _history(self, history: History) -> None:
+        table = history.table
+        key, columns, json_columns = table.key, table.columns, table.json_columns
+        names = [c.name for c in table.records.c]
+        split = len(names)
+        async for rows in repository.stream_records_with_current_revision(self.session, table):
             for row in rows:
-                report.records += 1
-                entity = entity_of(row)
-                logged = latest.pop(entity, None)
-                if logged is None:
-                    report.add(Problem("record_not_logged", f"{entity} has no entry in the log", entity=entity))
-                    continue
-                position, entry_id, digest = logged
-                if _digest(canonical(state_of(row).model_dump(mode="json"))) != digest:
-                    report.add(
-                        Problem(
-                            "record_differs",
-                            f"{entity} differs from its latest logged state (entry {entry_id}): changed behind the "
-                            "service's back",
-                            position=position,
-                            entry_id=entry_id,
-                            entity=entity,
-                        )
-                    )
-    for entity, (position, entry_id, _) in latest.items():
-        report.add(
-            Problem(
+                self.report.records += 1
+                record = _decoded(dict(zip(names, row[:split], strict=True)), json_columns)
+                entity = history.entity(record[key])
+                state = history.state(record)
+                digest = _digest(canonical(state))
+                logged = self._compare_state(entity, digest)
+                for column in history.derived(record, state):
+                    self._derived_problem(entity, f"{column} does not follow from its logged state", logged)
+                revision = _decoded(dict(zip(columns, row[split:], strict=True)), json_columns)
+                if revision["revision"] is None:
+                    continue  # no revision row of its current number: its entry is left over (revision_missing)
+                # The current revision's snapshot is the record's state: reuse its canonical digest when they are
+                # the same JSON value (their API forms are then the same too).
+                snapshot = revision["snapshot"]
+                self._compare_revision(history, entity, revision, digest if snapshot == state else None)
+        async for rows in repository.stream_earlier_revisions(self.session, table):
+            for row in rows:
+                revision = _decoded(dict(zip(columns, row[1:], strict=True)), json_columns)
+                self._compare_revision(history, history.entity(row[0]), revision, None)
+
+    def _compare_state(self, entity: str, digest: bytes) -> tuple[int | None, int, bytes] | None:
+        """Compare a record's state with its latest entry; that entry (None when there is none)."""
+        logged = self.latest.pop(entity, None)
+        if logged is None:
+            self.add("record_not_logged", f"{entity} has no entry in the log", entity=entity)
+        elif logged[2] != digest:
+            position, entry_id, _ = logged
+            self.add(
+                "record_differs",
+                f"{entity} differs from its latest logged state (entry {entry_id}): changed behind the service's back",
+                position=position,
+                entry_id=entry_id,
+                entity=entity,
+            )
+        return logged
+
+    def _compare_revision(self, history: History, entity: str, revision: Any, content_digest: bytes | None) -> None:
+        self.report.revisions += 1
+        number = revision["revision"]
+        logged = self.logged_revisions.pop((entity, number), None)
+        if logged is None:
+            self.add("revision_not_logged", f"revision {number} of {entity} has no entry in the log", entity=entity)
+            return
+        position, entry_id, expected = logged
+        if content_digest is None:
+            content_digest = _digest(_stored_canonical(revision["snapshot"]))
+        if _revision_digest(content_digest, _stored_canonical(history.fields(revision))) != expected:
+            self.add(
+                "revision_differs",
+                f"revision {number} of {entity} differs from the one logged by entry {entry_id} (its snapshot, "
+                "author, time, reason or changes): changed behind the service's back",
+                position=position,
+                entry_id=entry_id,
+                entity=entity,
+            )
+
+    async def _records(
+        self, table: Table, entity_of: Callable[[Any], str], state_of: Callable[[Any], Any], counter: str
+    ) -> None:
+        async for rows in repository.stream_table(self.session, table):
+            for row in rows:
+                setattr(self.report, counter, getattr(self.report, counter) + 1)
+                self._compare_state(entity_of(row), _digest(canonical(state_of(row))))
+
+    # 6. What the log holds and the database no longer does.
+    def _leftovers(self) -> None:
+        for entity, (position, entry_id, _) in self.latest.items():
+            self.add(
                 "record_missing",
                 f"{entity}, logged by entry {entry_id}, is missing from the database: deleted",
                 position=position,
                 entry_id=entry_id,
                 entity=entity,
             )
-        )
-    report.problems.sort(key=lambda p: math.inf if p.position is None else p.position)
-    return report
+        for (entity, number), (position, entry_id, _) in self.logged_revisions.items():
+            if entity in self.latest:
+                continue  # the record is gone, and its history with it: one problem says so
+            self.add(
+                "revision_missing",
+                f"revision {number} of {entity}, logged by entry {entry_id}, is missing from the database: deleted",
+                position=position,
+                entry_id=entry_id,
+                entity=entity,
+            )
+
+
+def _decoded(values: dict[str, Any], json_columns: frozenset[str]) -> dict[str, Any]:
+    """``values`` with its JSON documents (read as text) parsed: by orjson, or by the standard library where orjson
+    declines (integers beyond 64 bits)."""
+    for name in json_columns & values.keys():
+        text = values[name]
+        if text is not None:
+            try:
+                values[name] = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                values[name] = json.loads(text)
+    return values
+
+
+def _when(value: Any) -> str:
+    return "none" if value is None else format_utc(value) if hasattr(value, "isoformat") else str(value)
 
 
 def _previous(checkpoints: dict[int, Any], position: int) -> int:
     return max((p for p in checkpoints if p < position), default=0)
+
+
+def report_read(report: Report) -> IntegrityReport:
+    """The report as the API (and `decision-log verify --json`) answers it."""
+    problems = [IntegrityProblem.model_validate(p, from_attributes=True) for p in report.problems]
+    return IntegrityReport(
+        ok=report.ok,
+        status=report.status,
+        anchors=report.anchors,
+        entries=report.entries,
+        unsealed=report.unsealed,
+        checkpoints=report.checkpoints,
+        signed_position=report.signed_position,
+        public_keys=report.public_keys,
+        saved_checkpoint=report.saved_checkpoint,
+        records=report.records,
+        revisions=report.revisions,
+        registries=report.registries,
+        problem_count=report.problem_count,
+        first_bad=problems[0] if problems else None,
+        problems=problems[:REPORTED_PROBLEMS],
+    )

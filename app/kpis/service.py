@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,17 +26,19 @@ def etag(kpi: KpiRead) -> str:
 
 
 def _read(row: Any) -> KpiRead:
+    """The API shape of a stored KPI (a result row, or its columns by name)."""
+    get = row.get if isinstance(row, dict) else row._mapping.get
     return KpiRead(
-        key=row.key,
-        name=row.name,
-        unit=row.unit,
-        kind=row.kind,
-        target=row.target,
-        direction=row.direction,
-        owner=row.owner_handle,
-        revision=row.revision,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        key=get("key"),
+        name=get("name"),
+        unit=get("unit"),
+        kind=get("kind"),
+        target=get("target"),
+        direction=get("direction"),
+        owner=get("owner_handle"),
+        revision=get("revision"),
+        created_at=get("created_at"),
+        updated_at=get("updated_at"),
     )
 
 
@@ -106,20 +109,32 @@ async def _record(
 ) -> None:
     """Every KPI write ends here: its revision, and its entry in the tamper-evident log."""
     snapshot = kpi.model_dump(mode="json")
-    await repository.insert_revision(
-        session,
-        {
-            "kpi_key": kpi.key,
-            "revision": kpi.revision,
-            "changed_at": at,
-            "changed_by": caller.name,
-            "change_reason": reason,
-            "changes": changes,
-            "snapshot": snapshot,
-        },
-    )
+    revision = {
+        "kpi_key": kpi.key,
+        "revision": kpi.revision,
+        "changed_at": at,
+        "changed_by": caller.name,
+        "change_reason": reason,
+        "changes": changes,
+        "snapshot": snapshot,
+    }
+    await repository.insert_revision(session, revision)
     kind = "kpi.created" if kpi.revision == 1 else "kpi.revised"
-    await integrity.record(session, kind, integrity.kpi_entity(kpi.key), snapshot)
+    await integrity.record(
+        session, integrity.LogItem(kind, integrity.kpi_entity(kpi.key), snapshot, revision_fields(revision))
+    )
+
+
+def revision_fields(revision: Mapping[str, Any]) -> dict[str, Any]:
+    """A KPI revision's fields besides its snapshot, as the tamper-evident log binds them: what
+    ``GET /v1/kpis/{key}/revisions`` shows of it besides ``kpi``. From the row being written or read."""
+    return {
+        "revision": revision["revision"],
+        "changed_at": format_utc(revision["changed_at"]),
+        "changed_by": revision["changed_by"],
+        "change_reason": revision["change_reason"],
+        "changes": revision["changes"],
+    }
 
 
 async def get_kpi(session: AsyncSession, key: str, at: datetime | None = None) -> KpiRead:

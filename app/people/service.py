@@ -2,6 +2,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
 from app.core.types import utcnow
+from app.integrity import service as integrity
 from app.people import repository
 from app.people.schemas import PersonRead, PersonUpsert
 
@@ -17,7 +18,12 @@ async def upsert_person(session: AsyncSession, handle: str, data: PersonUpsert) 
     row = await repository.upsert_person(
         session, {**data.model_dump(), "handle": handle, "created_at": now, "updated_at": now}
     )
-    return PersonRead.model_validate(row, from_attributes=True), row.created_at == now
+    person, created = PersonRead.model_validate(row, from_attributes=True), row.created_at == now
+    kind = "person.created" if created else "person.updated"
+    await integrity.record(
+        session, integrity.LogItem(kind, integrity.person_entity(handle), person.model_dump(mode="json"))
+    )
+    return person, created
 
 
 async def get_person(session: AsyncSession, handle: str) -> PersonRead:

@@ -2,6 +2,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
 from app.core.types import utcnow
+from app.integrity import service as integrity
 from app.sources import repository
 from app.sources.schemas import DataSourceKind, DataSourceRead, DataSourceUpsert
 
@@ -22,7 +23,12 @@ async def upsert_source(session: AsyncSession, key: str, data: DataSourceUpsert)
         "updated_at": now,
     }
     row = await repository.upsert_source(session, values)
-    return DataSourceRead.model_validate(row, from_attributes=True), row.created_at == now
+    source, created = DataSourceRead.model_validate(row, from_attributes=True), row.created_at == now
+    kind = "data_source.created" if created else "data_source.updated"
+    await integrity.record(
+        session, integrity.LogItem(kind, integrity.data_source_entity(key), source.model_dump(mode="json"))
+    )
+    return source, created
 
 
 async def get_source(session: AsyncSession, key: str) -> DataSourceRead:

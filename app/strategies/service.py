@@ -1,4 +1,5 @@
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,7 +74,23 @@ async def create_strategy(session: AsyncSession, data: StrategyCreate) -> Strate
     }
     if not await repository.insert(session, values):
         raise DuplicateStrategy(f"A strategy with key {data.key!r} already exists.")
+    await integrity.record(
+        session, integrity.LogItem("strategy.created", integrity.strategy_entity(data.key), logged_strategy(values))
+    )
     return StrategyRead(**values, current_version=None, versions=0)
+
+
+def logged_strategy(row: Any) -> dict[str, Any]:
+    """What the tamper-evident log keeps of a strategy: its own fields, from the values written or a row read.
+    Its versions are logged apart; its version count, latest ``effective_from`` and ``updated_at`` follow
+    from them (verification recomputes them), and ``current_version`` from the time of asking."""
+    get = row.get if isinstance(row, dict) else row._mapping.get
+    return {
+        "key": get("key"),
+        "title": get("title"),
+        "description": get("description"),
+        "created_at": format_utc(cast(datetime, get("created_at"))),
+    }
 
 
 async def get_strategy(session: AsyncSession, key: str) -> StrategyRead:
@@ -119,9 +136,9 @@ async def add_version(session: AsyncSession, key: str, data: StrategyVersionCrea
     version = StrategyVersionRead(strategy=key, **{k: v for k, v in values.items() if k != "strategy_key"})
     await integrity.record(
         session,
-        "strategy.version_added",
-        integrity.strategy_version_entity(key, number),
-        version.model_dump(mode="json"),
+        integrity.LogItem(
+            "strategy.version_added", integrity.strategy_version_entity(key, number), version.model_dump(mode="json")
+        ),
     )
     return version
 

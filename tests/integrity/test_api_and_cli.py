@@ -7,6 +7,7 @@ import base64
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from asgi_lifespan import LifespanManager
@@ -16,8 +17,11 @@ from sqlalchemy import select
 
 from app.core.types import format_utc
 from app.integrity import repository, signing
-from app.integrity.service import Sealer, kpi_entity, record_many
+from app.integrity.service import LogItem, Sealer, kpi_entity, record_many
 from app.integrity.verify import verify_database
+from app.kpis.repository import kpi as kpi_table
+from app.kpis.repository import revision as kpi_revision
+from app.kpis.service import revision_fields
 from app.main import create_app
 from tests import factories
 from tests.conftest import DATABASE_URL, make_client
@@ -57,12 +61,17 @@ async def test_verify_endpoint_reports_ok_then_the_first_bad_entry(client, clien
     assert clean.status_code == 200
     assert clean.json() | {"public_keys": None} == {
         "ok": True,
-        "entries": 1,
+        "status": "verified",
+        "anchors": ["signing_key"],  # the service's own, from its settings
+        "entries": 4 + 1,  # the two people and two data sources of `basics`, then the decision
         "unsealed": 0,
         "checkpoints": 1,
-        "signed_position": 1,
+        "signed_position": 4 + 1,
         "public_keys": None,
+        "saved_checkpoint": None,
         "records": 1,
+        "revisions": 1,
+        "registries": 4,
         "problem_count": 0,
         "first_bad": None,
         "problems": [],
@@ -117,28 +126,54 @@ async def test_public_key_verifies_a_checkpoint_signature(client, anon, db):
     public.verify(base64.b64decode(cp.signature), message)  # raises when it does not verify
 
 
-async def test_background_sealer_links_and_signs_new_entries(settings, keys, db):
+async def test_background_sealer_links_and_signs_new_entries(client, settings, keys, db):
+    await factories.basics(client)  # four entries (people, data sources), sealed and signed here
+    await Sealer(db).seal()
     app = create_app(settings.model_copy(update={"integrity_seal_interval_seconds": 0.1}))
-    async with LifespanManager(app), make_client(app, keys["write"]) as client:
-        await factories.basics(client)
-        await factories.decision(client)
+    async with LifespanManager(app), make_client(app, keys["write"]) as writer:
+        await factories.decision(writer)
         for _ in range(200):  # the sealer runs every 0.1 s: give it up to 10 s
-            if await rows(db, "SELECT position FROM integrity_checkpoint"):
+            if await rows(db, "SELECT position FROM integrity_checkpoint WHERE position = 5"):
                 break
             await asyncio.sleep(0.05)
-    assert [tuple(r) for r in await rows(db, "SELECT position FROM integrity_link")] == [(1,)]
-    assert [tuple(r) for r in await rows(db, "SELECT position FROM integrity_checkpoint")] == [(1,)]
+    assert [tuple(r) for r in await rows(db, "SELECT position FROM integrity_link ORDER BY position")] == [
+        (1,),
+        (2,),
+        (3,),
+        (4,),
+        (5,),
+    ]
+    assert [tuple(r) for r in await rows(db, "SELECT position FROM integrity_checkpoint ORDER BY position")] == [
+        (4,),
+        (5,),
+    ]
 
 
 async def test_verifying_100000_entries_takes_seconds(client, db):
+    """A KPI revised 100,000 times: every revision row and its entry, written as the service writes them."""
     kpi = await factories.kpi(client, "cpa")
     snapshot = (await client.get("/v1/kpis/cpa")).json()
     total = 100_000
-    for start in range(0, total, 10_000):
-        async with db.sessionmaker() as session, session.begin():
-            await record_many(
-                session, (("kpi.revised", kpi_entity(kpi["key"]), snapshot) for _ in range(start, start + 10_000))
+    changed_at = datetime(2026, 3, 1, tzinfo=UTC)
+    for start in range(2, total + 2, 10_000):
+        revisions = []
+        for number in range(start, start + 10_000):
+            state = snapshot | {"revision": number, "target": float(number), "updated_at": format_utc(changed_at)}
+            changes = {"target": {"from": float(number - 1), "to": float(number)}}
+            revisions.append(
+                {"kpi_key": "cpa", "revision": number, "changed_at": changed_at, "changed_by": "test-write"}
+                | {"change_reason": f"Step {number}.", "changes": changes, "snapshot": state}
             )
+        async with db.sessionmaker() as session, session.begin():
+            await session.execute(kpi_revision.insert(), revisions)
+            await record_many(
+                session,
+                (LogItem("kpi.revised", kpi_entity(kpi["key"]), r["snapshot"], revision_fields(r)) for r in revisions),
+            )
+    async with db.sessionmaker() as session, session.begin():
+        await session.execute(
+            kpi_table.update().values(revision=total + 1, target=float(total + 1), updated_at=changed_at)
+        )
     await Sealer(db).seal()
 
     started = time.perf_counter()
@@ -147,5 +182,6 @@ async def test_verifying_100000_entries_takes_seconds(client, db):
 
     assert report.ok, report.problems[:3]
     assert report.entries == total + 1
+    assert report.revisions == total + 1
     print(f"verified {report.entries} entries in {elapsed:.2f} s")
     assert elapsed < 30

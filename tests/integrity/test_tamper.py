@@ -8,17 +8,19 @@ import json
 import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, text, update
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.core.types import format_utc
 from app.integrity import signing
-from app.integrity.repository import checkpoint, entry, link
-from app.integrity.service import GENESIS, canonical, chain_step, decision_entity, entry_hash
+from app.integrity.repository import entry, link
+from app.integrity.service import canonical, chain_step, decision_entity, entry_hash
 from app.integrity.verify import verify_database
-from tests.integrity.helpers import position_of, rows, seed, tamper
+from tests.integrity.helpers import position_of, rewrite_rationale, rows, seed, tamper
 
 KINDS = {
+    "person.created",
+    "data_source.created",
+    "strategy.created",
     "decision.created",
     "decision.edited",
     "decision.reversed",
@@ -35,9 +37,12 @@ async def test_clean_record_verifies_and_every_write_is_logged(client, db):
     report = await verify_database(db)
 
     assert report.ok, report.problems
-    assert report.entries == seeded["entries"] == 15
-    assert report.unsealed == 0 and report.checkpoints == 2 and report.signed_position == 15
+    # Two people, two data sources and the strategy are logged too (5 entries), then 15 writes of the record.
+    assert report.entries == seeded["entries"] == 5 + 15
+    assert report.unsealed == 0 and report.checkpoints == 2 and report.signed_position == 5 + 15
     assert report.records == 8 + 1 + 2  # decisions, the KPI, the strategy versions
+    assert report.revisions == 8 + 3 + 2  # each decision's, with a correction, a reversal, a review; the KPI's two
+    assert report.registries == 2 + 2 + 1  # people, data sources, the strategy
     assert {kind for (kind,) in await rows(db, "SELECT DISTINCT kind FROM integrity_entry")} == KINDS
 
 
@@ -100,14 +105,14 @@ async def test_deleted_log_entry_is_detected(client, db):
 
 async def test_two_swapped_entries_are_detected(client, db):
     await seed(client, db)
-    columns = "kind, entity, recorded_at, content, entry_hash"
+    columns = "kind, entity, recorded_at, content, revision, entry_hash"
     a, b = await rows(
         db,
         f"SELECT e.id, {columns} FROM integrity_link l JOIN integrity_entry e ON e.id = l.entry_id "
         "WHERE l.position IN (7, 8) ORDER BY l.position",
     )
     swap = "UPDATE integrity_entry SET kind = :kind, entity = :entity, recorded_at = :at, content = :content, "
-    swap += "entry_hash = :hash WHERE id = :id"
+    swap += "revision = :revision, entry_hash = :hash WHERE id = :id"
     async with db.engine.begin() as connection:
         from app.integrity.repository import append_only_guard_lifted
 
@@ -116,7 +121,7 @@ async def test_two_swapped_entries_are_detected(client, db):
                 await connection.execute(
                     text(swap),
                     {"id": target[0], "kind": source[1], "entity": source[2], "at": source[3]}
-                    | {"content": source[4], "hash": source[5]},
+                    | {"content": source[4], "revision": source[5], "hash": source[6]},
                 )
 
     report = await verify_database(db)
@@ -192,44 +197,13 @@ async def test_truncated_tail_is_detected(client, db):
 
 @pytest.mark.parametrize("signer", ["none", "another key"])
 async def test_consistent_rewrite_of_the_whole_chain_is_detected(client, db, signer):
-    """Rationale changed in the record and in the log, every hash recomputed, the checkpoints' heads updated
-    (and re-signed with a key of the forger's): only the signatures give it away."""
+    """Rationale changed in the record, in its revision and in the log, every hash recomputed, the checkpoints'
+    heads updated (and re-signed with a key of the forger's): only the signatures give it away."""
     seeded = await seed(client, db)
     decision_id = seeded["edited"]["id"]
     target = await position_of(db, decision_entity(decision_id))
-    await tamper(db, "UPDATE decision SET rationale = 'Rewritten.' WHERE id = :id", id=_id(db, decision_id))
-    forger = Ed25519PrivateKey.generate()
-    async with db.engine.begin() as connection:
-        from app.integrity.repository import append_only_guard_lifted
-
-        async with append_only_guard_lifted(connection):
-            chain = (
-                await connection.execute(
-                    select(link.c.position, entry).join(entry, entry.c.id == link.c.entry_id).order_by(link.c.position)
-                )
-            ).all()
-            heads: dict[int, str] = {}
-            previous = GENESIS
-            for row in chain:
-                content, digest = row.content, row.entry_hash
-                if row.position == target:
-                    content = canonical(json.loads(content) | {"rationale": "Rewritten."})
-                    digest = entry_hash(row.kind, row.entity, format_utc(row.recorded_at), content)
-                    await connection.execute(
-                        update(entry).where(entry.c.id == row.id).values(content=content, entry_hash=digest)
-                    )
-                previous = chain_step(previous, digest)
-                heads[row.position] = previous.hex()
-                await connection.execute(
-                    update(link).where(link.c.position == row.position).values(chain_hash=previous.hex())
-                )
-            for cp in (await connection.execute(select(checkpoint))).all():
-                values = {"head_hash": heads[cp.position]}
-                if signer == "another key":
-                    public = signing.public_key_b64(forger)
-                    message = signing.checkpoint_message(cp.position, heads[cp.position], cp.signed_at, public)
-                    values |= {"public_key": public, "signature": signing.sign(forger, message)}
-                await connection.execute(update(checkpoint).where(checkpoint.c.position == cp.position).values(values))
+    forger = Ed25519PrivateKey.generate() if signer == "another key" else None
+    heads = await rewrite_rationale(db, decision_id, "Rewritten.", forger)
 
     report = await verify_database(db)
 
