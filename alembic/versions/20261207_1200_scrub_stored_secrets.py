@@ -6,7 +6,7 @@ clears the bodies already stored for such requests (the ones that created a key:
 so a replay answers 409 ``secret_not_replayed`` like a new one. Nothing else changes.
 
 Revision ID: 6b2d9e4f7a13
-Revises: 4d8e2f61c3a7
+Revises: 6f2a9c4e1b87
 Create Date: 2026-12-07 12:00:00+00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6b2d9e4f7a13"
-down_revision: str | None = "4d8e2f61c3a7"
+down_revision: str | None = "6f2a9c4e1b87"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
