@@ -6,6 +6,7 @@ import asyncio
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -14,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import backup
 from app.auth import service as keys_service
+from app.auth.models import ApiKey
 from app.auth.scopes import Scope
 from app.core.config import get_settings
 from app.core.db import Database
+from app.core.errors import AppError
 from app.core.migrations import upgrade
 from app.core.observability import log_config
-from app.core.types import format_utc
+from app.core.types import format_utc, utcnow
 from app.demo import DEFAULT_SEED, DemoRefused, DemoSummary, run_demo
 
 T = TypeVar("T")
@@ -75,15 +78,32 @@ async def _with_session(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
 def keys_create(
     name: Annotated[str, typer.Option(help="What the key is for, e.g. `crm-sync`.")],
     scope: Annotated[Scope, typer.Option(help="analytics < read < write < admin.")] = Scope.read,
+    person: Annotated[
+        str | None,
+        typer.Option(help="The handle of the person the key belongs to: what it writes is attributed to them."),
+    ] = None,
+    expires_in: Annotated[
+        int | None, typer.Option(min=1, help="Days until the key stops working (default: never).")
+    ] = None,
 ) -> None:
     """Create a key. The key is printed once, alone on the last line."""
+    expires_at = utcnow() + timedelta(days=expires_in) if expires_in is not None else None
 
-    async def action(session):  # type: ignore[no-untyped-def]
-        return await keys_service.create_key(session, name=name, scope=scope)
+    async def action(session: AsyncSession) -> tuple[ApiKey, str]:
+        return await keys_service.create_key(
+            session, name=name, scope=scope, person=person, expires_at=expires_at, loc=()
+        )
 
-    record, key = asyncio.run(_with_session(action))
+    try:
+        record, key = asyncio.run(_with_session(action))
+    except AppError as refused:
+        typer.echo(f"key not created: {refused.detail}", err=True)
+        raise typer.Exit(1) from None
+    whose = f", person {record.person_handle}" if record.person_handle else ""
+    until = f", expires {format_utc(record.expires_at)}" if record.expires_at else ""
     typer.echo(
-        f"created key {record.prefix} ({record.name}, scope {record.scope}); store it now, it is not shown again:"
+        f"created key {record.prefix} ({record.name}, scope {record.scope}{whose}{until}); "
+        "store it now, it is not shown again:"
     )
     typer.echo(key)
 
@@ -92,10 +112,14 @@ def keys_create(
 def keys_list() -> None:
     """List keys (never their secrets)."""
     records = asyncio.run(_with_session(keys_service.list_keys))
-    typer.echo(f"{'PREFIX':<14}{'SCOPE':<11}{'CREATED':<29}{'REVOKED':<29}NAME")
+    typer.echo(f"{'PREFIX':<14}{'SCOPE':<11}{'CREATED':<29}{'REVOKED':<29}{'EXPIRES':<29}{'PERSON':<22}NAME")
     for k in records:
         revoked = format_utc(k.revoked_at) if k.revoked_at else "-"
-        typer.echo(f"{k.prefix:<14}{k.scope:<11}{format_utc(k.created_at):<29}{revoked:<29}{k.name}")
+        expires = format_utc(k.expires_at) if k.expires_at else "-"
+        typer.echo(
+            f"{k.prefix:<14}{k.scope:<11}{format_utc(k.created_at):<29}{revoked:<29}{expires:<29}"
+            f"{k.person_handle or '-':<22}{k.name}"
+        )
 
 
 @keys.command("revoke")

@@ -17,3 +17,8 @@ class ApiKey(SQLModel, table=True):
     scope: str = Field(max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The person the key belongs to: what it writes is attributed to them. A handle, checked when the key is
+    # created; not a foreign key, so the registries' maintenance (tests, imports) never cascades into keys.
+    person_handle: str | None = Field(default=None, max_length=64)
+    # After this moment the key no longer authenticates (401, like a revoked key).
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

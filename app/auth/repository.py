@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth.models import ApiKey
-from app.core.types import table_of
+from app.core.types import AnyRow, table_of
 
 
 async def add(session: AsyncSession, key: ApiKey) -> None:
@@ -15,19 +15,19 @@ async def add(session: AsyncSession, key: ApiKey) -> None:
     await session.flush()
 
 
-async def by_prefix(session: AsyncSession, prefix: str) -> tuple[str, str, str, str, bool] | None:
-    """(id, name, secret_hash, scope, revoked) for the key with this public prefix."""
+KEY_CHECK_COLUMNS = ("id", "name", "secret_hash", "scope", "revoked_at", "person_handle", "expires_at")
+
+
+async def by_prefix(session: AsyncSession, prefix: str) -> AnyRow | None:
+    """The columns a key check reads (:data:`KEY_CHECK_COLUMNS`) of the key with this public prefix."""
     table = table_of(ApiKey)
-    row = (
-        await session.execute(
-            select(table.c.id, table.c.name, table.c.secret_hash, table.c.scope, table.c.revoked_at).where(
-                table.c.prefix == prefix
-            )
-        )
-    ).first()
-    if row is None:
-        return None
-    return str(row.id), row.name, row.secret_hash, row.scope, row.revoked_at is not None
+    statement = select(*(table.c[name] for name in KEY_CHECK_COLUMNS)).where(table.c.prefix == prefix)
+    return (await session.execute(statement)).first()
+
+
+async def any_key(session: AsyncSession) -> bool:
+    """Whether the database holds any key at all, revoked or expired ones included."""
+    return (await session.execute(select(table_of(ApiKey).c.id).limit(1))).first() is not None
 
 
 async def list_all(session: AsyncSession) -> Sequence[ApiKey]:

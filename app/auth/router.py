@@ -26,15 +26,17 @@ async def create_api_key(
     data: ApiKeyCreate, session: SessionDep, _: AdminCaller, __: Idempotent, response: Response
 ) -> ApiKeyCreated:
     """Create a key. The response holds the key itself, shown this once."""
-    record, key = await service.create_key(session, name=data.name, scope=data.scope)
+    record, key = await service.create_key(
+        session, name=data.name, scope=data.scope, person=data.person, expires_at=data.expires_at
+    )
     response.headers["Location"] = f"/v1/keys/{record.id}"
-    return ApiKeyCreated.model_validate({**record.model_dump(), "key": key})
+    return ApiKeyCreated.model_validate({**service.read_model(record), "key": key})
 
 
 @router.get("", operation_id="listApiKeys", responses=problem_responses())
 async def list_api_keys(session: SessionDep, _: AdminCaller) -> list[ApiKeyRead]:
     """Every key, revoked ones included, oldest first; never a secret."""
-    return [ApiKeyRead.model_validate(k.model_dump()) for k in await service.list_keys(session)]
+    return [ApiKeyRead.model_validate(service.read_model(k)) for k in await service.list_keys(session)]
 
 
 @router.post("/{key_id}/revoke", operation_id="revokeApiKey", responses=problem_responses(404, 422))
@@ -46,4 +48,4 @@ async def revoke_api_key(
     record = await service.revoke_key(session, str(key_id))
     if record is None:
         raise ApiKeyNotFound(f"No API key with id {key_id}.")
-    return ApiKeyRead.model_validate(record.model_dump())
+    return ApiKeyRead.model_validate(service.read_model(record))

@@ -118,6 +118,7 @@ def to_read(row: Any) -> DecisionRead:
             "status": get("status"),
             "revision": get("revision"),
             "recorded_at": get("recorded_at"),
+            "recorded_by": get("recorded_by"),
             "updated_at": get("updated_at"),
             "outcome": outcome,
             "reversal": reversal,
@@ -176,6 +177,7 @@ def new_decision_json(row: dict[str, Any]) -> DecisionJson:
         "status": row["status"],
         "revision": row["revision"],
         "recorded_at": format_utc(row["recorded_at"]),
+        "recorded_by": row["recorded_by"],
         "updated_at": format_utc(row["updated_at"]),
         "outcome": None,
         "reversal": None,
@@ -376,7 +378,7 @@ def _new_row(data: DecisionCreate, refs: repository.References, now: datetime, c
         status=DecisionStatus.active.value,
         revision=1,
         recorded_at=now,
-        recorded_by=caller.name,
+        recorded_by=caller.attribution,
         updated_at=now,
     )
     return values
@@ -439,6 +441,7 @@ def _revision_row(
         "kind": kind.value,
         "changed_at": changed_at,
         "changed_by": caller.name,
+        "recorded_by": caller.attribution,
         "edited_by": edited_by,
         "reason": reason,
         "changes": changes,
@@ -605,12 +608,22 @@ async def record_outcome(
                 loc=["body", "reviewed_at"], msg="must not precede the decision's decided_at", type="value_error"
             )
         )
-    await _check_references(session, [("person", data.reviewed_by, ["body"], ("reviewed_by",))], errors=errors)
+    reviewed_by = data.reviewed_by or caller.person
+    if reviewed_by is None:
+        errors.append(
+            FieldError(
+                loc=["body", "reviewed_by"],
+                msg="required: this API key belongs to no person, so the review must name its reviewer",
+                type="missing",
+            )
+        )
+        raise Unprocessable(_summary(errors), errors=errors)
+    await _check_references(session, [("person", reviewed_by, ["body"], ("reviewed_by",))], errors=errors)
     columns = {
         "outcome_result": data.result.value,
         "outcome_notes": data.notes,
         "outcome_actual_value": data.actual_value,
-        "outcome_reviewed_by": data.reviewed_by,
+        "outcome_reviewed_by": reviewed_by,
         "outcome_reviewed_at": reviewed_at,
         "outcome_recorded_at": now,
     }
@@ -622,7 +635,7 @@ async def record_outcome(
         RevisionKind.outcome_recorded,
         caller=caller,
         reason=data.notes,
-        edited_by=data.reviewed_by,
+        edited_by=reviewed_by,
         compare=["outcome"],
     )
 
@@ -647,6 +660,7 @@ async def list_revisions(
                 "kind": row.kind,
                 "changed_at": row.changed_at,
                 "changed_by": row.changed_by,
+                "recorded_by": row.recorded_by,
                 "edited_by": row.edited_by,
                 "reason": row.reason,
                 "changes": row.changes,
