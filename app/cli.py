@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import backup
 from app.auth import service as keys_service
+from app.auth import sessions
 from app.auth.models import ApiKey
 from app.auth.scopes import Scope
 from app.core.config import get_settings
 from app.core.db import Database
 from app.core.errors import AppError
 from app.core.migrations import upgrade
-from app.core.observability import log_config
+from app.core.observability import log_config, log_format
 from app.core.types import format_utc, utcnow
 from app.demo import DEFAULT_SEED, DemoRefused, DemoSummary, run_demo
 
@@ -50,6 +51,17 @@ def serve(
 
     settings = get_settings()
     upgrade(settings.database_url)
+    link = asyncio.run(_with_session(sessions.new_sign_in_link))
+    if link is not None:
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
+        minutes = settings.sign_in_link_minutes
+        typer.echo(
+            "\nThe database holds no API key yet. To set the service up, open this link (it works once, for "
+            f"{minutes} minutes; restart `serve` for a new one):\n\n"
+            f"    http://{shown_host}:{port}/ui/setup?token={link}\n",
+            err=True,
+        )
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Each worker writes its samples here and /metrics adds them up; fresh for every start.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="decision-log-metrics-")
@@ -60,7 +72,7 @@ def serve(
         workers=workers,
         proxy_headers=True,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        log_config=log_config(settings.log_level),
+        log_config=log_config(settings.log_level, log_format(settings.log_format)),
         access_log=False,  # app.core.observability.RequestTelemetry writes one JSON line per request instead
     )
 

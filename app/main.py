@@ -23,6 +23,7 @@ from app.core.observability import RequestTelemetry, install_metrics, new_reques
 from app.idempotency.service import IdempotentReplay
 from app.integrity.service import Sealer, warn_when_unsigned
 from app.openapi import DESCRIPTION, install_openapi
+from app.web import include_pages
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(IdempotentReplay, lambda _request, replay: replay.response())
     app.include_router(health.router)
     include_api(app)
+    include_pages(app)
     install_openapi(app)
     install_metrics(app)
 

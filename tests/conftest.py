@@ -54,8 +54,11 @@ from app.core.migrations import upgrade  # noqa: E402
 from app.integrity.repository import append_only_guard_lifted  # noqa: E402
 from app.main import create_app  # noqa: E402
 
-# Tables emptied between tests, children first; API keys persist for the whole run.
+# Tables emptied between tests, children first; API keys persist for the whole run (the keys tests make for
+# people too: a key names its person by handle, not by a foreign key).
 TABLES = [
+    "web_session",
+    "sign_in_link",
     "integrity_checkpoint",
     "integrity_link",
     "integrity_entry",

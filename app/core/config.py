@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     # Origins allowed to call the API from a browser: a JSON list or comma-separated.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    # `auto`: lines people read (structlog's console renderer) when the output is a terminal, JSON lines otherwise;
+    # `json` or `console` to choose.
+    log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
+    # The pages (app/web): how long a signed-in session lasts (it ends sooner when its key is revoked or expires),
+    # and how long the first administrator's one-time sign-in link printed by `serve` stays usable.
+    session_hours: float = Field(default=12, gt=0)
+    sign_in_link_minutes: int = Field(default=60, ge=1)
     # Tamper evidence (app/integrity): the Ed25519 key that signs the chain's checkpoints, as base64 of its
     # 32-byte seed or as PEM (PKCS#8). Unset: checkpoints are not signed (a warning at start-up) and verify
     # reports the chain as unsigned.

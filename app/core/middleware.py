@@ -180,7 +180,9 @@ def _body_problem(body: bytes) -> Unprocessable | None:
 
 class SecurityHeaders:
     """Headers every response carries: no MIME sniffing, no framing, no referrer; API answers
-    (``/v1``) are also never cached and may load nothing."""
+    (``/v1``) are also never cached and may load nothing. The pages (``/ui``, and ``/`` which leads there) load
+    scripts, styles and images from the service alone, never inline, and are not cached (they show the signed-in
+    reader's data); their static files, addressed by content hash, are cached for good."""
 
     COMMON = (
         (b"x-content-type-options", b"nosniff"),
@@ -192,15 +194,41 @@ class SecurityHeaders:
         (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     )
 
-    def __init__(self, app: ASGIApp, *, api_prefix: str = "/v1/") -> None:
+    PAGES = (
+        (b"cache-control", b"no-store"),
+        (
+            b"content-security-policy",
+            b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    )
+    STATIC = ((b"cache-control", b"public, max-age=31536000, immutable"),)
+    STATIC_UNVERSIONED = ((b"cache-control", b"no-cache"),)
+
+    def __init__(
+        self, app: ASGIApp, *, api_prefix: str = "/v1/", pages_prefix: str = "/ui", static_prefix: str = "/ui/static/"
+    ) -> None:
         self.app = app
         self.api_prefix = api_prefix
+        self.pages_prefix = pages_prefix
+        self.static_prefix = static_prefix
+
+    def _extra(self, scope: Scope) -> tuple[tuple[bytes, bytes], ...]:
+        path: str = scope["path"]
+        if path.startswith(self.api_prefix):
+            return self.COMMON + self.API
+        if path.startswith(self.static_prefix):
+            versioned = b"v=" in scope.get("query_string", b"")
+            return self.COMMON + (self.STATIC if versioned else self.STATIC_UNVERSIONED)
+        if path.startswith(self.pages_prefix) or path == "/":
+            return self.COMMON + self.PAGES
+        return self.COMMON
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.COMMON + (self.API if scope["path"].startswith(self.api_prefix) else ())
+        extra = self._extra(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -44,6 +44,13 @@ class OutcomeResult(StrEnum):
     inconclusive = "inconclusive"
 
 
+class ReviewState(StrEnum):
+    """Where a decision stands with its outcome review (a filter of the decision list)."""
+
+    overdue = "overdue"
+    reviewed = "reviewed"
+
+
 class RevisionKind(StrEnum):
     created = "created"
     edited = "edited"

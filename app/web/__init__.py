@@ -1,0 +1,12 @@
+"""The pages the service serves under ``/ui/`` for the people who run marketing (DESIGN.md, "The owner's view")."""
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.web.rendering import STATIC, STATIC_PREFIX
+from app.web.router import router
+
+
+def include_pages(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="static")
