@@ -1,0 +1,156 @@
+"""The pages in a real browser (Debian's Chromium through Playwright) against a real server process, from a fresh
+database with the demo data and no key: the one-time link, the overview's figures against the API's, Russian,
+the phone's width and the keyboard, signing out and in again.
+
+With ``DECISION_LOG_SCREENSHOTS=DIR`` the test also saves its screenshots there (``make screenshots`` writes those
+shown in the README, under docs/)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from app.analytics.schemas import SummaryRow
+from tests import conftest
+from tests.faults.service import COMMAND, Service
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_PRESENT = CHROMIUM.exists()
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = os.environ.get("DECISION_LOG_SCREENSHOTS")
+
+
+@pytest.fixture(scope="module")
+async def demo_service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
+    """``decision-log serve`` on a fresh database holding the demo data set and no key."""
+    if conftest._server is not None:
+        name = f"decision_log_browser_{uuid.uuid4().hex[:10]}"
+        await conftest._admin(f'CREATE DATABASE "{name}"')
+        url = conftest._server.set(database=name).render_as_string(hide_password=False)
+    else:
+        name, url = None, f"sqlite:///{tmp_path_factory.mktemp('browser') / 'demo.db'}"
+    env = {**os.environ, "DECISION_LOG_DATABASE_URL": url}
+    demo = await asyncio.create_subprocess_exec(
+        str(COMMAND), "demo", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(demo.communicate(), timeout=300)
+    assert demo.returncode == 0, err.decode()
+    service = Service(url, env={"DECISION_LOG_LOG_FORMAT": "console"})
+    try:
+        await service.start()
+        yield service
+    finally:
+        service.stop()
+        service.remove_log()
+        if name is not None:
+            await conftest._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    assert CHROMIUM_PRESENT, "the browser tests need Debian's chromium package (apt-get install chromium)"
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        await launched.close()
+
+
+async def shot(page: Page, name: str) -> None:
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def sign_in_link(service: Service) -> str:
+    found = re.search(r"(http://\S+/ui/setup\?token=\S+)", service.log_path.read_text())
+    assert found, service.log_tail()
+    return found.group(1)
+
+
+async def test_from_the_first_link_to_the_overview_in_two_languages_and_out(demo_service, browser):
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+
+    # The one-time link printed by `serve`: who I am, then my key, and I am signed in.
+    await page.goto(sign_in_link(demo_service))
+    await page.get_by_label("Handle").fill("olga.owner")
+    await page.get_by_label("Name").fill("Olga Owner")
+    await page.get_by_label("Team").fill("marketing")
+    await page.get_by_role("button", name="Create my key and sign in").click()
+    key = await page.get_by_label("Your API key").input_value()
+    assert key.startswith("dlk_")
+    await page.get_by_role("link", name="Go to the overview").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("How marketing is managed")
+
+    # Every headline figure is the API's, for the range the page shows.
+    start = await page.locator("[data-from]").get_attribute("data-from")
+    end = await page.locator("[data-to]").get_attribute("data-to")
+    async with httpx.AsyncClient(base_url=demo_service.base_url, headers={"Authorization": f"Bearer {key}"}) as api:
+        summary = (await api.get("/v1/analytics/summary", params={"from": start, "to": end})).json()["rows"][0]
+    shown = {
+        name: json.loads(value)
+        for name, value in await page.eval_on_selector_all(
+            "[data-metric]", "els => els.map(e => [e.dataset.metric, e.dataset.value])"
+        )
+    }
+    assert set(shown) == set(SummaryRow.model_fields)
+    assert shown == summary
+    assert summary["decisions"] > 0  # the demo data fill the last 90 days
+    await expect(page.locator('[data-chart="basis-by-month"] svg')).to_be_visible()
+    await expect(page.locator('[data-chart="strategy-timeline"] svg')).to_be_visible()
+    await shot(page, "overview")
+
+    # The keyboard: the first Tab reaches the skip link, which leads to the content.
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+
+    # Russian, chosen once and kept.
+    await page.get_by_role("link", name="Русский").click()
+    await expect(page.locator("html")).to_have_attribute("lang", "ru")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Как управляется маркетинг")
+    await page.goto(demo_service.base_url + "/ui/")
+    await expect(page.locator("html")).to_have_attribute("lang", "ru")
+    await page.get_by_role("link", name="English").click()
+
+    # On a phone's width nothing runs off the side of the page.
+    phone = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    await phone.add_cookies(await context.cookies())
+    small = await phone.new_page()
+    await small.goto(demo_service.base_url + "/ui/")
+    assert await small.evaluate("document.documentElement.scrollWidth") <= 390
+    await shot(small, "overview-phone")
+    await phone.close()
+
+    assert problems == [], problems  # no script error, nothing the Content-Security-Policy refused
+
+    # Signing out ends the session; signing in with the key through the form leads back where I was going.
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page).to_have_url(re.compile(r"/ui/sign-in$"))
+    await page.goto(demo_service.base_url + "/ui/?from=2026-01-01&to=2026-03-31")
+    await expect(page).to_have_url(re.compile(r"/ui/sign-in\?next="))
+    await page.get_by_label("API key").fill("dlk_000000000000_wrong")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("alert")).to_contain_text("The API key is not valid.")
+    await page.get_by_label("API key").fill(key)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(re.compile(r"/ui/\?from=2026-01-01&to=2026-03-31$"))
+    await context.close()
