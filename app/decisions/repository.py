@@ -404,3 +404,11 @@ async def stream_for_export(
     result = await session.stream(statement.execution_options(yield_per=chunk))
     async for rows in result.partitions():
         yield rows
+
+
+async def superseded_by(session: AsyncSession, decision_id: uuid.UUID) -> list[AnyRow]:
+    """The decisions that ``decision_id`` superseded (those whose ``superseded_by`` names it), oldest first."""
+    statement = (
+        select(decision).where(decision.c.superseded_by == decision_id).order_by(decision.c.decided_at, decision.c.id)
+    )
+    return list((await session.execute(statement)).all())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -670,3 +671,23 @@ async def list_revisions(
         for row in rows
     ]
     return items, next_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionHistory:
+    """A decision with every revision (oldest first) and the decisions it superseded (the other way of
+    ``reversal.superseded_by``)."""
+
+    decision: DecisionRead
+    revisions: list[DecisionRevisionRead]
+    supersedes: list[DecisionRead]
+
+
+MAX_REVISIONS_SHOWN = 500
+
+
+async def decision_history(session: AsyncSession, decision_id: uuid.UUID) -> DecisionHistory:
+    decision = await get_decision(session, decision_id)
+    revisions, _ = await list_revisions(session, decision_id, limit=MAX_REVISIONS_SHOWN, cursor=None)
+    supersedes = [to_read(row) for row in await repository.superseded_by(session, decision_id)]
+    return DecisionHistory(decision=decision, revisions=revisions, supersedes=supersedes)

@@ -131,6 +131,15 @@ async def test_from_the_first_link_to_the_overview_in_two_languages_and_out(demo
     await expect(page.locator("html")).to_have_attribute("lang", "ru")
     await page.get_by_role("link", name="English").click()
 
+    # The decisions behind a figure, and one of them.
+    await page.locator('[data-metric="overdue_reviews"]').click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Decisions")
+    await expect(page.get_by_label("Review", exact=True)).to_have_value("overdue")
+    await shot(page, "decisions")
+    await page.locator("table.decisions tbody th a").first.click()
+    await expect(page.get_by_role("heading", name="Rationale")).to_be_visible()
+    await shot(page, "decision")
+
     # On a phone's width nothing runs off the side of the page.
     phone = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     await phone.add_cookies(await context.cookies())
