@@ -79,33 +79,11 @@ async def overview(
     previous_start = start - (end - start)
     current = (await service.summary(session, start=start, end=end)).rows[0]
     previous = (await service.summary(session, start=previous_start, end=start)).rows[0]
-    by_month = await service.basis(
-        session,
-        start=start,
-        end=end,
-        bucket=Bucket.month,
-        group_by=GroupBy.none,
-        weight=Weight.count,
-        currency=None,
-        filters=service.NO_FILTERS,
-    )
+    by_month = await _by_month(session, start, end, Weight.count, None)
     currencies = await decisions.currencies(session, start, end)
     if currency not in currencies:
         currency = currencies[0] if currencies else None
-    budget = (
-        await service.basis(
-            session,
-            start=start,
-            end=end,
-            bucket=Bucket.month,
-            group_by=GroupBy.none,
-            weight=Weight.budget,
-            currency=currency,
-            filters=service.NO_FILTERS,
-        )
-        if currency
-        else None
-    )
+    budget = await _by_month(session, start, end, Weight.budget, currency) if currency else []
     changes = await service.strategy_changes(session, start=start, end=end, bucket=Bucket.none)
     stable_days = settings_of(session).strategy_min_stable_days
     versions = [
@@ -134,13 +112,30 @@ async def overview(
         previous_end=start,
         current=current,
         previous=previous,
-        basis_by_month=by_month.rows,
+        basis_by_month=by_month,
         currencies=currencies,
         currency=currency,
-        budget_by_month=budget.rows if budget else [],
+        budget_by_month=budget,
         strategy_changes=changes,
         versions=versions,
         kpis=kpis,
         owners=owners,
         overdue=overdue,
     )
+
+
+async def _by_month(
+    session: AsyncSession, start: datetime, end: datetime, weight: Weight, currency: str | None
+) -> list[BasisRow]:
+    """The basis analytics by month over every decision, weighted by count or by budget in ``currency``."""
+    answer = await service.basis(
+        session,
+        start=start,
+        end=end,
+        bucket=Bucket.month,
+        group_by=GroupBy.none,
+        weight=weight,
+        currency=currency,
+        filters=service.NO_FILTERS,
+    )
+    return answer.rows

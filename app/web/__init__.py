@@ -8,5 +8,5 @@ from app.web.router import router
 
 
 def include_pages(app: FastAPI) -> None:
+    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="static")  # before the pages' catch-all
     app.include_router(router)
-    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="static")

@@ -17,7 +17,7 @@ from app.auth import sessions
 from app.auth.scopes import Scope
 from app.core import csv
 from app.core.db import SessionDep
-from app.core.errors import Unauthorized, Unprocessable
+from app.core.errors import NotFound, Unauthorized, Unprocessable
 from app.core.types import SLUG_PATTERN, format_utc, utcnow
 from app.decisions import service as decisions
 from app.decisions.classification import Basis, BasisClass
@@ -277,3 +277,9 @@ async def decision_page(request: Request, session: SessionDep, viewer: Reader, d
 def _web_link(reference: str) -> bool:
     """Whether an evidence reference is a link a reader may follow (http or https only: never ``javascript:``)."""
     return reference.startswith(("https://", "http://")) and " " not in reference
+
+
+@router.get("/ui/{unknown:path}")
+async def unknown_page(unknown: str) -> Response:
+    """Any other address under /ui/: a page saying so, in the reader's language, rather than an API problem."""
+    raise NotFound(f"There is no page at /ui/{unknown}.")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 
+from tests import conftest
 from tests.conftest import make_client
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -29,3 +34,17 @@ async def sign_in(browser: httpx.AsyncClient, key: str, next_url: str = "/ui/") 
 def browser_for(app: object) -> httpx.AsyncClient:
     """A client without an API key, keeping cookies like a browser."""
     return make_client(app, None)
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(directory: Path) -> AsyncIterator[str]:
+    """The URL of a new, empty database on the suite's engine (a file in ``directory`` for SQLite), dropped after."""
+    if conftest._server is None:
+        yield f"sqlite:///{directory / 'fresh.db'}"
+        return
+    name = f"decision_log_web_{uuid.uuid4().hex[:10]}"
+    await conftest._admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield conftest._server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await conftest._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

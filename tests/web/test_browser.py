@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import re
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,8 +19,8 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from app.analytics.schemas import SummaryRow
-from tests import conftest
 from tests.faults.service import COMMAND, Service
+from tests.web.helpers import fresh_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_PRESENT = CHROMIUM.exists()
@@ -40,27 +39,24 @@ SHOTS = os.environ.get("DECISION_LOG_SCREENSHOTS")
 @pytest.fixture(scope="module")
 async def demo_service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
     """``decision-log serve`` on a fresh database holding the demo data set and no key."""
-    if conftest._server is not None:
-        name = f"decision_log_browser_{uuid.uuid4().hex[:10]}"
-        await conftest._admin(f'CREATE DATABASE "{name}"')
-        url = conftest._server.set(database=name).render_as_string(hide_password=False)
-    else:
-        name, url = None, f"sqlite:///{tmp_path_factory.mktemp('browser') / 'demo.db'}"
+    async with fresh_database(tmp_path_factory.mktemp("browser")) as url:
+        await _load_demo(url)
+        service = Service(url, env={"DECISION_LOG_LOG_FORMAT": "console"})
+        try:
+            await service.start()
+            yield service
+        finally:
+            service.stop()
+            service.remove_log()
+
+
+async def _load_demo(url: str) -> None:
     env = {**os.environ, "DECISION_LOG_DATABASE_URL": url}
     demo = await asyncio.create_subprocess_exec(
         str(COMMAND), "demo", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
     )
     _, err = await asyncio.wait_for(demo.communicate(), timeout=300)
     assert demo.returncode == 0, err.decode()
-    service = Service(url, env={"DECISION_LOG_LOG_FORMAT": "console"})
-    try:
-        await service.start()
-        yield service
-    finally:
-        service.stop()
-        service.remove_log()
-        if name is not None:
-            await conftest._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")

@@ -6,20 +6,11 @@ import csv
 import io
 import re
 
-import pytest
-
 from tests import factories
 from tests.analytics.conftest import dataset  # noqa: F401  (the fixed data set, as a fixture)
 from tests.web.helpers import browser_for, sign_in
 
 ROW_LINK = re.compile(r'<th scope="row"><a href="/ui/decisions/([0-9a-f-]+)">')
-
-
-@pytest.fixture
-async def reader(app_instance, keys, db):
-    async with browser_for(app_instance) as browser:
-        assert (await sign_in(browser, keys["read"])).status_code == 303
-        yield browser
 
 
 async def test_the_list_takes_the_apis_filters_and_shows_the_same_decisions(reader, client, dataset):  # noqa: F811
@@ -77,6 +68,8 @@ async def test_a_decision_page_shows_its_history_and_supersession_both_ways(read
     assert "Supersedes" in other and f'href="/ui/decisions/{old["id"]}"' in other
     missing = await reader.get("/ui/decisions/01963b9e-2b5c-7bd0-8a6b-3c2d1e0f9a8b")
     assert missing.status_code == 404 and "<html" in missing.text
+    nowhere = await reader.get("/ui/no-such-page", headers={"Accept-Language": "ru"})
+    assert nowhere.status_code == 404 and "Не найдено" in nowhere.text  # noqa: RUF001
 
 
 async def test_records_need_the_read_scope(app_instance, keys, db):

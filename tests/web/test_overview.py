@@ -6,20 +6,10 @@ import json
 import re
 from html import unescape
 
-import pytest
-
 from app.analytics.schemas import SummaryRow
 from tests.analytics.conftest import dataset  # noqa: F401  (the fixed data set, as a fixture)
-from tests.web.helpers import browser_for, sign_in
 
 METRIC = re.compile(r'data-metric="([a-z_]+)" data-value="([^"]*)"')
-
-
-@pytest.fixture
-async def reader(app_instance, keys, db):
-    async with browser_for(app_instance) as browser:
-        assert (await sign_in(browser, keys["read"])).status_code == 303
-        yield browser
 
 
 def metrics(html: str) -> dict[str, object]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -20,27 +19,17 @@ from app.core.config import Settings
 from app.core.migrations import upgrade
 from app.core.types import utcnow
 from app.main import create_app
-from tests import conftest
-from tests.web.helpers import csrf_of
+from tests.web.helpers import csrf_of, fresh_database
 
 
 @pytest.fixture
 async def empty_app(tmp_path) -> AsyncIterator[object]:
     """The app on a fresh, migrated database without any key."""
-    if conftest._server is not None:
-        name = f"decision_log_setup_{uuid.uuid4().hex[:10]}"
-        await conftest._admin(f'CREATE DATABASE "{name}"')
-        url = conftest._server.set(database=name).render_as_string(hide_password=False)
-    else:
-        name, url = None, f"sqlite:///{tmp_path / 'empty.db'}"
-    await asyncio.to_thread(upgrade, url)
-    app = create_app(Settings(database_url=url, rate_limit=""))
-    try:
+    async with fresh_database(tmp_path) as url:
+        await asyncio.to_thread(upgrade, url)
+        app = create_app(Settings(database_url=url, rate_limit=""))
         async with LifespanManager(app):
             yield app
-    finally:
-        if name is not None:
-            await conftest._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _new_link(app: object) -> str:
