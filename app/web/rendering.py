@@ -68,7 +68,18 @@ def environment(language: str) -> Environment:
         lang=language,
         languages=i18n.NAMES,
     )
+    env.filters.update(pair=_pair, choice=_choice)
     return env
+
+
+def _pair(value: str) -> tuple[str, str]:
+    """A select's option whose value is its label."""
+    return value, value
+
+
+def _choice(item: Any, key: str, label: str) -> tuple[str, str]:
+    """A select's option for a registry entry: its key, labelled by its name and key."""
+    return getattr(item, key), f"{getattr(item, label)} ({getattr(item, key)})"
 
 
 def language_of(request: Request) -> str:

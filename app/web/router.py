@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
@@ -15,15 +13,9 @@ from pydantic import EmailStr, StringConstraints, TypeAdapter, ValidationError
 from app.analytics.overview import default_range, overview
 from app.auth import sessions
 from app.auth.scopes import Scope
-from app.core import csv
 from app.core.db import SessionDep
 from app.core.errors import NotFound, Unauthorized, Unprocessable
 from app.core.types import SLUG_PATTERN, format_utc, utcnow
-from app.decisions import service as decisions
-from app.decisions.classification import Basis, BasisClass
-from app.decisions.dependencies import FiltersDep
-from app.decisions.schemas import Category, DecisionStatus, ReviewState
-from app.exports.service import DECISION_COLUMNS
 from app.people.schemas import PersonUpsert
 from app.web import charts
 from app.web.rendering import PageRoute, redirect, render
@@ -32,7 +24,6 @@ from app.web.session import (
     FORM_COOKIE,
     HOME,
     Analyst,
-    Reader,
     check_csrf,
     clear_session_cookie,
     csrf_of,
@@ -218,68 +209,10 @@ async def overview_page(
     )
 
 
-# --- decisions ------------------------------------------------------------------------------------------------
-
-PAGE_SIZE = 50
+fallback = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
-@router.get("/ui/decisions")
-async def decisions_page(
-    request: Request,
-    session: SessionDep,
-    viewer: Reader,
-    filters: FiltersDep,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> Response:
-    items, next_cursor = await decisions.list_decisions(session, filters, limit=PAGE_SIZE, cursor=cursor)
-    return render(
-        request,
-        "decisions.html",
-        {
-            "items": items,
-            "next_cursor": next_cursor,
-            "filters": filters,
-            "categories": list(Category),
-            "bases": list(Basis),
-            "classes": list(BasisClass),
-            "statuses": list(DecisionStatus),
-            "reviews": list(ReviewState),
-            "day": _day_of,
-            "filtered": any(v is not None for v in dataclasses.asdict(filters).values()),
-        },
-    )
-
-
-@router.get("/ui/decisions.csv")
-async def decisions_csv(
-    session: SessionDep,
-    viewer: Reader,
-    filters: FiltersDep,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> Response:
-    """The page of decisions the list shows, as CSV (the export's columns)."""
-    items, _ = await decisions.list_decisions(session, filters, limit=PAGE_SIZE, cursor=cursor)
-    rows = [item.model_dump(mode="json") for item in items]
-    return csv.response(DECISION_COLUMNS, rows, bom=True, filename="decisions")
-
-
-def _day_of(value: datetime | None) -> str:
-    """A filter's timestamp as a date input shows it."""
-    return value.date().isoformat() if value else ""
-
-
-@router.get("/ui/decisions/{decision_id}")
-async def decision_page(request: Request, session: SessionDep, viewer: Reader, decision_id: uuid.UUID) -> Response:
-    history = await decisions.decision_history(session, decision_id)
-    return render(request, "decision.html", {"d": history.decision, "h": history, "web_link": _web_link})
-
-
-def _web_link(reference: str) -> bool:
-    """Whether an evidence reference is a link a reader may follow (http or https only: never ``javascript:``)."""
-    return reference.startswith(("https://", "http://")) and " " not in reference
-
-
-@router.get("/ui/{unknown:path}")
+@fallback.get("/ui/{unknown:path}")
 async def unknown_page(unknown: str) -> Response:
     """Any other address under /ui/: a page saying so, in the reader's language, rather than an API problem."""
     raise NotFound(f"There is no page at /ui/{unknown}.")
