@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from app.analytics.overview import Overview, VersionMark
 from app.analytics.schemas import AccountabilityRow, BasisRow
+from app.analytics.views import StrategyHistory
 
 WIDTH = 720
 HEIGHT = 240
@@ -179,3 +180,55 @@ def sorted_owners(rows: list[AccountabilityRow], sort: str) -> list[Accountabili
     absent = sorted((r for r in rows if getattr(r, column) is None), key=lambda r: r.owner)
     ordered = sorted(sorted(present, key=lambda r: r.owner), key=lambda r: getattr(r, column), reverse=descending)
     return ordered + absent
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDot:
+    x: float
+    number: int
+    unexplained: bool
+    hasty: bool
+    effective_from: datetime
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionTimeline:
+    width: int
+    height: int
+    left: int
+    right: int
+    y: float
+    dots: list[VersionDot]
+    years: list[tuple[int, float]]
+
+
+def version_timeline(history: StrategyHistory) -> VersionTimeline:
+    """One strategy's versions on a line from its first version to today."""
+    right = WIDTH - RIGHT
+    left = LEFT
+    versions = [v.version for v in history.versions]
+    if not versions:
+        return VersionTimeline(WIDTH, 80, left, right, 36, [], [])
+    start = versions[0].effective_from
+    end = max(datetime.now(start.tzinfo), versions[-1].effective_from)
+    span = (end - start).total_seconds() or 1.0
+
+    def x_of(moment: datetime) -> float:
+        return round(left + (moment - start).total_seconds() / span * (right - left), 2)
+
+    dots = [
+        VersionDot(
+            x=x_of(change.version.effective_from),
+            number=change.version.number,
+            unexplained=change.unexplained,
+            hasty=change.hasty,
+            effective_from=change.version.effective_from,
+            summary=change.version.summary,
+        )
+        for change in history.versions
+    ]
+    years = [
+        (year, x_of(datetime(year, 1, 1, tzinfo=start.tzinfo))) for year in range(start.year + 1, end.year + 1)
+    ]
+    return VersionTimeline(WIDTH, 80, left, right, 36, dots, years)

@@ -144,7 +144,7 @@ async def set_up(
 # --- the overview ---------------------------------------------------------------------------------------------
 
 
-def _range(start: date | None, end: date | None) -> tuple[datetime, datetime]:
+def picked_range(start: date | None, end: date | None) -> tuple[datetime, datetime]:
     """The range a reader picks by days (both inclusive), as [from, to) in UTC; default the last 90 days."""
     default_start, default_end = default_range()
     begin = datetime.combine(start, time(), UTC) if start else None
@@ -185,7 +185,7 @@ async def overview_page(
     currency: CurrencyQuery = None,
     sort: Annotated[str, Query(pattern=f"^-?({'|'.join(charts.SORTS)})$")] = "-decisions",
 ) -> Response:
-    begin, finish = _range(start, end)
+    begin, finish = picked_range(start, end)
     figures = await overview(session, start=begin, end=finish, currency=currency)
     last_moment = timedelta(microseconds=1)
     return render(
