@@ -70,7 +70,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        proxy_headers=False,  # read by the app itself (app.main), after it keeps the peer's address
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         log_config=log_config(settings.log_level, log_format(settings.log_format)),
         access_log=False,  # app.core.observability.RequestTelemetry writes one JSON line per request instead

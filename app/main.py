@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import health
 from app.analytics import rollup
@@ -18,7 +19,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.logging import install_redaction
-from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, SecurityHeaders
+from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, KeepPeer, SecurityHeaders
 from app.core.observability import RequestTelemetry, install_metrics, new_request_id
 from app.idempotency.service import IdempotentReplay
 from app.integrity.service import Sealer, warn_when_unsigned
@@ -90,6 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestTelemetry)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", generator=new_request_id)
+    # The proxy headers are read here rather than by uvicorn (serve turns its own reading off), after the peer's
+    # own address is kept.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    app.add_middleware(KeepPeer)
     return app
 
 

@@ -3,7 +3,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -120,3 +120,22 @@ async def use_sign_in_link(session: AsyncSession, token_hash: str, now: datetime
         .values(used_at=now)
     )
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def key_of_person(session: AsyncSession, identity: str, now: datetime) -> AnyRow | None:
+    """The working key (not revoked, not expired) of the active person whose handle or e-mail is ``identity``,
+    the one of widest scope (the newest among equals), with its check columns and the person's name."""
+    rank = case({"admin": 4, "write": 3, "read": 2, "analytics": 1}, value=api_key.c.scope, else_=0)
+    statement = (
+        select(*(api_key.c[name] for name in KEY_CHECK_COLUMNS), person.c.name.label("person_name"))
+        .join(person, person.c.handle == api_key.c.person_handle)
+        .where(
+            or_(person.c.handle == identity, func.lower(person.c.email) == identity.lower()),
+            person.c.active.is_(True),
+            api_key.c.revoked_at.is_(None),
+            or_(api_key.c.expires_at.is_(None), api_key.c.expires_at > now),
+        )
+        .order_by(rank.desc(), api_key.c.created_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).first()

@@ -43,6 +43,11 @@ class PageSession:
     caller: Caller
     person_name: str | None
     expires_at: datetime
+    # Signed in by the authenticating proxy in front of the service (single sign-on), not by a cookie: signing
+    # out happens there.
+    via_proxy: bool = False
+    # What the session's CSRF tokens derive from (a proxy's session has no token of its own): never sent.
+    csrf_secret: str = ""
 
 
 async def start(session: AsyncSession, key: str) -> tuple[str, PageSession]:
@@ -82,6 +87,25 @@ async def resolve(session: AsyncSession, token: str) -> PageSession | None:
         return None
     return PageSession(
         id=str(row.session_id), caller=caller_of(row), person_name=row.person_name, expires_at=row.session_expires_at
+    )
+
+
+async def from_proxy(session: AsyncSession, identity: str) -> PageSession | None:
+    """The session of a user an authenticating proxy names (by handle or e-mail): they act with their own key,
+    the working one of widest scope. None when no active person with a working key answers to ``identity``."""
+    now = utcnow()
+    row = await repository.key_of_person(session, identity.strip(), now)
+    if row is None:
+        return None
+    hours = settings_of(session).session_hours
+    expires_at = min(now + timedelta(hours=hours), row.expires_at or now + timedelta(hours=hours))
+    return PageSession(
+        id=f"proxy:{row.id}",
+        caller=caller_of(row),
+        person_name=row.person_name,
+        expires_at=expires_at,
+        via_proxy=True,
+        csrf_secret=f"proxy:{row.secret_hash}:{row.person_handle}",
     )
 
 

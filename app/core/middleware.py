@@ -237,3 +237,18 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class KeepPeer:
+    """Keeps the address of the connection's peer in the request's state (``peer``) before the proxy headers
+    replace the client's address with the one the proxy forwarded: single sign-on believes a user header only
+    from the proxy itself (app/web/session.py)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            client = scope.get("client")
+            scope.setdefault("state", {})["peer"] = client[0] if client else None
+        await self.app(scope, receive, send)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Annotated
@@ -22,7 +23,8 @@ from fastapi import Depends, Request, Response
 from app.auth import sessions
 from app.auth.scopes import Scope
 from app.auth.sessions import PageSession
-from app.core.db import request_session
+from app.core.config import Settings
+from app.core.db import request_session, settings_of
 from app.core.errors import AppError, Forbidden
 
 SESSION_COOKIE = "dl_session"
@@ -122,16 +124,57 @@ def here(request: Request) -> str:
 
 
 async def current_session(request: Request) -> PageSession | None:
-    """The request's signed-in session, or None."""
+    """The request's signed-in session, or None: the session cookie's, else the user an authenticating proxy
+    names (single sign-on), when the service is set up to believe it."""
     if hasattr(request.state, "page_session"):
         return request.state.page_session  # type: ignore[no-any-return]
+    database = request_session(request)
     token = session_token(request)
-    found = await sessions.resolve(request_session(request), token) if token else None
+    found = await sessions.resolve(database, token) if token else None
+    secret = token or ""
+    if found is None:
+        identity = proxy_identity(request, settings_of(database))
+        if identity is not None:
+            found = await sessions.from_proxy(database, identity)
+            if found is None:
+                raise Forbidden(
+                    f"You are signed in as {identity!r}, but no person with a working API key answers to that "
+                    "handle or e-mail in the decision log: ask an administrator for a key bound to you."
+                )
+            secret = found.csrf_secret
     request.state.page_session = found
     if found is not None:
         request.state.caller = found.caller  # the request log names the key, as for the API
-        request.state.csrf = csrf_token(token or "")
+        request.state.csrf = csrf_token(secret)
     return found
+
+
+def proxy_identity(request: Request, settings: Settings) -> str | None:
+    """The user the authenticating proxy names, when the connection comes from one of the proxies the settings
+    trust (``DECISION_LOG_TRUSTED_USER_PROXIES``); the header is ignored from anywhere else."""
+    if not settings.trusted_user_header or not settings.trusted_user_proxies:
+        return None
+    value = request.headers.get(settings.trusted_user_header, "").strip()
+    if not value or len(value) > 320:
+        return None
+    peer = getattr(request.state, "peer", None) or (request.client.host if request.client else None)
+    if peer is None or not _trusted(peer, settings.trusted_user_proxies):
+        return None
+    return value
+
+
+def _trusted(peer: str, proxies: list[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    for proxy in proxies:
+        try:
+            if address in ipaddress.ip_network(proxy, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def require(needed: Scope) -> Callable[[Request], Awaitable[PageSession]]:

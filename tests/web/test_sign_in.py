@@ -139,3 +139,10 @@ async def test_a_person_key_shows_whose_session_it_is_and_scope_is_enforced(app_
         assert page.status_code == 200
         assert "Anna Petrova" in page.text
         assert "ask for a key with the read scope" in page.text  # figures only: no decision titles
+
+
+async def test_behind_a_trusted_proxy_the_cookie_is_secure_when_the_proxy_says_https(browser, keys, db):
+    page = await browser.get("/ui/sign-in")
+    form = {"key": keys["read"], "next": "/ui/", "csrf_token": csrf_of(page)}
+    answer = await browser.post("/ui/sign-in", data=form, headers={"X-Forwarded-Proto": "https"})
+    assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]
