@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -103,55 +103,59 @@ class Formats:
     """Numbers and dates in a language's way (CLDR through Babel)."""
 
     language: str
+    locale: Locale = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "locale", Locale.parse(self.language))  # parsed once, not on every figure
 
     def number(self, value: int | float | Decimal | None, digits: int = 0) -> str:
         if value is None:
             return "—"
         pattern = None if digits == 0 else "#,##0." + "0" * digits
-        return format_decimal(value, format=pattern, locale=self.language)
+        return format_decimal(value, format=pattern, locale=self.locale)
 
     def compact(self, value: int | float | Decimal | None) -> str:
         if value is None:
             return "—"
-        return format_compact_decimal(value, locale=self.language, fraction_digits=1)
+        return format_compact_decimal(value, locale=self.locale, fraction_digits=1)
 
     def percent(self, value: float | None, digits: int = 0) -> str:
         if value is None:
             return "—"
         pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
-        return format_percent(value, format=pattern, locale=self.language)
+        return format_percent(value, format=pattern, locale=self.locale)
 
     def points(self, value: float | None) -> str:
         """A change of a share, in percentage points, with its sign."""
         if value is None:
             return "—"
         sign = "+" if value > 0 else MINUS if value < 0 else "±"
-        return sign + format_decimal(abs(value) * 100, format="#,##0.#", locale=self.language)
+        return sign + format_decimal(abs(value) * 100, format="#,##0.#", locale=self.locale)
 
     def signed(self, value: int | float | None) -> str:
         if value is None:
             return "—"
         sign = "+" if value > 0 else MINUS if value < 0 else "±"
-        return sign + format_decimal(abs(value), locale=self.language)
+        return sign + format_decimal(abs(value), locale=self.locale)
 
     def money(self, value: int | float | Decimal | None, currency: str | None) -> str:
         if value is None:
             return "—"
         if not currency:
             return self.number(value)
-        return format_currency(value, currency, locale=self.language, format_type="standard")
+        return format_currency(value, currency, locale=self.locale, format_type="standard")
 
     def day(self, value: date | datetime | None, form: str = "medium") -> str:
         if value is None:
             return "—"
         if isinstance(value, datetime):
-            return format_date(value.date(), format=form, locale=self.language)
-        return format_date(value, format=form, locale=self.language)
+            return format_date(value.date(), format=form, locale=self.locale)
+        return format_date(value, format=form, locale=self.locale)
 
     def month(self, value: date) -> str:
-        return format_date(value, format="LLL yyyy", locale=self.language)
+        return format_date(value, format="LLL yyyy", locale=self.locale)
 
     def moment(self, value: datetime | None) -> str:
         if value is None:
             return "—"
-        return format_datetime(value, format="medium", tzinfo=None, locale=self.language) + " UTC"
+        return format_datetime(value, format="medium", tzinfo=None, locale=self.locale) + " UTC"
