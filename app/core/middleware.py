@@ -78,15 +78,21 @@ class ConcurrencyLimit:
 
 class BodyGuard:
     """Refuse bodies over ``max_bytes`` (413), counted as they arrive so chunked uploads are
-    caught too, and non-JSON bodies on JSON endpoints (415), before the app parses anything."""
+    caught too, and non-JSON bodies on JSON endpoints (415), before the app parses anything. The pages'
+    forms (``/ui/``) get the size limit alone."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, prefix: str = "/v1/") -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, prefix: str = "/v1/", forms_prefix: str = "/ui/") -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.prefix = prefix
+        self.forms_prefix = forms_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in BODY_METHODS or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        forms = scope["path"].startswith(self.forms_prefix)  # the pages' forms: the size limit alone
+        if not forms and not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -106,6 +112,9 @@ class BodyGuard:
                 await render(self._too_large())(scope, receive, send)
                 return
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if forms:
+            await self.app(scope, _replaying(bytes(body), receive), send)
+            return
         if body and not (content_type == b"application/json" or content_type.endswith(b"+json")):
             error = UnsupportedMediaType("Send the request body as JSON with `Content-Type: application/json`.")
             await render(error)(scope, receive, send)
@@ -116,19 +125,24 @@ class BodyGuard:
             await render(problem)(scope, receive, send)
             return
 
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": bytes(body), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, _replaying(bytes(body), receive), send)
 
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"The request body exceeds the limit of {self.max_bytes} bytes.")
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """``receive`` that gives the body already read, then whatever comes next (a disconnect)."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 MAX_JSON_DEPTH = 32

@@ -146,3 +146,10 @@ async def test_behind_a_trusted_proxy_the_cookie_is_secure_when_the_proxy_says_h
     form = {"key": keys["read"], "next": "/ui/", "csrf_token": csrf_of(page)}
     answer = await browser.post("/ui/sign-in", data=form, headers={"X-Forwarded-Proto": "https"})
     assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]
+
+
+async def test_a_form_over_the_body_limit_is_refused_before_it_is_parsed(browser, keys, db, settings):
+    page = await browser.get("/ui/sign-in")
+    huge = {"key": "x" * (settings.max_body_bytes + 1), "csrf_token": csrf_of(page)}
+    refused = await browser.post("/ui/sign-in", data=huge)
+    assert refused.status_code == 413 and refused.json()["code"] == "payload_too_large"
