@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
-from pydantic import EmailStr, StringConstraints, TypeAdapter, ValidationError
+from pydantic import StringConstraints, TypeAdapter, ValidationError
 
 from app.analytics.overview import default_range, overview
 from app.auth import sessions
@@ -17,8 +17,8 @@ from app.core.db import SessionDep
 from app.core.errors import NotFound, Unauthorized, Unprocessable
 from app.core.types import SLUG_PATTERN, format_utc, utcnow
 from app.people.schemas import PersonUpsert
-from app.web import charts
-from app.web.rendering import PageRoute, redirect, render
+from app.web import charts, forms
+from app.web.rendering import PageRoute, language_of, redirect, render
 from app.web.session import (
     CSRF_FIELD,
     FORM_COOKIE,
@@ -101,7 +101,6 @@ async def setup_page(request: Request, session: SessionDep, token: str = "") -> 
 
 
 Handle = TypeAdapter(Annotated[str, StringConstraints(pattern=SLUG_PATTERN)])
-Email = TypeAdapter(EmailStr | None)
 
 
 @router.post("/ui/setup")
@@ -117,19 +116,21 @@ async def set_up(
 ) -> Response:
     check_csrf(request.cookies.get(FORM_COOKIE), form_csrf)
     values = {"handle": handle.strip(), "name": name.strip(), "email": email.strip(), "team": team.strip()}
-    errors: dict[str, str] = {}
+    language = language_of(request)
+    errors = forms.FormErrors()
     try:
         Handle.validate_python(values["handle"])
-    except ValidationError:
-        errors["handle"] = "lower-case letters, digits, dots, dashes and underscores, e.g. anna.petrova"
+    except ValidationError as invalid:
+        for error in invalid.errors():  # the API takes the handle in the path: no body schema checks it
+            errors.add("handle", forms.message(error["type"], "handle", error["msg"], error.get("ctx") or {}, language))
     try:
         person = PersonUpsert.model_validate(
             {"name": values["name"], "email": values["email"] or None, "team": values["team"]}
         )
     except ValidationError as invalid:
-        errors |= {str(e["loc"][0]): e["msg"] for e in invalid.errors()}
+        forms.from_validation(invalid, errors, language, ())
     if errors:
-        context = {"token": token, "usable": True, "form_token": form_token(request), "errors": errors}
+        context = {"token": token, "usable": True, "form_token": form_token(request), "errors": errors.fields}
         return render(request, "setup.html", {**context, "values": values}, status=422)
     new_token, page_session, key = await sessions.set_up_first_administrator(
         session, token, values["handle"], person
