@@ -77,14 +77,15 @@ async def overview(
     """The figures of [start, end) and the change against the range of the same length before it. ``currency``
     weights the budget chart (default: the currency most decisions in range are budgeted in)."""
     previous_start = start - (end - start)
-    current = (await service.summary(session, start=start, end=end)).rows[0]
+    scorecard, parts = await service.summary_with_parts(session, start=start, end=end)
+    current = scorecard.rows[0]
     previous = (await service.summary(session, start=previous_start, end=start)).rows[0]
     by_month = await _by_month(session, start, end, Weight.count, None)
     currencies = await decisions.currencies(session, start, end)
     if currency not in currencies:
         currency = currencies[0] if currencies else None
     budget = await _by_month(session, start, end, Weight.budget, currency) if currency else []
-    changes = await service.strategy_changes(session, start=start, end=end, bucket=Bucket.none)
+    changes = parts.strategy_changes
     stable_days = settings_of(session).strategy_min_stable_days
     versions = [
         VersionMark(
@@ -99,8 +100,8 @@ async def overview(
         )
         for row in await strategies.versions_between(session, start, end)
     ]
-    kpis = await service.kpis(session, start=start, end=end)
-    owners = (await service.accountability(session, start=start, end=end, filters=service.NO_FILTERS)).rows
+    kpis = parts.kpis
+    owners = parts.accountability
     overdue = [
         to_read(row)
         for row in await decisions.overdue_reviews(session, start, end, currency=currency, limit=OVERDUE_SHOWN)
