@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -243,39 +244,29 @@ async def correct_decision(request: Request, session: SessionDep, viewer: Writer
 
 @router.post("/ui/decisions/{decision_id}/outcome")
 async def record_outcome(request: Request, session: SessionDep, viewer: Writer, decision_id: uuid.UUID) -> Response:
-    form = await _form(request)
-    check_csrf(csrf_of(request), str(form.get(CSRF_FIELD, "")))
-    values = forms.values_of(form, multiple=())
-    body: dict[str, Any] = {name: values[name] for name in ("result", "notes", "reviewed_by") if values.get(name)}
     return await _act(
         request,
         session,
         decision_id,
-        values,
-        body,
+        texts=("result", "notes", "reviewed_by"),
         numbers=("actual_value",),
         moments=("reviewed_at",),
         schema=OutcomeCreate,
-        action=lambda data: decisions.record_outcome(session, decision_id, data, viewer.caller, values.get("etag")),
+        action=lambda data, etag: decisions.record_outcome(session, decision_id, data, viewer.caller, etag),
     )
 
 
 @router.post("/ui/decisions/{decision_id}/reverse")
 async def reverse_decision(request: Request, session: SessionDep, viewer: Writer, decision_id: uuid.UUID) -> Response:
-    form = await _form(request)
-    check_csrf(csrf_of(request), str(form.get(CSRF_FIELD, "")))
-    values = forms.values_of(form, multiple=())
-    body: dict[str, Any] = {name: values[name] for name in ("reason", "by", "superseded_by") if values.get(name)}
     return await _act(
         request,
         session,
         decision_id,
-        values,
-        body,
+        texts=("reason", "by", "superseded_by"),
         numbers=(),
         moments=(),
         schema=ReverseRequest,
-        action=lambda data: decisions.reverse_decision(session, decision_id, data, viewer.caller, values.get("etag")),
+        action=lambda data, etag: decisions.reverse_decision(session, decision_id, data, viewer.caller, etag),
     )
 
 
@@ -283,16 +274,19 @@ async def _act(
     request: Request,
     session: Any,
     decision_id: uuid.UUID,
-    values: forms.Values,
-    body: dict[str, Any],
     *,
+    texts: tuple[str, ...],
     numbers: tuple[str, ...],
     moments: tuple[str, ...],
     schema: Any,
-    action: Any,
+    action: Callable[[Any, str | None], Awaitable[Any]],
 ) -> Response:
-    """Send a small form (outcome, reversal) to its service function; the decision page again with the
-    refusals beside the fields, or the decision once done."""
+    """Send a small form (outcome, reversal) to its service function with the ETag it was shown with; the
+    decision page again with the refusals beside the fields, or the decision once done."""
+    form = await _form(request)
+    check_csrf(csrf_of(request), str(form.get(CSRF_FIELD, "")))
+    values = forms.values_of(form, multiple=())
+    body: dict[str, Any] = {name: values[name] for name in texts if values.get(name)}
     language = language_of(request)
     errors = forms.FormErrors()
     gettext_errors = forms.FormErrors()
@@ -312,7 +306,7 @@ async def _act(
         else:
             try:
                 async with savepoint(session):
-                    await action(data)
+                    await action(data, values.get("etag"))
             except PreconditionFailed:
                 conflict = True
                 errors.add("", "")
