@@ -77,6 +77,17 @@ def _digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
+# Fields the logged states gained after the log began (a decision's `recorded_by`): an entry written before a
+# field existed is compared with the record without it; an entry written since carries it and is compared whole.
+# In canonical JSON a key is the only place the text `"name":` can stand (a quote inside a string is escaped).
+ADDED_FIELDS = ("recorded_by",)
+
+
+def _logged(content: str) -> tuple[bytes, tuple[str, ...]]:
+    """The digest of a logged state, and the fields added since that the entry does not carry."""
+    return _digest(content), tuple(name for name in ADDED_FIELDS if f'"{name}":' not in content)
+
+
 # The records the log speaks for: their table, entity name and current state (the content a write logs).
 RECORDS: list[tuple[Any, Callable[[Any], str], Callable[[Any], Any]]] = [
     (table_of(Decision), lambda row: decision_entity(row.id), lambda row: decision_state(row)),
@@ -107,7 +118,8 @@ async def verify_session(session: AsyncSession, trusted: set[str]) -> Report:
     checkpoints = {row.position: row for row in await repository.checkpoints(session)}
     report.checkpoints = len(checkpoints)
     report.signed_position = max(checkpoints, default=None)
-    latest: dict[str, tuple[int | None, int, bytes]] = {}  # entity → (position, entry id, content digest)
+    # entity → (position, entry id, content digest, fields added since that the entry does not carry)
+    latest: dict[str, tuple[int | None, int, bytes, tuple[str, ...]]] = {}
 
     # 1. The chain, position by position.
     computed = GENESIS
@@ -150,7 +162,7 @@ async def verify_session(session: AsyncSession, trusted: set[str]) -> Report:
                         entity=entity,
                     )
                 )
-            latest[entity] = (position, entry_id, _digest(content))
+            latest[entity] = (position, entry_id, *_logged(content))
             if broken:
                 continue
             computed = chain_step(computed, actual)
@@ -232,7 +244,7 @@ async def verify_session(session: AsyncSession, trusted: set[str]) -> Report:
                         entity=entity,
                     )
                 )
-            latest[entity] = (None, entry_id, _digest(content))
+            latest[entity] = (None, entry_id, *_logged(content))
 
     # 4. Every record is in the state its latest entry says, and every logged record still exists.
     for table, entity_of, state_of in RECORDS:
@@ -244,8 +256,11 @@ async def verify_session(session: AsyncSession, trusted: set[str]) -> Report:
                 if logged is None:
                     report.add(Problem("record_not_logged", f"{entity} has no entry in the log", entity=entity))
                     continue
-                position, entry_id, digest = logged
-                if _digest(canonical(state_of(row).model_dump(mode="json"))) != digest:
+                position, entry_id, digest, not_logged = logged
+                state = state_of(row).model_dump(mode="json")
+                for name in not_logged:
+                    state.pop(name, None)
+                if _digest(canonical(state)) != digest:
                     report.add(
                         Problem(
                             "record_differs",
@@ -256,7 +271,7 @@ async def verify_session(session: AsyncSession, trusted: set[str]) -> Report:
                             entity=entity,
                         )
                     )
-    for entity, (position, entry_id, _) in latest.items():
+    for entity, (position, entry_id, _, _) in latest.items():
         report.add(
             Problem(
                 "record_missing",

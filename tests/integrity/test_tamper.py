@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 
 import pytest
 import rfc8785
@@ -16,6 +17,7 @@ from app.integrity import signing
 from app.integrity.repository import checkpoint, entry, link
 from app.integrity.service import GENESIS, canonical, chain_step, decision_entity, entry_hash
 from app.integrity.verify import verify_database
+from tests import factories
 from tests.integrity.helpers import position_of, rows, seed, tamper
 
 KINDS = {
@@ -260,3 +262,30 @@ def test_checkpoint_message_is_rfc8785_after_the_prefix():
     assert message.startswith(signing.MESSAGE_PREFIX)
     body = json.loads(message[len(signing.MESSAGE_PREFIX) :])
     assert rfc8785.dumps(body) == message[len(signing.MESSAGE_PREFIX) :]
+
+
+async def test_a_decision_logged_before_recorded_by_existed_still_verifies_and_recorded_by_is_guarded(client, db):
+    await factories.basics(client)
+    old = await factories.decision(client, title="Logged before recorded_by")
+    new = await factories.decision(client, title="Logged with recorded_by")
+    entity = decision_entity(old["id"])
+    (entry_id, kind, recorded_at, content), *_ = await rows(
+        db, "SELECT id, kind, recorded_at, content FROM integrity_entry WHERE entity = :entity", entity=entity
+    )
+    state = json.loads(content)
+    assert state["recorded_by"] == "test-write"
+    del state["recorded_by"]  # the entry as a version without the field wrote it
+    older = canonical(state)
+    moment = recorded_at if isinstance(recorded_at, datetime) else datetime.fromisoformat(recorded_at)  # SQLite: text
+    stamp = format_utc(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    await tamper(
+        db,
+        "UPDATE integrity_entry SET content = :content, entry_hash = :hash WHERE id = :id",
+        content=older,
+        hash=entry_hash(kind, entity, stamp, older),
+        id=entry_id,
+    )
+    assert (await verify_database(db)).ok
+    await tamper(db, "UPDATE decision SET recorded_by = 'someone.else' WHERE id = :id", id=_id(db, new["id"]))
+    report = await verify_database(db)
+    assert (report.first_bad.code, report.first_bad.entity) == ("record_differs", decision_entity(new["id"]))
