@@ -7,7 +7,7 @@ VENV := .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres lint spec check bench bench-write bench-batch bench-export bench-analytics bench-soak bench-instructions clean
+.PHONY: run test test-postgres lint spec vendor messages screenshots check bench bench-write bench-batch bench-export bench-analytics bench-soak bench-instructions clean
 
 $(UV):
 	python3 -m venv .uv
@@ -32,6 +32,16 @@ lint: $(VENV)/.synced
 
 spec: $(VENV)/.synced  ## Regenerate the committed OpenAPI spec
 	$(VENV)/bin/python -m app.openapi
+
+vendor:  ## Refresh the pages' browser assets from the npm registry (app/web/static/vendor/VERSIONS.json), checksums checked
+	python3 tools/vendor_assets.py
+
+messages: $(VENV)/.synced  ## Extract the pages' messages and merge them into the catalogues (app/web/locale): then translate
+	$(VENV)/bin/pybabel extract -F babel.cfg -o app/web/locale/messages.pot --no-location --sort-output --project=decision-log -w 120 .
+	$(VENV)/bin/pybabel update -i app/web/locale/messages.pot -d app/web/locale --no-fuzzy-matching --ignore-obsolete -w 120
+
+screenshots: $(VENV)/.synced  ## The pages' screenshots in docs/screenshots, taken by the browser test from the demo data
+	DECISION_LOG_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest -q tests/web/test_browser.py
 
 bench-write: $(VENV)/.synced  ## POST /v1/decisions vs a raw asyncpg endpoint on the local PostgreSQL (bench/write.py)
 	$(VENV)/bin/python bench/write.py $(BENCH_ARGS)

@@ -90,8 +90,10 @@ from app.models import (
     Kpi,
     KpiRevision,
     Person,
+    SignInLink,
     Strategy,
     StrategyVersion,
+    WebSession,
     metadata,
 )
 
@@ -113,8 +115,9 @@ DOMAIN_TABLES: tuple[Table, ...] = (
 )
 DOMAIN_TABLE_NAMES = tuple(table.name for table in DOMAIN_TABLES)
 KEY_TABLE: Table = table_of(ApiKey)
-# Left out on purpose: stored responses to POSTs, kept a day, meaningless once the data has moved.
-TRANSIENT_TABLES: tuple[Table, ...] = (table_of(IdempotencyRecord),)
+# Left out on purpose: stored responses to POSTs, kept a day, meaningless once the data has moved; the pages'
+# sessions and the first administrator's sign-in link (after the keys: they refer to them).
+TRANSIENT_TABLES: tuple[Table, ...] = (table_of(IdempotencyRecord), table_of(WebSession), table_of(SignInLink))
 # Left out too: derived from the decisions by the database's own triggers as they are inserted (or deleted).
 DERIVED_TABLES: tuple[Table, ...] = (table_of(BasisRollup), table_of(BasisRollupDelta))
 

@@ -6,6 +6,7 @@ import asyncio
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -15,13 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import backup
 from app.auth import service as keys_service
+from app.auth import sessions
+from app.auth.models import ApiKey
 from app.auth.schemas import ApiKeyCreate
 from app.auth.scopes import Scope
 from app.core.config import get_settings
 from app.core.db import Database
+from app.core.errors import AppError
 from app.core.migrations import upgrade
-from app.core.observability import log_config
-from app.core.types import format_utc
+from app.core.observability import log_config, log_format
+from app.core.types import format_utc, utcnow
 from app.demo import DEFAULT_SEED, DemoRefused, DemoSummary, run_demo
 
 if TYPE_CHECKING:
@@ -53,6 +57,17 @@ def serve(
 
     settings = get_settings()
     upgrade(settings.database_url)
+    link = asyncio.run(_with_session(sessions.new_sign_in_link))
+    if link is not None:
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
+        minutes = settings.sign_in_link_minutes
+        typer.echo(
+            "\nThe database holds no API key yet. To set the service up, open this link (it works once, for "
+            f"{minutes} minutes; restart `serve` for a new one):\n\n"
+            f"    http://{shown_host}:{port}/ui/setup?token={link}\n",
+            err=True,
+        )
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Each worker writes its samples here and /metrics adds them up; fresh for every start.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="decision-log-metrics-")
@@ -61,9 +76,9 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        proxy_headers=False,  # read by the app itself (app.main), after it keeps the peer's address
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        log_config=log_config(settings.log_level),
+        log_config=log_config(settings.log_level, log_format(settings.log_format)),
         access_log=False,  # app.core.observability.RequestTelemetry writes one JSON line per request instead
     )
 
@@ -81,19 +96,36 @@ async def _with_session(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
 def keys_create(
     name: Annotated[str, typer.Option(help="What the key is for, e.g. `crm-sync`.")],
     scope: Annotated[Scope, typer.Option(help="analytics < read < write < admin.")] = Scope.read,
+    person: Annotated[
+        str | None,
+        typer.Option(help="The handle of the person the key belongs to: what it writes is attributed to them."),
+    ] = None,
+    expires_in: Annotated[
+        int | None, typer.Option(min=1, help="Days until the key stops working (default: never).")
+    ] = None,
 ) -> None:
     """Create a key. The key is printed once, alone on the last line."""
     try:  # the same rules as POST /v1/keys: storable, not blank, at most 100 characters
         name = ApiKeyCreate(name=name, scope=scope).name
     except ValidationError as error:
         raise typer.BadParameter(error.errors()[0]["msg"], param_hint="--name") from None
+    expires_at = utcnow() + timedelta(days=expires_in) if expires_in is not None else None
 
-    async def action(session):  # type: ignore[no-untyped-def]
-        return await keys_service.create_key(session, name=name, scope=scope)
+    async def action(session: AsyncSession) -> tuple[ApiKey, str]:
+        return await keys_service.create_key(
+            session, name=name, scope=scope, person=person, expires_at=expires_at, loc=()
+        )
 
-    record, key = asyncio.run(_with_session(action))
+    try:
+        record, key = asyncio.run(_with_session(action))
+    except AppError as refused:
+        typer.echo(f"key not created: {refused.detail}", err=True)
+        raise typer.Exit(1) from None
+    whose = f", person {record.person_handle}" if record.person_handle else ""
+    until = f", expires {format_utc(record.expires_at)}" if record.expires_at else ""
     typer.echo(
-        f"created key {record.prefix} ({record.name}, scope {record.scope}); store it now, it is not shown again:"
+        f"created key {record.prefix} ({record.name}, scope {record.scope}{whose}{until}); "
+        "store it now, it is not shown again:"
     )
     typer.echo(key)
 
@@ -102,10 +134,14 @@ def keys_create(
 def keys_list() -> None:
     """List keys (never their secrets)."""
     records = asyncio.run(_with_session(keys_service.list_keys))
-    typer.echo(f"{'PREFIX':<14}{'SCOPE':<11}{'CREATED':<29}{'REVOKED':<29}NAME")
+    typer.echo(f"{'PREFIX':<14}{'SCOPE':<11}{'CREATED':<29}{'REVOKED':<29}{'EXPIRES':<29}{'PERSON':<22}NAME")
     for k in records:
         revoked = format_utc(k.revoked_at) if k.revoked_at else "-"
-        typer.echo(f"{k.prefix:<14}{k.scope:<11}{format_utc(k.created_at):<29}{revoked:<29}{k.name}")
+        expires = format_utc(k.expires_at) if k.expires_at else "-"
+        typer.echo(
+            f"{k.prefix:<14}{k.scope:<11}{format_utc(k.created_at):<29}{revoked:<29}{expires:<29}"
+            f"{k.person_handle or '-':<22}{k.name}"
+        )
 
 
 @keys.command("revoke")

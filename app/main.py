@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import health
 from app.analytics import rollup
@@ -18,11 +19,12 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.logging import install_redaction
-from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, SecurityHeaders
+from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, KeepPeer, SecurityHeaders
 from app.core.observability import RequestTelemetry, install_metrics, new_request_id
 from app.idempotency.service import IdempotentReplay
 from app.integrity.service import Sealer, warn_when_unsigned
 from app.openapi import DESCRIPTION, install_openapi
+from app.web import include_pages
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(IdempotentReplay, lambda _request, replay: replay.response())
     app.include_router(health.router)
     include_api(app)
+    include_pages(app)
     install_openapi(app)
     install_metrics(app)
 
@@ -88,6 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestTelemetry)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", generator=new_request_id)
+    # The proxy headers are read here rather than by uvicorn (serve turns its own reading off), after the peer's
+    # own address is kept.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    app.add_middleware(KeepPeer)
     return app
 
 

@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from app.analytics.models import BasisRollup, BasisRollupDelta
-from app.auth.models import ApiKey
+from app.auth.models import ApiKey, SignInLink, WebSession
 from app.decisions.models import Decision, DecisionRevision
 from app.idempotency.models import IdempotencyRecord
 from app.integrity.models import IntegrityCheckpoint, IntegrityEntry, IntegrityLink
@@ -28,7 +28,9 @@ __all__ = [
     "Kpi",
     "KpiRevision",
     "Person",
+    "SignInLink",
     "Strategy",
     "StrategyVersion",
+    "WebSession",
     "metadata",
 ]

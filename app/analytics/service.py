@@ -3,6 +3,7 @@ shapes its aggregated rows (shares, zero-filled buckets). Nothing here counts de
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -366,6 +367,23 @@ async def outcomes(
 
 async def summary(session: AsyncSession, *, start: datetime | None, end: datetime | None) -> SummaryAnalytics:
     """The owner's scorecard: default range the last 90 days."""
+    scorecard, _ = await summary_with_parts(session, start=start, end=end)
+    return scorecard
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryParts:
+    """The reports a summary is made of (for a view that shows them beside it without computing them again)."""
+
+    strategy_changes: StrategyChangeAnalytics
+    kpis: KpiAnalytics
+    accountability: list[AccountabilityRow]
+
+
+async def summary_with_parts(
+    session: AsyncSession, *, start: datetime | None, end: datetime | None
+) -> tuple[SummaryAnalytics, SummaryParts]:
+    """:func:`summary`, and the strategy changes, KPI hygiene and accountability of the same range it rests on."""
     _check_range(start, end)
     now = utcnow()
     end = end or now
@@ -388,7 +406,7 @@ async def summary(session: AsyncSession, *, start: datetime | None, end: datetim
     owners = (await accountability(session, start=start, end=end, filters=NO_FILTERS)).rows
     results = {r.basis_class: r for r in (await outcomes(session, start=start, end=end, filters=NO_FILTERS)).rows}
     reversed_ = sum(r.reversed for r in owners)
-    return SummaryAnalytics(
+    scorecard = SummaryAnalytics(
         start=start,
         end=end,
         rows=[
@@ -419,3 +437,4 @@ async def summary(session: AsyncSession, *, start: datetime | None, end: datetim
             )
         ],
     )
+    return scorecard, SummaryParts(strategy_changes=strategy, kpis=kpi, accountability=owners)

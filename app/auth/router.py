@@ -30,15 +30,17 @@ async def create_api_key(
     With an `Idempotency-Key`, a replay of a request that succeeded does not show the key again: it answers 409
     `secret_not_replayed` with the new key's `Location` (revoke that key if its secret was lost, and create
     another)."""
-    record, key = await service.create_key(session, name=data.name, scope=data.scope)
+    record, key = await service.create_key(
+        session, name=data.name, scope=data.scope, person=data.person, expires_at=data.expires_at
+    )
     response.headers["Location"] = f"/v1/keys/{record.id}"
-    return ApiKeyCreated.model_validate({**record.model_dump(), "key": key})
+    return ApiKeyCreated.model_validate({**service.read_model(record), "key": key})
 
 
 @router.get("", operation_id="listApiKeys", responses=problem_responses())
 async def list_api_keys(session: SessionDep, _: AdminCaller) -> list[ApiKeyRead]:
     """Every key, revoked ones included, oldest first; never a secret."""
-    return [ApiKeyRead.model_validate(k.model_dump()) for k in await service.list_keys(session)]
+    return [ApiKeyRead.model_validate(service.read_model(k)) for k in await service.list_keys(session)]
 
 
 @router.post("/{key_id}/revoke", operation_id="revokeApiKey", responses=problem_responses(404, 422))
@@ -50,4 +52,4 @@ async def revoke_api_key(
     record = await service.revoke_key(session, str(key_id))
     if record is None:
         raise ApiKeyNotFound(f"No API key with id {key_id}.")
-    return ApiKeyRead.model_validate(record.model_dump())
+    return ApiKeyRead.model_validate(service.read_model(record))

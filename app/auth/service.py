@@ -13,6 +13,8 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,8 +22,9 @@ from app.auth import repository
 from app.auth.models import ApiKey
 from app.auth.scopes import Scope
 from app.core.db import settings_of
-from app.core.errors import Unauthorized
+from app.core.errors import Unauthorized, UnknownReference, Unprocessable
 from app.core.types import utcnow
+from app.people import repository as people
 
 KEY_PREFIX = "dlk"
 
@@ -31,6 +34,30 @@ class Caller:
     key_id: str
     name: str
     scope: Scope
+    # The handle of the person the key belongs to, if any.
+    person: str | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def attribution(self) -> str:
+        """Who what this caller writes is attributed to: the key's person, else the key's name."""
+        return self.person or self.name
+
+
+def caller_of(row: Any) -> Caller:
+    """The caller of a key whose check passed (a row of :data:`repository.KEY_CHECK_COLUMNS`)."""
+    return Caller(
+        key_id=str(row.id), name=row.name, scope=Scope(row.scope), person=row.person_handle, expires_at=row.expires_at
+    )
+
+
+def refusal(row: Any, now: datetime) -> str | None:
+    """Why a key found by its secret no longer authenticates (revoked, expired), or None."""
+    if row.revoked_at is not None:
+        return "The API key has been revoked."
+    if row.expires_at is not None and row.expires_at <= now:
+        return "The API key has expired."
+    return None
 
 
 def _hash(key: str) -> str:
@@ -69,24 +96,59 @@ async def authenticate(session: AsyncSession, key: str) -> Caller:
             return cached[2]
         raise Unauthorized("The API key is not valid.")
     row = await repository.by_prefix(session, prefix)
-    if row is None or not hmac.compare_digest(row[2], digest):
+    if row is None or not hmac.compare_digest(row.secret_hash, digest):
         raise Unauthorized("The API key is not valid.")
-    key_id, name, stored_hash, scope, revoked = row
-    if revoked:
+    wall = utcnow()
+    refused = refusal(row, wall)
+    if refused is not None:
         forget(prefix)
-        raise Unauthorized("The API key has been revoked.")
-    caller = Caller(key_id=key_id, name=name, scope=Scope(scope))
+        raise Unauthorized(refused)
+    caller = caller_of(row)
     ttl = settings_of(session).key_cache_seconds
+    if row.expires_at is not None:  # never cached past the key's expiry
+        ttl = min(ttl, (row.expires_at - wall).total_seconds())
     if ttl > 0:
-        _cache[prefix] = (now + ttl, stored_hash, caller)
+        _cache[prefix] = (now + ttl, row.secret_hash, caller)
     return caller
 
 
-async def create_key(session: AsyncSession, *, name: str, scope: Scope) -> tuple[ApiKey, str]:
+async def create_key(
+    session: AsyncSession,
+    *,
+    name: str,
+    scope: Scope,
+    person: str | None = None,
+    expires_at: datetime | None = None,
+    loc: tuple[str, ...] = ("body",),
+) -> tuple[ApiKey, str]:
+    """A new key (the record, and the key itself, which is not stored). ``person`` must exist (422 naming
+    it otherwise); ``expires_at`` must lie in the future."""
+    if expires_at is not None and expires_at <= utcnow():
+        raise Unprocessable.field([*loc, "expires_at"], "must lie in the future")
+    if person is not None and not await people.teams_of(session, {person}):
+        raise UnknownReference.field([*loc, "person"], f"unknown person {person!r}")
     prefix, key = generate_key()
-    record = ApiKey(name=name, prefix=prefix, secret_hash=_hash(key), scope=scope.value)
+    record = ApiKey(
+        name=name,
+        prefix=prefix,
+        secret_hash=_hash(key),
+        scope=scope.value,
+        person_handle=person,
+        expires_at=expires_at,
+    )
     await repository.add(session, record)
     return record, key
+
+
+def read_model(record: ApiKey) -> dict[str, Any]:
+    """A key's public fields, as the read model names them (never its hash)."""
+    fields = record.model_dump(exclude={"secret_hash", "person_handle"})
+    return {**fields, "person": record.person_handle}
+
+
+def hash_secret(secret: str) -> str:
+    """The stored form of a random secret (a key, a session token): its SHA-256, hex."""
+    return _hash(secret)
 
 
 async def revoke_key(session: AsyncSession, key_ref: str) -> ApiKey | None:

@@ -48,6 +48,22 @@ class Settings(BaseSettings):
     # Origins allowed to call the API from a browser: a JSON list or comma-separated.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    # `auto`: lines people read (structlog's console renderer) when the output is a terminal, JSON lines otherwise;
+    # `json` or `console` to choose.
+    log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
+    # The pages (app/web): how long a signed-in session lasts (it ends sooner when its key is revoked or expires),
+    # and how long the first administrator's one-time sign-in link printed by `serve` stays usable.
+    session_hours: float = Field(default=12, gt=0)
+    sign_in_link_minutes: int = Field(default=60, ge=1)
+    # Addresses (or networks) of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: a
+    # comma-separated list, or "*" (what uvicorn's FORWARDED_ALLOW_IPS took).
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Single sign-on behind an authenticating proxy (oauth2-proxy, Authelia): the header in which it names the
+    # signed-in user (e.g. X-Forwarded-Email, Remote-User), believed only on connections from
+    # `trusted_user_proxies` (addresses or networks). The user is the person with that handle or e-mail, acting
+    # with their own key (the one of widest scope that still works).
+    trusted_user_header: str | None = None
+    trusted_user_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Tamper evidence (app/integrity): the Ed25519 key that signs the chain's checkpoints, as base64 of its
     # 32-byte seed or as PEM (PKCS#8). Unset: checkpoints are not signed (a warning at start-up) and verify
     # reports the chain as unsigned.
@@ -66,7 +82,7 @@ class Settings(BaseSettings):
     analytics_rollups: bool = True
     rollup_fold_interval_seconds: float = Field(default=2.0, ge=0)
 
-    @field_validator("cors_origins", "integrity_trusted_keys", mode="before")
+    @field_validator("cors_origins", "integrity_trusted_keys", "trusted_user_proxies", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -277,6 +277,14 @@ async def _unit_of_work(database: Database, wait: watchdog.DatabaseWait) -> Asyn
             await asyncio.shield(session.close())
 
 
+@contextlib.asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """A part of the request's transaction that is undone alone when it fails (a SAVEPOINT): for a page that
+    shows a refusal in its form, and so answers normally, with nothing of the refused write kept."""
+    async with session.begin_nested():
+        yield
+
+
 async def _acquire(gate: asyncio.Lock | asyncio.Semaphore, limit: float, busy: str) -> None:
     """``gate`` (SQLite's write lock, a connection slot), waited for in turn and no longer than ``limit`` seconds:
     503 with ``busy`` past it."""

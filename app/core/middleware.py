@@ -78,15 +78,21 @@ class ConcurrencyLimit:
 
 class BodyGuard:
     """Refuse bodies over ``max_bytes`` (413), counted as they arrive so chunked uploads are
-    caught too, and non-JSON bodies on JSON endpoints (415), before the app parses anything."""
+    caught too, and non-JSON bodies on JSON endpoints (415), before the app parses anything. The pages'
+    forms (``/ui/``) get the size limit alone."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, prefix: str = "/v1/") -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, prefix: str = "/v1/", forms_prefix: str = "/ui/") -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.prefix = prefix
+        self.forms_prefix = forms_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in BODY_METHODS or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        forms = scope["path"].startswith(self.forms_prefix)  # the pages' forms: the size limit alone
+        if not forms and not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -106,6 +112,9 @@ class BodyGuard:
                 await render(self._too_large())(scope, receive, send)
                 return
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if forms:
+            await self.app(scope, _replaying(bytes(body), receive), send)
+            return
         if body and not (content_type == b"application/json" or content_type.endswith(b"+json")):
             error = UnsupportedMediaType("Send the request body as JSON with `Content-Type: application/json`.")
             await render(error)(scope, receive, send)
@@ -116,19 +125,24 @@ class BodyGuard:
             await render(problem)(scope, receive, send)
             return
 
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": bytes(body), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, _replaying(bytes(body), receive), send)
 
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"The request body exceeds the limit of {self.max_bytes} bytes.")
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """``receive`` that gives the body already read, then whatever comes next (a disconnect)."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 MAX_JSON_DEPTH = 32
@@ -180,7 +194,9 @@ def _body_problem(body: bytes) -> Unprocessable | None:
 
 class SecurityHeaders:
     """Headers every response carries: no MIME sniffing, no framing, no referrer; API answers
-    (``/v1``) are also never cached and may load nothing."""
+    (``/v1``) are also never cached and may load nothing. The pages (``/ui``, and ``/`` which leads there) load
+    scripts, styles and images from the service alone, never inline, and are not cached (they show the signed-in
+    reader's data); their static files, addressed by content hash, are cached for good."""
 
     COMMON = (
         (b"x-content-type-options", b"nosniff"),
@@ -192,15 +208,41 @@ class SecurityHeaders:
         (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     )
 
-    def __init__(self, app: ASGIApp, *, api_prefix: str = "/v1/") -> None:
+    PAGES = (
+        (b"cache-control", b"no-store"),
+        (
+            b"content-security-policy",
+            b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    )
+    STATIC = ((b"cache-control", b"public, max-age=31536000, immutable"),)
+    STATIC_UNVERSIONED = ((b"cache-control", b"no-cache"),)
+
+    def __init__(
+        self, app: ASGIApp, *, api_prefix: str = "/v1/", pages_prefix: str = "/ui", static_prefix: str = "/ui/static/"
+    ) -> None:
         self.app = app
         self.api_prefix = api_prefix
+        self.pages_prefix = pages_prefix
+        self.static_prefix = static_prefix
+
+    def _extra(self, scope: Scope) -> tuple[tuple[bytes, bytes], ...]:
+        path: str = scope["path"]
+        if path.startswith(self.api_prefix):
+            return self.COMMON + self.API
+        if path.startswith(self.static_prefix):
+            versioned = b"v=" in scope.get("query_string", b"")
+            return self.COMMON + (self.STATIC if versioned else self.STATIC_UNVERSIONED)
+        if path.startswith(self.pages_prefix) or path == "/":
+            return self.COMMON + self.PAGES
+        return self.COMMON
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.COMMON + (self.API if scope["path"].startswith(self.api_prefix) else ())
+        extra = self._extra(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -209,3 +251,18 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class KeepPeer:
+    """Keeps the address of the connection's peer in the request's state (``peer``) before the proxy headers
+    replace the client's address with the one the proxy forwarded: single sign-on believes a user header only
+    from the proxy itself (app/web/session.py)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            client = scope.get("client")
+            scope.setdefault("state", {})["peer"] = client[0] if client else None
+        await self.app(scope, receive, send)

@@ -6,9 +6,11 @@
   matched every request against all routes again before the app did), plus domain counters. Under
   ``--workers N`` the CLI points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory, so every
   worker's samples add up.
-- Logs: structured JSON (structlog), one line per request with method, route template, status,
-  duration and request id; uvicorn's own lines go through the same JSON formatter. Query
-  strings are never logged, and secrets are redacted from whatever else is.
+- Logs: structured (structlog), one line per request with method, route template, status,
+  duration and request id; uvicorn's own lines go through the same formatter. JSON lines, or lines
+  people read (structlog's console renderer) when ``serve`` writes to a terminal or
+  ``DECISION_LOG_LOG_FORMAT=console``. Query strings are never logged, and secrets are redacted from
+  whatever else is.
 """
 
 from __future__ import annotations
@@ -124,18 +126,21 @@ _LEVELS = {name.lower(): level for name, level in logging.getLevelNamesMapping()
 _loggers: dict[str | None, logging.Logger] = {}  # by name: logging.getLogger takes the module's lock every time
 
 
-def json_formatter() -> logging.Formatter:
-    """The formatter of every stdlib log line (uvicorn's, the service's): JSON, secrets redacted.
+def log_formatter(fmt: str = "json") -> logging.Formatter:
+    """The formatter of every stdlib log line (uvicorn's, the service's), secrets redacted: JSON lines, or with
+    ``fmt="console"`` lines people read (structlog's console renderer, in colour on a terminal).
 
     Also sets structlog up (per process) for the request line: structlog's own pipeline straight to
-    stderr, the same fields, redaction and JSON, without a stdlib record and handler per request."""
+    stderr, the same fields, redaction and rendering, without a stdlib record and handler per request."""
+    console = fmt == "console"
+    renderer: Any = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()) if console else None
     structlog.configure(
         processors=[
             _below_level_dropped,
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redacted_json_line,
+            *((_redact, renderer) if console else (_redacted_json_line,)),
         ],
         logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
@@ -145,16 +150,23 @@ def json_formatter() -> logging.Formatter:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             _redact,
-            structlog.processors.JSONRenderer(serializer=_json_line),
+            renderer if console else structlog.processors.JSONRenderer(serializer=_json_line),
         ],
     )
 
 
-def log_config(level: str = "INFO") -> dict[str, Any]:
-    """A logging dictConfig for uvicorn, applied in every worker process."""
+def log_format(setting: str) -> str:
+    """``json`` or ``console``: ``auto`` is ``console`` when the output is a terminal (people read it), else JSON."""
+    if setting == "auto":
+        return "console" if sys.stderr.isatty() else "json"
+    return setting
+
+
+def log_config(level: str = "INFO", fmt: str = "json") -> dict[str, Any]:
+    """A logging dictConfig for uvicorn, applied in every worker process; ``fmt`` as :func:`log_formatter`."""
     handler = {
         "class": "logging.StreamHandler",
-        "formatter": "json",
+        "formatter": "lines",
         "filters": ["redact"],
         "stream": "ext://sys.stderr",
     }
@@ -162,7 +174,7 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"redact": {"()": "app.core.logging.RedactSecrets"}},
-        "formatters": {"json": {"()": "app.core.observability.json_formatter"}},
+        "formatters": {"lines": {"()": "app.core.observability.log_formatter", "fmt": fmt}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": level.upper()},
         "loggers": {

@@ -9,7 +9,7 @@ from app.core.text import Text
 from app.core.types import SLUG_PATTERN, UtcInput
 from app.decisions.classification import Basis, BasisClass
 from app.decisions.repository import DecisionFilters
-from app.decisions.schemas import Category, DecisionStatus
+from app.decisions.schemas import Category, DecisionStatus, ReviewState
 
 
 async def record_filters(
@@ -50,8 +50,17 @@ async def decision_filters(
     filters: RecordFiltersDep,
     decided_from: Annotated[UtcInput | None, Query(description="Inclusive.")] = None,
     decided_to: Annotated[UtcInput | None, Query(description="Exclusive.")] = None,
+    review: Annotated[
+        ReviewState | None,
+        Query(
+            description="`overdue`: `expected_outcome.review_by` has passed and no outcome is recorded; "
+            "`reviewed`: an outcome is recorded."
+        ),
+    ] = None,
 ) -> DecisionFilters:
-    return dataclasses.replace(filters, decided_from=decided_from, decided_to=decided_to)
+    return dataclasses.replace(
+        filters, decided_from=decided_from, decided_to=decided_to, review=review.value if review else None
+    )
 
 
 FiltersDep = Annotated[DecisionFilters, Depends(decision_filters)]

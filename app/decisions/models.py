@@ -51,6 +51,7 @@ class Decision(SQLModel, table=True):
     status: str = Field(default="active", max_length=12, index=True)
     revision: int = 1
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # Who recorded the decision: the handle of the key's person, else the key's name.
     recorded_by: str = Field(max_length=100)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     # Reversal: why, who and when; the decision that replaces it when superseded.
@@ -79,6 +80,8 @@ class DecisionRevision(SQLModel, table=True):
     kind: str = Field(max_length=20)
     changed_at: datetime = Field(sa_type=UtcDateTime)
     changed_by: str = Field(max_length=100)
+    # Who recorded this revision: the handle of the key's person, else the key's name.
+    recorded_by: str = Field(max_length=100)
     edited_by: str | None = Field(default=None, sa_column=Column(ForeignKey("person.handle")))
     reason: str | None = None
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonDocument, nullable=False))

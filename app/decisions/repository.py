@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, literal, null, select, tuple_, union_all, update
+from sqlalchemy import String, bindparam, case, cast, func, literal, null, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import advisory_lock, contains_text, dialect_of, insert_or_nothing, json_array_contains
 from app.core.driver import driver, insert_rows, json_columns, row_arguments
 from app.core.pagination import keyset_page
-from app.core.types import AnyRow, UtcDateTime, table_of
+from app.core.types import AnyRow, UtcDateTime, table_of, utcnow
 from app.decisions.models import Decision, DecisionRevision
 from app.integrity import repository as integrity_repository
 from app.kpis.models import Kpi
@@ -324,6 +324,8 @@ class DecisionFilters:
     decided_from: datetime | None = None
     decided_to: datetime | None = None
     q: str | None = None
+    # `overdue`: review_by has passed and no outcome is recorded; `reviewed`: an outcome is recorded.
+    review: str | None = None
 
 
 def apply_filters(statement: Any, filters: DecisionFilters, dialect: str) -> Any:
@@ -350,7 +352,43 @@ def apply_filters(statement: Any, filters: DecisionFilters, dialect: str) -> Any
         statement = statement.where(decision.c.decided_at < filters.decided_to)
     if filters.q:
         statement = statement.where(contains_text([decision.c.title, decision.c.rationale], filters.q, dialect))
+    if filters.review == "overdue":
+        statement = statement.where(decision.c.review_by <= utcnow(), decision.c.outcome_result.is_(None))
+    elif filters.review == "reviewed":
+        statement = statement.where(decision.c.outcome_result.is_not(None))
     return statement
+
+
+async def overdue_reviews(
+    session: AsyncSession, start: datetime, end: datetime, *, currency: str | None, limit: int
+) -> list[AnyRow]:
+    """Decisions decided in [start, end) whose review is overdue, largest budgets first: those in ``currency``
+    first (amounts in different currencies are not compared), then the others by amount, then those without a
+    budget; the earliest review date first among equals."""
+    statement = apply_filters(
+        select(decision), DecisionFilters(decided_from=start, decided_to=end, review="overdue"), dialect_of(session)
+    )
+    in_currency = case((decision.c.budget_currency == currency, 0), else_=1) if currency else literal(1)
+    statement = statement.order_by(
+        in_currency,
+        decision.c.budget_amount.is_(None),
+        decision.c.budget_amount.desc(),
+        decision.c.review_by,
+        decision.c.id,
+    ).limit(limit)
+    return list((await session.execute(statement)).all())
+
+
+async def currencies(session: AsyncSession, start: datetime, end: datetime) -> list[str]:
+    """The budget currencies of the decisions decided in [start, end), the most used first."""
+    used = func.count()
+    statement = (
+        select(decision.c.budget_currency)
+        .where(decision.c.decided_at >= start, decision.c.decided_at < end, decision.c.budget_currency.is_not(None))
+        .group_by(decision.c.budget_currency)
+        .order_by(used.desc(), decision.c.budget_currency)
+    )
+    return [row[0] for row in (await session.execute(statement)).all()]
 
 
 async def list_page(
@@ -389,3 +427,11 @@ async def stream_for_export(
     result = await session.stream(statement.execution_options(yield_per=chunk))
     async for rows in result.partitions():
         yield rows
+
+
+async def superseded_by(session: AsyncSession, decision_id: uuid.UUID) -> list[AnyRow]:
+    """The decisions that ``decision_id`` superseded (those whose ``superseded_by`` names it), oldest first."""
+    statement = (
+        select(decision).where(decision.c.superseded_by == decision_id).order_by(decision.c.decided_at, decision.c.id)
+    )
+    return list((await session.execute(statement)).all())

@@ -46,6 +46,13 @@ class OutcomeResult(StrEnum):
     inconclusive = "inconclusive"
 
 
+class ReviewState(StrEnum):
+    """Where a decision stands with its outcome review (a filter of the decision list)."""
+
+    overdue = "overdue"
+    reviewed = "reviewed"
+
+
 class RevisionKind(StrEnum):
     created = "created"
     edited = "edited"
@@ -294,7 +301,9 @@ class OutcomeCreate(BaseModel):
     result: OutcomeResult
     notes: Description | None = None
     actual_value: Number | None = None
-    reviewed_by: Handle
+    reviewed_by: Handle | None = Field(
+        default=None, description="The reviewer. Defaults to the person the API key belongs to (422 when it has none)."
+    )
     reviewed_at: UtcInput | None = Field(default=None, description="Defaults to now; may not lie in the future.")
 
 
@@ -363,6 +372,9 @@ class DecisionRead(BaseModel):
     status: DecisionStatus
     revision: int
     recorded_at: UtcOutput
+    recorded_by: str = Field(
+        description="Who recorded the decision: the handle of the API key's person, else the key's name."
+    )
     updated_at: UtcOutput
     outcome: OutcomeRead | None
     reversal: ReversalRead | None
@@ -380,6 +392,9 @@ class DecisionRevisionRead(BaseModel):
     kind: RevisionKind
     changed_at: UtcOutput
     changed_by: str = Field(description="The name of the API key that made the change.")
+    recorded_by: str = Field(
+        description="Who recorded the change: the handle of the API key's person, else the key's name."
+    )
     edited_by: str | None = Field(description="The person who made the change, when given.")
     reason: str | None
     changes: dict[str, RevisionChange] = Field(description="Each changed field, from its old value to the new.")

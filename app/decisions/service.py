@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -123,6 +124,7 @@ def to_read(row: Any) -> DecisionRead:
             "status": get("status"),
             "revision": get("revision"),
             "recorded_at": get("recorded_at"),
+            "recorded_by": get("recorded_by"),
             "updated_at": get("updated_at"),
             "outcome": outcome,
             "reversal": reversal,
@@ -181,6 +183,7 @@ def new_decision_json(row: dict[str, Any]) -> DecisionJson:
         "status": row["status"],
         "revision": row["revision"],
         "recorded_at": format_utc(row["recorded_at"]),
+        "recorded_by": row["recorded_by"],
         "updated_at": format_utc(row["updated_at"]),
         "outcome": None,
         "reversal": None,
@@ -412,7 +415,7 @@ def _new_row(data: DecisionCreate, refs: repository.References, now: datetime, c
         status=DecisionStatus.active.value,
         revision=1,
         recorded_at=now,
-        recorded_by=caller.name,
+        recorded_by=caller.attribution,
         updated_at=now,
     )
     return values
@@ -471,6 +474,7 @@ def revision_fields(revision: Mapping[str, Any]) -> dict[str, Any]:
         "kind": revision["kind"],
         "changed_at": format_utc(revision["changed_at"]),
         "changed_by": revision["changed_by"],
+        "recorded_by": revision["recorded_by"],
         "edited_by": revision["edited_by"],
         "reason": revision["reason"],
         "changes": revision["changes"],
@@ -495,6 +499,7 @@ def _revision_row(
         "kind": kind.value,
         "changed_at": changed_at,
         "changed_by": caller.name,
+        "recorded_by": caller.attribution,
         "edited_by": edited_by,
         "reason": reason,
         "changes": changes,
@@ -677,12 +682,22 @@ async def record_outcome(
                 loc=["body", "reviewed_at"], msg="must not precede the decision's decided_at", type="value_error"
             )
         )
-    await _check_references(session, [("person", data.reviewed_by, ["body"], ("reviewed_by",))], errors=errors)
+    reviewed_by = data.reviewed_by or caller.person
+    if reviewed_by is None:
+        errors.append(
+            FieldError(
+                loc=["body", "reviewed_by"],
+                msg="required: this API key belongs to no person, so the review must name its reviewer",
+                type="missing",
+            )
+        )
+        raise Unprocessable(_summary(errors), errors=errors)
+    await _check_references(session, [("person", reviewed_by, ["body"], ("reviewed_by",))], errors=errors)
     columns = {
         "outcome_result": data.result.value,
         "outcome_notes": data.notes,
         "outcome_actual_value": data.actual_value,
-        "outcome_reviewed_by": data.reviewed_by,
+        "outcome_reviewed_by": reviewed_by,
         "outcome_reviewed_at": reviewed_at,
         "outcome_recorded_at": now,
     }
@@ -694,7 +709,7 @@ async def record_outcome(
         RevisionKind.outcome_recorded,
         caller=caller,
         reason=data.notes,
-        edited_by=data.reviewed_by,
+        edited_by=reviewed_by,
         compare=["outcome"],
     )
 
@@ -719,6 +734,7 @@ async def list_revisions(
                 "kind": row.kind,
                 "changed_at": row.changed_at,
                 "changed_by": row.changed_by,
+                "recorded_by": row.recorded_by,
                 "edited_by": row.edited_by,
                 "reason": row.reason,
                 "changes": row.changes,
@@ -728,3 +744,23 @@ async def list_revisions(
         for row in rows
     ]
     return items, next_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionHistory:
+    """A decision with every revision (oldest first) and the decisions it superseded (the other way of
+    ``reversal.superseded_by``)."""
+
+    decision: DecisionRead
+    revisions: list[DecisionRevisionRead]
+    supersedes: list[DecisionRead]
+
+
+MAX_REVISIONS_SHOWN = 500
+
+
+async def decision_history(session: AsyncSession, decision_id: uuid.UUID) -> DecisionHistory:
+    decision = await get_decision(session, decision_id)
+    revisions, _ = await list_revisions(session, decision_id, limit=MAX_REVISIONS_SHOWN, cursor=None)
+    supersedes = [to_read(row) for row in await repository.superseded_by(session, decision_id)]
+    return DecisionHistory(decision=decision, revisions=revisions, supersedes=supersedes)

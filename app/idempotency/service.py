@@ -103,6 +103,13 @@ async def idempotency(
 ) -> IdempotencyClaim | None:
     if idempotency_key is None:
         return None
+    return await claim(request, idempotency_key)
+
+
+async def claim(request: Request, idempotency_key: str) -> IdempotencyClaim:
+    """Claim ``idempotency_key`` for this request (its caller, method, path and body), in its transaction; raise
+    :class:`IdempotentReplay` when a request with the same key and body has already been answered (the pages'
+    forms, whose key is a hidden field, use this too)."""
     session = request_session(request)
     api_key_id = uuid.UUID(request_caller(request).key_id)
     fingerprint = _fingerprint(request, await request.body())

@@ -164,19 +164,6 @@ def stream_earlier_revisions(
     return _stream(session, statement, chunk)
 
 
-async def recorded_by_differing(session: AsyncSession) -> Sequence[AnyRow]:
-    """Decisions whose ``recorded_by`` is not the ``changed_by`` of their first revision (the caller that recorded
-    them): (id, recorded_by, changed_by)."""
-    first = and_(decision_revision.c.decision_id == decision.c.id, decision_revision.c.revision == 1)
-    statement = (
-        select(decision.c.id, decision.c.recorded_by, decision_revision.c.changed_by)
-        .select_from(decision.join(decision_revision, first))
-        .where(decision.c.recorded_by != decision_revision.c.changed_by)
-        .order_by(decision.c.id)
-    )
-    return (await session.execute(statement)).all()
-
-
 async def strategy_counters_differing(session: AsyncSession) -> Sequence[AnyRow]:
     """Strategies whose version count, latest ``effective_from`` or ``updated_at`` do not follow from their
     versions: (key, the three stored, the three recomputed)."""

@@ -4,7 +4,7 @@ a figure reads is what the log says, or follows from it.
 - Logged, compared with the log: every decision, KPI, strategy version, strategy, person and data source is in the
   state its latest entry says; every decision and KPI revision row (its snapshot and its own fields: who, when,
   why, what changed) is the one its entry logged.
-- Recomputed from the logged state, compared: a decision's ``evidence_count``, ``review_by`` and ``recorded_by``; a
+- Recomputed from the logged state, compared: a decision's ``evidence_count`` and ``review_by``; a
   strategy's version count, latest ``effective_from`` and ``updated_at``; the basis rollup (folded cells and
   pending deltas), recomputed from the decisions in one SQL aggregate.
 - Trust comes from outside the database only: the keys in the settings or given on the command line, and a
@@ -225,7 +225,17 @@ HISTORIES = (
             table_of(DecisionRevision),
             "id",
             "decision_id",
-            ("revision", "kind", "changed_at", "changed_by", "edited_by", "reason", "changes", "snapshot"),
+            (
+                "revision",
+                "kind",
+                "changed_at",
+                "changed_by",
+                "recorded_by",
+                "edited_by",
+                "reason",
+                "changes",
+                "snapshot",
+            ),
         ),
         decision_entity,
         lambda row: decisions.to_read(row).model_dump(mode="json"),
@@ -531,11 +541,6 @@ class _Verification:
 
     # 4. Columns derived from other rows, recomputed in SQL.
     async def _derived(self) -> None:
-        for decision_id, recorded_by, changed_by in await repository.recorded_by_differing(self.session):
-            self._derived_problem(
-                decision_entity(decision_id),
-                f"recorded_by is {recorded_by!r}, but its first revision was made by {changed_by!r}",
-            )
         for row in await repository.strategy_counters_differing(self.session):
             self._derived_problem(
                 strategy_entity(row.key),

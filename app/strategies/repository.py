@@ -1,12 +1,12 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import dialect_of, insert_or_nothing
 from app.core.pagination import keyset_page
-from app.core.types import AnyRow, table_of
+from app.core.types import AnyRow, UtcDateTime, table_of
 from app.strategies.models import Strategy, StrategyVersion
 
 strategy = table_of(Strategy)
@@ -85,3 +85,23 @@ async def versions_page(
     return await keyset_page(
         session, statement, [(version.c.number, False)], limit=limit, cursor=cursor, key=lambda row: [row.number]
     )
+
+
+async def versions_between(session: AsyncSession, start: datetime, end: datetime) -> list[AnyRow]:
+    """Every strategy's versions with ``effective_from`` in [start, end), each with the previous version's
+    ``effective_from`` (``previous_effective_from``, which may lie before ``start``) and its strategy's title;
+    by strategy key, then number."""
+    previous = type_coerce(
+        func.lag(version.c.effective_from).over(partition_by=version.c.strategy_key, order_by=version.c.number),
+        UtcDateTime,
+    )
+    ranked = (
+        select(version, previous.label("previous_effective_from")).where(version.c.effective_from < end).subquery()
+    )
+    statement = (
+        select(ranked, strategy.c.title.label("strategy_title"))
+        .join(strategy, strategy.c.key == ranked.c.strategy_key)
+        .where(ranked.c.effective_from >= start)
+        .order_by(ranked.c.strategy_key, ranked.c.number)
+    )
+    return list((await session.execute(statement)).all())

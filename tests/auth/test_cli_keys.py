@@ -75,7 +75,7 @@ async def test_cli_keys_list_shows_the_key_without_its_secret(db):
     columns = line.split()
     assert columns[:2] == [prefix, "write"]
     assert TIMESTAMP.match(columns[2])
-    assert columns[3:] == ["-", name]  # not revoked
+    assert columns[3:] == ["-", "-", "-", name]  # not revoked, no expiry, no person
     assert secret not in out
     assert key not in out
 

@@ -8,7 +8,7 @@ async def test_admin_creates_lists_and_revokes_keys_over_http(app_instance, clie
     body = created.json()
     assert body["key"].startswith(f"dlk_{body['prefix']}_")
     assert created.headers["Location"] == f"/v1/keys/{body['id']}"
-    assert set(body) == {"id", "name", "prefix", "scope", "created_at", "revoked_at", "key"}
+    assert set(body) == {"id", "name", "prefix", "scope", "created_at", "revoked_at", "person", "expires_at", "key"}
 
     async with make_client(app_instance, body["key"]) as new_client:
         assert (await new_client.get("/v1/people")).status_code == 200

@@ -79,6 +79,7 @@ def expected_decision(**fields: Any) -> dict[str, Any]:
         "status": "active",
         "revision": 1,
         "recorded_at": None,
+        "recorded_by": "test-write",
         "updated_at": None,
         "outcome": None,
         "reversal": None,

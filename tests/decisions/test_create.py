@@ -248,6 +248,7 @@ async def test_create_decision_records_revision_1(client):
         "kind": "created",
         "changed_at": first["changed_at"],
         "changed_by": "test-write",
+        "recorded_by": "test-write",
         "edited_by": None,
         "reason": None,
         "changes": {},

@@ -338,3 +338,23 @@ async def test_list_decisions_garbage_cursor_returns_422(client, cursor):
     await _many(client, count=2)
     problem = assert_problem(await client.get("/v1/decisions", params={"cursor": cursor}), 422, "validation_failed")
     error_at(problem, ["query", "cursor"])
+
+
+async def test_list_decisions_by_review_state_overdue_or_reviewed(client):
+    await factories.basics(client)
+    past = {"description": "CPA below 40", "review_by": "2026-03-15T00:00:00Z"}
+    overdue = await factories.decision(client, title="Overdue", expected_outcome=past)
+    reviewed = await factories.decision(client, title="Reviewed", expected_outcome=past)
+    await factories.decision(client, title="Not due", expected_outcome={**past, "review_by": "2099-01-01T00:00:00Z"})
+    await factories.decision(client, title="No review")
+    outcome = {"result": "success", "reviewed_by": "boris.ivanov", "reviewed_at": "2026-03-02T00:00:00Z"}
+    assert (await client.post(f"/v1/decisions/{reviewed['id']}/outcome", json=outcome)).status_code == 201
+
+    def titles(response) -> list[str]:  # type: ignore[no-untyped-def]
+        assert response.status_code == 200, response.text
+        return [d["title"] for d in response.json()["items"]]
+
+    assert titles(await client.get("/v1/decisions", params={"review": "overdue"})) == [overdue["title"]]
+    assert titles(await client.get("/v1/decisions", params={"review": "reviewed"})) == [reviewed["title"]]
+    refused = await client.get("/v1/decisions", params={"review": "soon"})
+    error_at(assert_problem(refused, 422, "validation_failed"), ["query", "review"])

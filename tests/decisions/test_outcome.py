@@ -84,6 +84,7 @@ async def test_record_outcome_adds_a_revision(client):
         "kind": "outcome_recorded",
         "changed_at": reviewed["updated_at"],
         "changed_by": "test-write",
+        "recorded_by": "test-write",
         "edited_by": "boris.ivanov",
         "reason": "CPA fell to 37 EUR.",
         "changes": {"outcome": {"from": None, "to": reviewed["outcome"]}},

@@ -72,6 +72,7 @@ async def test_reverse_decision_adds_a_revision(client):
         "kind": "reversed",
         "changed_at": reversed_["updated_at"],
         "changed_by": "test-write",
+        "recorded_by": "test-write",
         "edited_by": "boris.ivanov",
         "reason": "Budget frozen.",
         "changes": {

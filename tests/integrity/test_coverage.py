@@ -3,12 +3,11 @@ deleted or forged directly in the database, is detected; an untouched record ver
 
 What an answer or a figure reads, and how verification covers it:
 
-- decision, its API form (title … outcome, reversal; team, owner, basis_class that group the figures): read by the
-  decisions API, exports, analytics; logged, compared with its latest entry.
+- decision, its API form (title … outcome, reversal, recorded_by; team, owner, basis_class that group the
+  figures): read by the decisions API, exports, analytics; logged, compared with its latest entry.
 - decision.evidence_count, review_by (BI views, reviews due): recomputed from the logged state.
-- decision.recorded_by: its first revision's changed_by (logged).
-- decision_revision: revision, kind, changed_at, changed_by, edited_by, reason, changes, snapshot (the revisions
-  API): logged, each row against the entry of its revision (fields and content).
+- decision_revision: revision, kind, changed_at, changed_by, recorded_by, edited_by, reason, changes, snapshot
+  (the revisions API): logged, each row against the entry of its revision (fields and content).
 - kpi (KPIs API, KPI analytics): logged. kpi_revision: revision, changed_at, changed_by, change_reason, changes,
   snapshot (revisions API, `?at=`, changes and unexplained changes in the analytics): logged.
 - strategy_version (strategies API, strategy-change analytics, a decision's strategy_version): logged.
@@ -134,9 +133,9 @@ async def test_forged_decision_revision_is_detected(client, db):
     decision_id = seeded["edited"]["id"]
     await tamper(
         db,
-        "INSERT INTO decision_revision (id, decision_id, revision, kind, changed_at, changed_by, reason, changes, "
-        "snapshot) SELECT :new_id, decision_id, 3, kind, changed_at, changed_by, reason, changes, snapshot "
-        "FROM decision_revision WHERE decision_id = :id AND revision = 2",
+        "INSERT INTO decision_revision (id, decision_id, revision, kind, changed_at, changed_by, recorded_by, reason, "
+        "changes, snapshot) SELECT :new_id, decision_id, 3, kind, changed_at, changed_by, recorded_by, reason, "
+        "changes, snapshot FROM decision_revision WHERE decision_id = :id AND revision = 2",
         id=raw_id(db, decision_id),
         new_id=raw_id(db, "0192f0c0-0000-7000-8000-000000000001"),
     )
@@ -196,7 +195,6 @@ async def test_deleted_kpi_revision_is_detected(client, db):
 DERIVED = {
     "review_by": "UPDATE decision SET review_by = NULL WHERE id = :id",
     "evidence_count": "UPDATE decision SET evidence_count = 7 WHERE id = :id",
-    "recorded_by": "UPDATE decision SET recorded_by = 'someone-else' WHERE id = :id",
 }
 
 
@@ -215,7 +213,10 @@ async def test_changed_derived_decision_column_is_detected(client, db, column):
     assert column in report.problems[0].detail
 
 
-@pytest.mark.parametrize("statement", ["team = 'brand'", "basis_class = 'emotion'", "owner_handle = 'boris.ivanov'"])
+@pytest.mark.parametrize(
+    "statement",
+    ["team = 'brand'", "basis_class = 'emotion'", "owner_handle = 'boris.ivanov'", "recorded_by = 'someone-else'"],
+)
 async def test_changed_decision_column_that_groups_figures_is_detected(client, db, statement):
     seeded = await seed(client, db)
     decision_id = seeded["reviewed"]["id"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 
 import pytest
 import rfc8785
@@ -223,7 +224,6 @@ def _id(db, value: str):  # type: ignore[no-untyped-def]
 
 
 def _parse(value: str):  # type: ignore[no-untyped-def]
-    from datetime import datetime
 
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
