@@ -57,7 +57,7 @@ def serve(
         workers=workers,
         proxy_headers=True,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        log_config=log_config(settings.log_level),
+        log_config=log_config(settings.log_level, settings.log_format),
         access_log=False,  # app.core.observability.RequestTelemetry writes one JSON line per request instead
     )
 

@@ -2,7 +2,7 @@
 
 import json
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Origins allowed to call the API from a browser: a JSON list or comma-separated.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    # How log lines are written: `json` (one object per line, for a log pipeline) or `console` (text for a person
+    # at a terminal). Either way an exception's stack is written out whole, secrets redacted.
+    log_format: Literal["json", "console"] = "json"
     # Tamper evidence (app/integrity): the Ed25519 key that signs the chain's checkpoints, as base64 of its
     # 32-byte seed or as PEM (PKCS#8). Unset: checkpoints are not signed (a warning at start-up) and verify
     # reports the chain as unsigned.

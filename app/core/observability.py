@@ -6,9 +6,10 @@
   matched every request against all routes again before the app did), plus domain counters. Under
   ``--workers N`` the CLI points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory, so every
   worker's samples add up.
-- Logs: structured JSON (structlog), one line per request with method, route template, status,
-  duration and request id; uvicorn's own lines go through the same JSON formatter. Query
-  strings are never logged, and secrets are redacted from whatever else is.
+- Logs: structured JSON (structlog; ``DECISION_LOG_LOG_FORMAT=console`` for text), one line per request
+  with method, route template, status, duration and request id; uvicorn's own lines go through the
+  same formatter, an exception's stack written out whole. Query strings are never logged, and
+  secrets are redacted from whatever else is.
 """
 
 from __future__ import annotations
@@ -124,37 +125,62 @@ _LEVELS = {name.lower(): level for name, level in logging.getLevelNamesMapping()
 _loggers: dict[str | None, logging.Logger] = {}  # by name: logging.getLogger takes the module's lock every time
 
 
-def json_formatter() -> logging.Formatter:
-    """The formatter of every stdlib log line (uvicorn's, the service's): JSON, secrets redacted.
+LOG_FORMATS = ("json", "console")
 
-    Also sets structlog up (per process) for the request line: structlog's own pipeline straight to
-    stderr, the same fields, redaction and JSON, without a stdlib record and handler per request."""
+
+def _renderer(log_format: str) -> Any:
+    """The last step of a line: JSON (one object per line), or ``key=value`` text for a person at a terminal."""
+    if log_format == "console":
+        return structlog.dev.ConsoleRenderer(colors=False)
+    return structlog.processors.JSONRenderer(serializer=_json_line)
+
+
+def configure_structlog(log_format: str = "json") -> None:
+    """structlog's own pipeline (the request line), per process: straight to stderr, the same fields, formatted
+    stack, redaction and rendering as the stdlib lines, without a stdlib record and handler per request."""
+    last: list[Any] = [_redacted_json_line] if log_format == "json" else [_redact, _renderer(log_format)]
     structlog.configure(
         processors=[
             _below_level_dropped,
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redacted_json_line,
+            structlog.processors.format_exc_info,
+            *last,
         ],
         logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+def stdlib_formatter(log_format: str = "json") -> logging.Formatter:
+    """The formatter of every stdlib log line (uvicorn's, the service's): JSON or console text, an exception's
+    stack formatted as Python prints it (in the line's ``exception`` field), secrets redacted (the stack's too)."""
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
             _redact,
-            structlog.processors.JSONRenderer(serializer=_json_line),
+            _renderer(log_format),
         ],
     )
 
 
-def log_config(level: str = "INFO") -> dict[str, Any]:
+def log_formatter(log_format: str = "json") -> logging.Formatter:
+    """The formatter of the logging configuration (:func:`log_config`), made in every worker process; also sets
+    structlog up there (:func:`configure_structlog`)."""
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"unknown log format {log_format!r}: one of {', '.join(LOG_FORMATS)}")
+    configure_structlog(log_format)
+    return stdlib_formatter(log_format)
+
+
+def log_config(level: str = "INFO", log_format: str = "json") -> dict[str, Any]:
     """A logging dictConfig for uvicorn, applied in every worker process."""
     handler = {
         "class": "logging.StreamHandler",
-        "formatter": "json",
+        "formatter": "default",
         "filters": ["redact"],
         "stream": "ext://sys.stderr",
     }
@@ -162,7 +188,7 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"redact": {"()": "app.core.logging.RedactSecrets"}},
-        "formatters": {"json": {"()": "app.core.observability.json_formatter"}},
+        "formatters": {"default": {"()": "app.core.observability.log_formatter", "log_format": log_format}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": level.upper()},
         "loggers": {
