@@ -219,9 +219,16 @@ def route_template(scope: Scope) -> str:
     return template
 
 
+# nginx's status for a request whose client closed the connection before the answer: not a server error.
+CLIENT_CLOSED_REQUEST = 499
+
+
 class RequestTelemetry:
     """Per request, one JSON line (method, route template, status, duration, request id, caller) and the
-    request metrics (count by route template, method and status; latency by route template and method)."""
+    request metrics (count by route template, method and status; latency by route template and method).
+
+    A request whose client closed the connection before the answer started (mid-body, say) is logged and counted
+    with status 499, as nginx does: whatever the app did then reached no one, and it is not a server error."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -232,17 +239,29 @@ class RequestTelemetry:
             return
         started = time.perf_counter()
         status = 500
+        answered = False  # the response has started
+        abandoned = False  # the client went away before it did
 
         async def send_status(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+                answered = True
             await send(message)
 
+        async def receive_watched() -> Message:
+            nonlocal abandoned
+            message = await receive()
+            if message["type"] == "http.disconnect" and not answered:
+                abandoned = True
+            return message
+
         try:
-            await self.app(scope, receive, send_status)
+            await self.app(scope, receive_watched, send_status)
         finally:
             duration = time.perf_counter() - started
+            if abandoned:
+                status = CLIENT_CLOSED_REQUEST
             method, route = scope["method"], route_template(scope)
             if route not in UNCOUNTED:
                 series(HTTP_REQUESTS, route, method, str(status)).inc()

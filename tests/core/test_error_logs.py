@@ -1,52 +1,18 @@
 """An unexpected error is logged with its whole stack, formatted as Python prints it, in the JSON log form and in
 the console one, secrets redacted from it like from any other line."""
 
-import contextlib
 import json
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.core.raising_app import MESSAGE, SECRET
-from tests.faults.cluster import free_port
+from tests.core.raising_app import MESSAGE, SECRET, served
 
-ROOT = Path(__file__).resolve().parents[2]
 REQUEST_ID = "5f0c2bd4a8d44b4a9d0fb8a3d2b0c3e1"
 
 
-@contextlib.contextmanager
-def _served(log: Path, log_format: str) -> Iterator[str]:
-    port = free_port()
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "tests.core.raising_app", str(port), log_format],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, log.read_text()
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def _failing_request(base: str) -> httpx.Response:
-    response = httpx.get(f"{base}/test/unexpected-error", headers={"X-Request-ID": REQUEST_ID})
+def _failing_request(port: int) -> httpx.Response:
+    response = httpx.get(f"http://127.0.0.1:{port}/test/unexpected-error", headers={"X-Request-ID": REQUEST_ID})
     assert response.status_code == 500, response.text
     assert response.json()["code"] == "internal_error"
     return response
@@ -65,8 +31,8 @@ def _assert_formatted_stack(stack: str) -> None:
 
 def test_unexpected_error_is_logged_with_its_formatted_stack_as_json(tmp_path):
     log = tmp_path / "server.log"
-    with _served(log, "json") as base:
-        _failing_request(base)
+    with served(log, "json") as port:
+        _failing_request(port)
     text = log.read_text()
     records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     [unhandled] = [record for record in records if record["event"] == "unhandled error"]
@@ -87,8 +53,8 @@ def test_unexpected_error_is_logged_with_its_formatted_stack_as_json(tmp_path):
 
 def test_unexpected_error_is_logged_with_its_formatted_stack_as_console_text(tmp_path):
     log = tmp_path / "server.log"
-    with _served(log, "console") as base:
-        _failing_request(base)
+    with served(log, "console") as port:
+        _failing_request(port)
     text = log.read_text()
     lines = text.splitlines()
     [at] = [number for number, line in enumerate(lines) if "unhandled error" in line]
