@@ -16,7 +16,7 @@ from app import backup
 from app.auth import service as keys_service
 from app.auth.scopes import Scope
 from app.core.config import get_settings
-from app.core.db import Database
+from app.core.db import Database, PoolerMismatch, pooler_mismatch
 from app.core.migrations import upgrade
 from app.core.observability import log_config
 from app.core.types import format_utc
@@ -279,4 +279,11 @@ def signing_key() -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except Exception as error:
+        mismatch = error if isinstance(error, PoolerMismatch) else pooler_mismatch(error, get_settings().database_url)
+        if mismatch is None:
+            raise
+        typer.echo(f"decision-log: {mismatch}", err=True)
+        raise SystemExit(1) from None

@@ -12,6 +12,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DECISION_LOG_", extra="ignore")
 
     database_url: str = "sqlite:///./decision_log.db"
+    # What stands between the service and PostgreSQL: `none` (nothing, or a pooler in session mode) or `pgbouncer`
+    # (PgBouncer or another pooler in transaction mode: no named prepared statements, the session settings set at
+    # the start of every transaction rather than when connecting).
+    database_pooler: Literal["none", "pgbouncer"] = "none"
     # Largest request body accepted, in bytes; larger ones get 413 before they are parsed.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # How long a successful API-key check is reused in-process; bounds how long a revoked key
