@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from app.core.config import get_settings
+from app.core.observability import CLIENT_CLOSED_REQUEST
 
 logger = logging.getLogger("app.errors")
 
@@ -358,8 +359,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ClientDisconnect)
     async def _client_gone(_: Request, __: ClientDisconnect) -> Response:
         # Reading the body failed because the client closed the connection: nobody is left to answer, and it is not
-        # a server error. The request line counts it as 499 (app.core.observability).
-        return Response(status_code=499)
+        # a server error. The request line counts it as such too (app.core.observability).
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:
