@@ -32,16 +32,6 @@ async def test_same_key_with_another_body_is_refused(client):
     assert other.status_code == 422
     assert other.headers["Content-Type"] == "application/problem+json"
     assert other.json()["code"] == "idempotency_key_reused"
-    assert await _count(client) == 1
-
-
-async def test_a_reused_key_is_refused_naming_the_header(client):
-    await factories.basics(client)
-    await client.post("/v1/decisions", json=factories.decision_body(), headers={"Idempotency-Key": "k-4"})
-    other = await client.post(
-        "/v1/decisions", json=factories.decision_body(title="Another"), headers={"Idempotency-Key": "k-4"}
-    )
-    assert other.status_code == 422
     assert other.json()["errors"] == [
         {
             "loc": ["header", "Idempotency-Key"],
@@ -49,6 +39,7 @@ async def test_a_reused_key_is_refused_naming_the_header(client):
             "type": "idempotency_key_reused",
         }
     ]
+    assert await _count(client) == 1
 
 
 async def test_same_key_on_another_endpoint_is_refused(client):
