@@ -191,7 +191,7 @@ def _log_lines(service: Service) -> list[dict[str, Any]]:
     return [json.loads(line) for line in service.log_path.read_text().splitlines() if line.startswith("{")]
 
 
-async def test_the_main_flows_work_through_pgbouncer_in_transaction_mode(bouncer, database_name):
+async def test_the_main_flows_work_through_pgbouncer_in_transaction_mode(bouncer, database_name, tmp_path):
     url = bouncer.url(database_name)
     # The sealer and the rollup folding (advisory locks of their transactions) run often beside the requests.
     service = Service(
@@ -210,6 +210,12 @@ async def test_the_main_flows_work_through_pgbouncer_in_transaction_mode(bouncer
             assert (await admin.get("/readyz")).json()["status"] == "ready"
             await _main_flows(admin, admin)
         lines = _log_lines(service)
+        # The maintenance commands too: a backup (one REPEATABLE READ snapshot) and a verification of the log.
+        backup = await asyncio.to_thread(_cli, url, "export", str(tmp_path / "backup.ndjson"), env=POOLED)
+        assert backup.returncode == 0, backup.stderr
+        assert "exported" in backup.stdout and (tmp_path / "backup.ndjson").stat().st_size > 0
+        verified = await asyncio.to_thread(_cli, url, "verify", env=POOLED)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
     finally:
         service.stop()
         log = service.log_tail()
