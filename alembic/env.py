@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy import Connection, text
 
 from app.core.config import get_settings
-from app.core.db import create_engine
+from app.core.db import check_pooler, create_engine
 from app.models import metadata
 
 config = context.config
@@ -18,19 +18,27 @@ if config.config_file_name and not config.attributes.get("database_url") and not
 MIGRATION_LOCK = 7_320_417
 
 
-def _configure(connection: Connection) -> None:
+def _configure(connection: Connection, *, transaction_per_migration: bool = True) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=True,  # ALTERs as table copies on SQLite
         compare_type=True,
         compare_server_default=True,
-        transaction_per_migration=True,
+        transaction_per_migration=transaction_per_migration,
     )
 
 
 def _run(connection: Connection) -> None:
     postgres = connection.dialect.name == "postgresql"
+    if postgres and get_settings().database_pooler == "pgbouncer":
+        # Behind a pooler in transaction mode a session's lock would stay with whichever server connection took it,
+        # and the unlock could reach another: the whole upgrade is one transaction, which holds the lock.
+        _configure(connection, transaction_per_migration=False)
+        with context.begin_transaction():
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            context.run_migrations()
+        return
     if postgres:
         connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
         connection.commit()
@@ -48,6 +56,7 @@ async def run_online() -> None:
     url = config.attributes.get("database_url") or get_settings().database_url
     engine = create_engine(url=url)
     try:
+        await check_pooler(engine, get_settings())
         async with engine.connect() as connection:
             await connection.run_sync(_run)
     finally:

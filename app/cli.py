@@ -21,10 +21,10 @@ from app.auth.models import ApiKey
 from app.auth.schemas import ApiKeyCreate
 from app.auth.scopes import Scope
 from app.core.config import get_settings
-from app.core.db import Database
+from app.core.db import Database, PoolerMismatch, pooler_mismatch
 from app.core.errors import AppError
 from app.core.migrations import upgrade
-from app.core.observability import log_config, log_format
+from app.core.observability import log_config, resolved_log_format
 from app.core.types import format_utc, utcnow
 from app.demo import DEFAULT_SEED, DemoRefused, DemoSummary, run_demo
 
@@ -78,7 +78,7 @@ def serve(
         workers=workers,
         proxy_headers=False,  # read by the app itself (app.main), after it keeps the peer's address
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        log_config=log_config(settings.log_level, log_format(settings.log_format)),
+        log_config=log_config(settings.log_level, resolved_log_format(settings.log_format)),
         access_log=False,  # app.core.observability.RequestTelemetry writes one JSON line per request instead
     )
 
@@ -417,4 +417,11 @@ def signing_key() -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except Exception as error:
+        mismatch = error if isinstance(error, PoolerMismatch) else pooler_mismatch(error, get_settings().database_url)
+        if mismatch is None:
+            raise
+        typer.echo(f"decision-log: {mismatch}", err=True)
+        raise SystemExit(1) from None

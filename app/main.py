@@ -16,7 +16,7 @@ from app.api import include_api
 from app.auth import ratelimit
 from app.core import memory
 from app.core.config import Settings, get_settings
-from app.core.db import Database
+from app.core.db import Database, PoolerMismatch, check_pooler
 from app.core.errors import install_error_handlers
 from app.core.logging import install_redaction
 from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, KeepPeer, SecurityHeaders
@@ -34,6 +34,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings)
+        try:
+            await check_pooler(app.state.db.engine, settings)
+        except PoolerMismatch:
+            await app.state.db.dispose()
+            raise
         sealer = Sealer(app.state.db)
         warn_when_unsigned(sealer)
         sealing = (

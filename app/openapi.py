@@ -98,10 +98,91 @@ def install_openapi(app: FastAPI) -> None:
         components["FieldError"] = FieldError.model_json_schema(ref_template="#/components/schemas/{model}")
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
+        add_links(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# OpenAPI links: how the ids in an answer feed other operations (createDecision's `id` is getDecision's
+# `decision_id`, …), for clients that follow them and for Schemathesis's stateful phase in CI. By operation id and
+# status: link name → (target operation id, its parameters as runtime expressions).
+Links = dict[str, tuple[str, dict[str, str]]]
+
+
+def _decision_links(decision_id: str, *, etag: bool = False, done: str | None = None) -> Links:
+    """From an answer that names a decision (``decision_id``, an expression) to what can be done with it; ``etag``:
+    the answer carries the decision's ETag, sent back as ``If-Match``; ``done``: the operation that gave the answer,
+    when it cannot be done twice (a reversal, an outcome review)."""
+    guarded = {"decision_id": decision_id, **({"header.If-Match": "$response.header.ETag"} if etag else {})}
+    plain = {"decision_id": decision_id}
+    links: Links = {
+        "getDecision": ("getDecision", plain),
+        "updateDecision": ("updateDecision", guarded),
+        "listDecisionRevisions": ("listDecisionRevisions", plain),
+        "reverseDecision": ("reverseDecision", guarded),
+        "recordDecisionOutcome": ("recordDecisionOutcome", guarded),
+    }
+    links.pop(done or "", None)
+    return links
+
+
+def _keyed_links(*targets: str) -> Links:
+    """To ``targets``, each taking the answer's ``key`` as its ``key`` path parameter."""
+    return {target: (target, {"key": "$response.body#/key"}) for target in targets}
+
+
+_PERSON: Links = {"getPerson": ("getPerson", {"handle": "$response.body#/handle"})}
+_DATA_SOURCE = _keyed_links("getDataSource")
+_KPI = _keyed_links("getKpi", "listKpiRevisions", "putKpi")
+LINKS: dict[str, dict[str, Links]] = {
+    "upsertPerson": {"200": _PERSON, "201": _PERSON},
+    "upsertDataSource": {"200": _DATA_SOURCE, "201": _DATA_SOURCE},
+    "createDecision": {"201": _decision_links("$response.body#/id", etag=True)},
+    "createDecisionBatch": {"201": _decision_links("$response.body#/items/0/id")},
+    "getDecision": {"200": _decision_links("$response.body#/id", etag=True)},
+    "updateDecision": {"200": _decision_links("$response.body#/id", etag=True)},
+    "reverseDecision": {"200": _decision_links("$response.body#/id", etag=True, done="reverseDecision")},
+    "recordDecisionOutcome": {"201": _decision_links("$response.body#/id", etag=True, done="recordDecisionOutcome")},
+    "createStrategy": {"201": _keyed_links("getStrategy", "createStrategyVersion", "listStrategyVersions")},
+    "createStrategyVersion": {
+        "201": {
+            "getStrategyVersion": (
+                "getStrategyVersion",
+                {"key": "$response.body#/strategy", "number": "$response.body#/number"},
+            ),
+            "listStrategyVersions": ("listStrategyVersions", {"key": "$response.body#/strategy"}),
+            "createStrategyVersion": ("createStrategyVersion", {"key": "$response.body#/strategy"}),
+            "getStrategy": ("getStrategy", {"key": "$response.body#/strategy"}),
+        }
+    },
+    "putKpi": {"200": _KPI, "201": _KPI},
+    "createApiKey": {"201": {"revokeApiKey": ("revokeApiKey", {"key_id": "$response.body#/id"})}},
+}
+
+
+def add_links(schema: dict[str, Any]) -> None:
+    """Write :data:`LINKS` into ``schema``'s responses. A link from an operation or status that is not there, to an
+    operation that is not there or to a parameter the target does not declare, is an error."""
+    operations = {
+        operation["operationId"]: operation
+        for methods in schema["paths"].values()
+        for operation in methods.values()
+        if "operationId" in operation
+    }
+    for source, by_status in LINKS.items():
+        for status, links in by_status.items():
+            response = operations[source]["responses"][status]
+            for name, (target, parameters) in links.items():
+                if target not in operations:
+                    raise RuntimeError(f"link {source} {status} {name}: no operation {target!r}")
+                declared = {(p["in"], p["name"]) for p in operations[target].get("parameters", [])}
+                for parameter in parameters:
+                    where, _, named = parameter.rpartition(".")
+                    if not any(named == n and where in ("", location) for location, n in declared):
+                        raise RuntimeError(f"link {source} {status} {name}: {target} has no parameter {parameter!r}")
+                response.setdefault("links", {})[name] = {"operationId": target, "parameters": parameters}
 
 
 TAGS = [

@@ -220,6 +220,7 @@ class Server:
         self.name = name
         self.port = port
         self.log_path = RESULTS / f"{name}-server.log"
+        RESULTS.mkdir(parents=True, exist_ok=True)  # bench/instructions.py starts servers without environment()
         self.log_file = self.log_path.open("wb")
         self.process = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log_file, stderr=subprocess.STDOUT

@@ -2,7 +2,7 @@
 
 import json
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -12,6 +12,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DECISION_LOG_", extra="ignore")
 
     database_url: str = "sqlite:///./decision_log.db"
+    # What stands between the service and PostgreSQL: `none` (nothing, or a pooler in session mode) or `pgbouncer`
+    # (PgBouncer or another pooler in transaction mode: no named prepared statements, the session settings set at
+    # the start of every transaction rather than when connecting).
+    database_pooler: Literal["none", "pgbouncer"] = "none"
     # Largest request body accepted, in bytes; larger ones get 413 before they are parsed.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # How long a successful API-key check is reused in-process; bounds how long a revoked key
@@ -48,9 +52,10 @@ class Settings(BaseSettings):
     # Origins allowed to call the API from a browser: a JSON list or comma-separated.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
-    # `auto`: lines people read (structlog's console renderer) when the output is a terminal, JSON lines otherwise;
-    # `json` or `console` to choose.
-    log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
+    # How log lines are written: `json` (one object per line, for a log pipeline), `console` (lines people read,
+    # structlog's console renderer), or `auto`: console when the output is a terminal, JSON otherwise. Either way
+    # an exception's stack is written out whole, secrets redacted.
+    log_format: Literal["auto", "json", "console"] = "auto"
     # The pages (app/web): how long a signed-in session lasts (it ends sooner when its key is revoked or expires),
     # and how long the first administrator's one-time sign-in link printed by `serve` stays usable.
     session_hours: float = Field(default=12, gt=0)

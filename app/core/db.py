@@ -12,6 +12,8 @@ import contextlib
 import contextvars
 import functools
 import json
+import re
+import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
@@ -78,11 +80,58 @@ def json_text(value: Any) -> str:
         return json.dumps(value)
 
 
+# Startup parameters that PgBouncer keeps per client (it sets them on whichever server connection serves the client):
+# the same in every mode. The others are session settings, which a pooler in transaction mode refuses at connect.
+STARTUP_PARAMETERS = {"timezone": "UTC", "application_name": "decision-log"}
+
+
+def session_settings(settings: Settings) -> dict[str, str]:
+    """PostgreSQL settings every transaction runs under: startup parameters of each connection, or, behind a pooler
+    in transaction mode, set at the start of each transaction (:func:`transaction_settings_sql`)."""
+    return {
+        "statement_timeout": str(int(settings.statement_timeout_seconds * 1000)),
+        "idle_in_transaction_session_timeout": "60000",
+    }
+
+
+def transaction_settings_sql(settings: Settings) -> str:
+    """One statement that applies :func:`session_settings` to the current transaction only (``SET LOCAL``)."""
+    calls = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in session_settings(settings).items())
+    return f"SELECT {calls}"
+
+
+# Per engine behind a transaction-mode pooler, the statement that begins each of its transactions (the session
+# settings, set locally): the driver runs it on the transactions it begins itself (app.core.driver).
+TRANSACTION_PROLOGUE: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def _unnamed_statement() -> str:
+    """The name of every statement SQLAlchemy prepares behind a transaction-mode pooler: the empty name, PostgreSQL's
+    unnamed statement, which lives only until the next one is prepared on the same server connection (asyncpg then
+    parses it again with its parameters, in the same round trip as the execution). A named statement would outlive
+    the transaction on a server connection this client may never get again, and collide with another client's."""
+    return ""
+
+
 def create_engine(settings: Settings | None = None, *, url: str | None = None) -> AsyncEngine:
     settings = settings or get_settings()
     target = async_url(url or settings.database_url)
     if target.get_backend_name() == "sqlite":
         return _sqlite_engine(target, settings)
+    behind_pgbouncer = settings.database_pooler == "pgbouncer"
+    connect_args: dict[str, Any] = {
+        "timeout": settings.connect_timeout_seconds,
+        # A last resort for work outside a request; requests are bounded sooner by the watchdog.
+        "command_timeout": settings.statement_timeout_seconds + 2,
+        "server_settings": STARTUP_PARAMETERS if behind_pgbouncer else STARTUP_PARAMETERS | session_settings(settings),
+    }
+    if behind_pgbouncer:
+        # No named prepared statement, neither asyncpg's (its statement cache) nor SQLAlchemy's (its own cache).
+        connect_args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unnamed_statement,
+        }
     engine = create_async_engine(
         target,
         json_serializer=json_text,
@@ -92,20 +141,72 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
         # No ping per checkout (a round trip per request): the watchdog replaces a connection the
         # server has closed before handing it out, and bounds every wait on one that stopped answering.
         pool_recycle=1800,
-        connect_args={
-            "timeout": settings.connect_timeout_seconds,
-            # A last resort for work outside a request; requests are bounded sooner by the watchdog.
-            "command_timeout": settings.statement_timeout_seconds + 2,
-            "server_settings": {
-                "timezone": "UTC",
-                "application_name": "decision-log",
-                "statement_timeout": str(int(settings.statement_timeout_seconds * 1000)),
-                "idle_in_transaction_session_timeout": "60000",
-            },
-        },
+        connect_args=connect_args,
     )
+    if behind_pgbouncer:
+        set_locally = transaction_settings_sql(settings)
+        TRANSACTION_PROLOGUE[engine.sync_engine] = set_locally
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql(set_locally)
+
     watchdog.install(engine)
     return engine
+
+
+class PoolerMismatch(RuntimeError):
+    """A pooler in transaction mode stands in front of PostgreSQL and the settings do not say so."""
+
+    def __init__(self, url: URL, what: str) -> None:
+        super().__init__(
+            f"{what} (at {url.host}:{url.port or 5432}): a connection pooler in transaction mode (PgBouncer) stands in "
+            "front of PostgreSQL. Set DECISION_LOG_DATABASE_POOLER=pgbouncer (session settings are then set in "
+            "each transaction, and no statement is prepared by name), or connect to PostgreSQL directly."
+        )
+
+
+def pooler_mismatch(error: BaseException, url: str | URL) -> PoolerMismatch | None:
+    """``error`` as a :class:`PoolerMismatch` when it is the mark of a pooler in transaction mode: the session settings
+    sent when connecting refused (PgBouncer: "unsupported startup parameter"), or a statement prepared by name in an
+    earlier transaction missing, or another client's found, on the server connection of this one."""
+    where = make_url(str(url))
+    if refused := _REFUSED_PARAMETER.search(str(error)):
+        return PoolerMismatch(where, f"The session setting {refused[1]} was refused when connecting")
+    if prepared := _PREPARED_ELSEWHERE.search(str(error)):
+        return PoolerMismatch(where, f"PostgreSQL answered that {prepared[0]}")
+    return None
+
+
+_REFUSED_PARAMETER = re.compile(r"unsupported startup parameter: (\w+)")
+_PREPARED_ELSEWHERE = re.compile(r'prepared statement "[^"]*" (?:already exists|does not exist)')
+
+
+async def check_pooler(engine: AsyncEngine, settings: Settings) -> None:
+    """Refuse, with :class:`PoolerMismatch`, to run without ``DECISION_LOG_DATABASE_POOLER=pgbouncer`` behind a
+    pooler in transaction mode: it refuses the session settings sent when connecting, or (told to ignore them)
+    drops them, and a statement prepared by name in one transaction is missing, or another's, in the next. A
+    database that cannot be reached now says nothing: requests and ``/readyz`` report that."""
+    if engine.dialect.name != "postgresql" or settings.database_pooler == "pgbouncer":
+        return
+    expected = session_settings(settings)["statement_timeout"]
+    try:
+        with watchdog.bounded_waits(settings.query_timeout_seconds):
+            async with engine.connect() as connection:
+                applied = await connection.scalar(
+                    text("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+                )
+    except Exception as error:
+        mismatch = pooler_mismatch(error, engine.url)
+        if mismatch is not None:
+            raise mismatch from None
+        return
+    if applied != expected:
+        raise PoolerMismatch(
+            engine.url,
+            f"The session setting statement_timeout sent when connecting ({expected} ms) was not applied "
+            f"({applied} ms)",
+        )
 
 
 def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:

@@ -40,7 +40,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from app.core import watchdog
-from app.core.db import OWN_CONNECTION, UNIT_OF_WORK, dialect_of, json_text
+from app.core.db import OWN_CONNECTION, TRANSACTION_PROLOGUE, UNIT_OF_WORK, dialect_of, json_text
 
 logger = logging.getLogger("app.db")
 
@@ -83,6 +83,9 @@ class PooledTransaction:
         opened = cls(await engine.raw_connection(), engine.sync_engine)
         try:
             await opened._answered(opened._transaction.start())
+            prologue = TRANSACTION_PROLOGUE.get(engine.sync_engine)  # behind a transaction-mode pooler only
+            if prologue is not None:
+                await opened._answered(opened._connection.execute(prologue))
         except BaseException:
             await opened._release()
             raise

@@ -17,13 +17,15 @@ from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi import routing as fastapi_routing
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from app.core.config import get_settings
+from app.core.observability import CLIENT_CLOSED_REQUEST
 
 logger = logging.getLogger("app.errors")
 
@@ -353,6 +355,12 @@ def install_error_handlers(app: FastAPI) -> None:
         TimeoutError,
     ):
         app.add_exception_handler(kind, _database)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(_: Request, __: ClientDisconnect) -> Response:
+        # Reading the body failed because the client closed the connection: nobody is left to answer, and it is not
+        # a server error. The request line counts it as such too (app.core.observability).
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:

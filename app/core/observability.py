@@ -6,11 +6,11 @@
   matched every request against all routes again before the app did), plus domain counters. Under
   ``--workers N`` the CLI points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory, so every
   worker's samples add up.
-- Logs: structured (structlog), one line per request with method, route template, status,
-  duration and request id; uvicorn's own lines go through the same formatter. JSON lines, or lines
-  people read (structlog's console renderer) when ``serve`` writes to a terminal or
-  ``DECISION_LOG_LOG_FORMAT=console``. Query strings are never logged, and secrets are redacted from
-  whatever else is.
+- Logs: structured (structlog), one line per request with method, route template, status, duration
+  and request id; uvicorn's own lines go through the same formatter, an exception's stack written out
+  whole. JSON lines, or lines people read (structlog's console renderer) when ``serve`` writes to a
+  terminal or ``DECISION_LOG_LOG_FORMAT=console``. Query strings are never logged, and secrets are
+  redacted from whatever else is.
 """
 
 from __future__ import annotations
@@ -126,47 +126,69 @@ _LEVELS = {name.lower(): level for name, level in logging.getLevelNamesMapping()
 _loggers: dict[str | None, logging.Logger] = {}  # by name: logging.getLogger takes the module's lock every time
 
 
-def log_formatter(fmt: str = "json") -> logging.Formatter:
-    """The formatter of every stdlib log line (uvicorn's, the service's), secrets redacted: JSON lines, or with
-    ``fmt="console"`` lines people read (structlog's console renderer, in colour on a terminal).
+LOG_FORMATS = ("json", "console")
 
-    Also sets structlog up (per process) for the request line: structlog's own pipeline straight to
-    stderr, the same fields, redaction and rendering, without a stdlib record and handler per request."""
-    console = fmt == "console"
-    renderer: Any = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()) if console else None
+
+def _renderer(log_format: str) -> Any:
+    """The last step of a line: JSON (one object per line), or ``key=value`` text for a person at a terminal."""
+    if log_format == "console":
+        return structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    return structlog.processors.JSONRenderer(serializer=_json_line)
+
+
+def configure_structlog(log_format: str = "json") -> None:
+    """structlog's own pipeline (the request line), per process: straight to stderr, the same fields, formatted
+    stack, redaction and rendering as the stdlib lines, without a stdlib record and handler per request."""
+    last: list[Any] = [_redacted_json_line] if log_format == "json" else [_redact, _renderer(log_format)]
     structlog.configure(
         processors=[
             _below_level_dropped,
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            *((_redact, renderer) if console else (_redacted_json_line,)),
+            structlog.processors.format_exc_info,
+            *last,
         ],
         logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+def stdlib_formatter(log_format: str = "json") -> logging.Formatter:
+    """The formatter of every stdlib log line (uvicorn's, the service's): JSON or console text, an exception's
+    stack formatted as Python prints it (in the line's ``exception`` field), secrets redacted (the stack's too)."""
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
             _redact,
-            renderer if console else structlog.processors.JSONRenderer(serializer=_json_line),
+            _renderer(log_format),
         ],
     )
 
 
-def log_format(setting: str) -> str:
+def resolved_log_format(setting: str) -> str:
     """``json`` or ``console``: ``auto`` is ``console`` when the output is a terminal (people read it), else JSON."""
     if setting == "auto":
         return "console" if sys.stderr.isatty() else "json"
     return setting
 
 
-def log_config(level: str = "INFO", fmt: str = "json") -> dict[str, Any]:
-    """A logging dictConfig for uvicorn, applied in every worker process; ``fmt`` as :func:`log_formatter`."""
+def log_formatter(log_format: str = "json") -> logging.Formatter:
+    """The formatter of the logging configuration (:func:`log_config`), made in every worker process; also sets
+    structlog up there (:func:`configure_structlog`)."""
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"unknown log format {log_format!r}: one of {', '.join(LOG_FORMATS)}")
+    configure_structlog(log_format)
+    return stdlib_formatter(log_format)
+
+
+def log_config(level: str = "INFO", log_format: str = "json") -> dict[str, Any]:
+    """A logging dictConfig for uvicorn, applied in every worker process."""
     handler = {
         "class": "logging.StreamHandler",
-        "formatter": "lines",
+        "formatter": "default",
         "filters": ["redact"],
         "stream": "ext://sys.stderr",
     }
@@ -174,7 +196,7 @@ def log_config(level: str = "INFO", fmt: str = "json") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"redact": {"()": "app.core.logging.RedactSecrets"}},
-        "formatters": {"lines": {"()": "app.core.observability.log_formatter", "fmt": fmt}},
+        "formatters": {"default": {"()": "app.core.observability.log_formatter", "log_format": log_format}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": level.upper()},
         "loggers": {
@@ -205,9 +227,16 @@ def route_template(scope: Scope) -> str:
     return template
 
 
+# nginx's status for a request whose client closed the connection before the answer: not a server error.
+CLIENT_CLOSED_REQUEST = 499
+
+
 class RequestTelemetry:
     """Per request, one JSON line (method, route template, status, duration, request id, caller) and the
-    request metrics (count by route template, method and status; latency by route template and method)."""
+    request metrics (count by route template, method and status; latency by route template and method).
+
+    A request whose client closed the connection before the answer started (mid-body, say) is logged and counted
+    with status 499, as nginx does: whatever the app did then reached no one, and it is not a server error."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -218,17 +247,29 @@ class RequestTelemetry:
             return
         started = time.perf_counter()
         status = 500
+        answered = False  # the response has started
+        abandoned = False  # the client went away before it did
 
         async def send_status(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+                answered = True
             await send(message)
 
+        async def receive_watched() -> Message:
+            nonlocal abandoned
+            message = await receive()
+            if message["type"] == "http.disconnect" and not answered:
+                abandoned = True
+            return message
+
         try:
-            await self.app(scope, receive, send_status)
+            await self.app(scope, receive_watched, send_status)
         finally:
             duration = time.perf_counter() - started
+            if abandoned:
+                status = CLIENT_CLOSED_REQUEST
             method, route = scope["method"], route_template(scope)
             if route not in UNCOUNTED:
                 series(HTTP_REQUESTS, route, method, str(status)).inc()

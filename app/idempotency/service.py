@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import request_caller
 from app.core.db import request_session, settings_of
-from app.core.errors import Conflict, Unprocessable
+from app.core.errors import Conflict, FieldError, Unprocessable
 from app.core.types import utcnow
 from app.idempotency import repository
 
@@ -131,7 +131,13 @@ async def claim(request: Request, idempotency_key: str) -> IdempotencyClaim:
         if stored.fingerprint != fingerprint:
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was used with another request body or endpoint; use a new key.",
-                errors=None,
+                errors=[
+                    FieldError(
+                        loc=["header", "Idempotency-Key"],
+                        msg="used with another request body or endpoint",
+                        type="idempotency_key_reused",
+                    )
+                ],
             )
         if stored.response_status is None:
             raise IdempotencyRequestInFlight("The first request with this Idempotency-Key has not finished; retry.")

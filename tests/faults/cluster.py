@@ -40,7 +40,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _run_as() -> dict[str, Any]:
+def run_as() -> dict[str, Any]:
     if os.geteuid() != 0:
         return {}
     for name in ("postgres", "nobody"):
@@ -59,7 +59,7 @@ class PrivateCluster:
         self.root = Path(tempfile.mkdtemp(prefix="decision-log-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
-        self.as_user = _run_as()
+        self.as_user = run_as()
         self.paused: list[int] = []
         if self.as_user:
             os.chown(self.root, self.as_user["user"], self.as_user["group"])

@@ -32,6 +32,13 @@ async def test_same_key_with_another_body_is_refused(client):
     assert other.status_code == 422
     assert other.headers["Content-Type"] == "application/problem+json"
     assert other.json()["code"] == "idempotency_key_reused"
+    assert other.json()["errors"] == [
+        {
+            "loc": ["header", "Idempotency-Key"],
+            "msg": "used with another request body or endpoint",
+            "type": "idempotency_key_reused",
+        }
+    ]
     assert await _count(client) == 1
 
 
