@@ -15,7 +15,7 @@ has no decimal type, so there it is a double (exact up to 15 significant digits)
 integer count of ten-thousandths, is exact on both: add it up and divide by 10,000.
 
 Existing data: every amount is converted exactly (on SQLite, the double the old column held, to the cent of its
-scale). An amount of 922,337,203,685,477.58 or more cannot be counted in ten-thousandths in 64 bits: the upgrade
+scale). An amount above 922,337,203,685,477.58 cannot be counted in ten-thousandths in 64 bits: the upgrade
 stops, naming such decisions, before changing anything. Downgrade restores NUMERIC(18, 2), rounding amounts of
 three- and four-decimal currencies to the cent, and the rollup in its old form.
 
@@ -202,7 +202,9 @@ FROM decision
 """
 EXACT_BUDGET = {
     "postgresql": f"trim_scale(budget_amount::numeric / {UNITS}) AS budget_amount, budget_amount AS budget_amount_e4",
-    "sqlite": f"budget_amount / {UNITS}.0 AS budget_amount, budget_amount AS budget_amount_e4",
+    # The whole part exactly, then the fraction: the nearest double (one division would round the integer first).
+    "sqlite": f"budget_amount / {UNITS} + (budget_amount % {UNITS}) / {UNITS}.0 AS budget_amount, "
+    "budget_amount AS budget_amount_e4",
 }
 
 
@@ -239,8 +241,8 @@ def upgrade() -> None:
     ).scalars()
     if ids := [str(found) for found in too_large]:
         raise RuntimeError(
-            "decision budgets of 922,337,203,685,477.58 or more cannot be kept exactly (in ten-thousandths, in 64 "
-            f"bits): correct these decisions' budget_amount first, e.g. {', '.join(ids)}"
+            "decision budgets above 922,337,203,685,477.58 cannot be kept exactly (in ten-thousandths, in 64 bits): "
+            f"correct these decisions' budget_amount first, e.g. {', '.join(ids)}"
         )
     _drop_dependants(dialect)
     if dialect == "postgresql":
@@ -255,6 +257,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     _drop_dependants(dialect)
-    _replace_column(dialect, "NUMERIC(18, 2)", f"round(budget_amount / {UNITS}.0, 2)", None)
+    if dialect == "postgresql":
+        _replace_column(dialect, "numeric(18, 2)", f"round(budget_amount / {UNITS}.0, 2)", None)
+    else:
+        # To the cent in integers (SQLite's round to two places errs on large doubles), then the nearest double.
+        _replace_column(dialect, "NUMERIC(18, 2)", "round(budget_amount / 100.0) / 100.0", None)
     _rebuild_rollup(dialect, OLD_PARTS, sa.Numeric(precision=20, scale=2))
     op.execute(DECISION_VIEW.format(budget="budget_amount"))

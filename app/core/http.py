@@ -15,19 +15,24 @@ from app.core.money import json_default
 from app.core.types import format_utc
 
 
-class ExactJSONResponse(Response):
-    """A JSON answer whose amounts (Decimals) are exact JSON numbers (``99999999999999.99``, not …98).
+def exact_json(content: Any) -> bytes:
+    """JSON whose amounts (Decimals) are exact JSON numbers (``99999999999999.99``, not …98).
 
     Pydantic's JSON mode writes a Decimal as a string or through a float; so a model is dumped in Python mode
     (its fields' own serialisers still apply: timestamps, aliases) and written by orjson, every Decimal as its
-    exact digits (:func:`app.core.money.json_default`). Routers return it for every answer that carries money."""
+    exact digits (:func:`app.core.money.json_default`)."""
+    if isinstance(content, BaseModel):
+        content = content.model_dump(by_alias=True)
+    return orjson.dumps(content, default=json_default)
+
+
+class ExactJSONResponse(Response):
+    """A JSON answer through :func:`exact_json`: routers return it for every answer that carries money."""
 
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        if isinstance(content, BaseModel):
-            content = content.model_dump(by_alias=True)
-        return orjson.dumps(content, default=json_default)
+        return exact_json(content)
 
 
 def etag_of(*parts: object) -> str:

@@ -147,8 +147,8 @@ def plain(amount: Decimal) -> str:
 
 
 def json_value(amount: Decimal) -> int | float | str:
-    """The amount in logged and snapshot JSON (see the module's docstring): an integer, a double that is exactly
-    the amount, or else the exact decimal as a string."""
+    """The amount in logged and snapshot JSON (see the module's docstring): an integer, a double whose shortest form
+    (RFC 8785's, Python's ``repr``) is the amount's digits, or else the exact decimal as a string."""
     if amount == amount.to_integral_value() and abs(amount) <= 2**53:
         return int(amount)
     number = float(amount)
@@ -169,7 +169,7 @@ def answer_form(decision: dict[str, Any]) -> dict[str, Any]:
     amount = decision["budget_amount"]
     if isinstance(amount, str):
         return {**decision, "budget_amount": orjson.Fragment(amount)}
-    return decision  # an int or a double that is exactly the amount: orjson writes it as it is
+    return decision  # an int, or a double whose shortest form orjson writes: the amount's digits
 
 
 # A budget amount a client sends.
