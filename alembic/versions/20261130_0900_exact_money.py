@@ -19,6 +19,11 @@ scale). An amount above 922,337,203,685,477.58 cannot be counted in ten-thousand
 stops, naming such decisions, before changing anything. Downgrade restores NUMERIC(18, 2), rounding amounts of
 three- and four-decimal currencies to the cent, and the rollup in its old form.
 
+The tamper-evident log is append-only and left as it is: its entries logged each amount as a double, the same
+number the service now logs for every amount a double spells (README, "Money"). On PostgreSQL, a decision whose
+amount no double spells (16 or more significant digits) was logged rounded while its column held it exactly;
+verification reports it as differing from its log.
+
 Revision ID: 7b3e9d0c4a15
 Revises: 4d8e2f61c3a7
 Create Date: 2026-11-30 09:00:00+00:00

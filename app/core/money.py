@@ -104,14 +104,21 @@ def _exact(value: int | float | Decimal) -> Decimal:
     return Decimal(value)
 
 
-def _places(amount: Decimal) -> int:
-    """Decimal places the value needs (``15000.50`` needs 1), counted without rounding to a context."""
-    _, digits, exponent = amount.as_tuple()
+def _significant(amount: Decimal) -> tuple[int, tuple[int, ...], int]:
+    """Sign, digits and exponent of a finite amount, trailing zeros dropped (``15000.50`` is 150005 * 10**-1),
+    without rounding to a decimal context."""
+    sign, digits, exponent = amount.as_tuple()
     assert isinstance(exponent, int)  # finite
-    significant = len(digits)
-    while exponent < 0 and significant and digits[significant - 1] == 0:
-        significant, exponent = significant - 1, exponent + 1
-    return max(0, -exponent)
+    end = len(digits)
+    while end > 1 and digits[end - 1] == 0:
+        end -= 1
+    return sign, digits[:end], exponent + len(digits) - end
+
+
+def _places(amount: Decimal) -> int:
+    """Decimal places the value needs (``15000.50`` needs 1)."""
+    _, digits, exponent = _significant(amount)
+    return 0 if digits == (0,) else max(0, -exponent)
 
 
 def minor_unit(currency: str) -> int | None:
@@ -225,14 +232,12 @@ Currency = Annotated[
 
 def to_units(amount: Decimal) -> int:
     """Ten-thousandths of the currency's unit, in integer arithmetic (no rounding to a decimal context)."""
-    sign, digits, exponent = amount.as_tuple()
-    assert isinstance(exponent, int)  # finite
-    if _places(amount) > SCALE:
+    sign, digits, exponent = _significant(amount)
+    if digits == (0,):
+        return 0
+    if -exponent > SCALE:
         raise ValueError(f"{amount} has more than {SCALE} decimal places")
-    shift = exponent + SCALE
-    power: int = 10 ** abs(shift)
-    value = int("".join(map(str, digits)) or "0")
-    value = value * power if shift >= 0 else value // power  # only zeros are dropped
+    value: int = int("".join(map(str, digits))) * 10 ** (exponent + SCALE)
     return -value if sign else value
 
 
