@@ -60,15 +60,20 @@ class JsonNumber(float):
     __slots__ = ("text",)
     text: str
 
-    def __new__(cls, text: str) -> JsonNumber:
-        number = super().__new__(cls, text)
-        number.text = text
-        return number
+
+def _json_number(text: str) -> JsonNumber:
+    number = JsonNumber(text)  # float's own constructor (a __new__ of ours would cost a Python call more)
+    number.text = text
+    return number
 
 
-def parse_json(body: bytes | str) -> Any:
-    """A JSON request body, its numbers with a fraction or exponent as :class:`JsonNumber`."""
-    return json.loads(body, parse_float=JsonNumber)
+_DECODER = json.JSONDecoder(parse_float=_json_number)  # made once: json.loads(…, parse_float=…) makes one a call
+
+
+def parse_json(body: bytes) -> Any:
+    """A JSON request body, its numbers with a fraction or exponent as :class:`JsonNumber`; the encoding as
+    :func:`json.loads` detects it."""
+    return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
 
 
 # ---------------------------------------------------------------------------------------------
