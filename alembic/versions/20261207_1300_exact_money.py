@@ -26,7 +26,7 @@ verification reports it as differing from its log.
 
 Revision ID: 7b3e9d0c4a15
 Revises: 4d8e2f61c3a7
-Create Date: 2026-11-30 09:00:00+00:00
+Create Date: 2026-12-07 13:00:00+00:00
 """
 
 from collections.abc import Sequence
