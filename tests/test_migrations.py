@@ -132,7 +132,7 @@ def test_migration_files_import_no_app_code() -> None:
         assert "from app" not in source and "import app" not in source, f"{path.name} imports app code"
 
 
-MONEY_REVISION = "7b3e9d0c4a15"  # exact money: budgets in integer ten-thousandths
+MONEY_REVISION = "c8a51f3e9d27"  # exact money: budgets in integer ten-thousandths
 TOO_LARGE = Decimal("922337203685477.59")  # (2**63 - 1) ten-thousandths is 922337203685477.5807
 
 

@@ -24,9 +24,9 @@ number the service now logs for every amount a double spells (README, "Money"). 
 amount no double spells (16 or more significant digits) was logged rounded while its column held it exactly;
 verification reports it as differing from its log.
 
-Revision ID: 7b3e9d0c4a15
+Revision ID: c8a51f3e9d27
 Revises: 4d8e2f61c3a7
-Create Date: 2026-12-07 13:00:00+00:00
+Create Date: 2026-12-07 14:00:00+00:00
 """
 
 from collections.abc import Sequence
@@ -34,7 +34,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "7b3e9d0c4a15"
+revision: str = "c8a51f3e9d27"
 down_revision: str | None = "4d8e2f61c3a7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
