@@ -247,7 +247,12 @@ def to_units(amount: Decimal) -> int:
 
 
 def from_units(units: int) -> Decimal:
-    return Decimal(f"{int(units)}E-{SCALE}")  # exact, however many digits
+    """The amount of ``units`` ten-thousandths, exact however many digits, written with the digits it needs
+    (``str()`` gives ``15000.5``, ``15000``: what a page or a log line shows)."""
+    sign = "-" if units < 0 else ""
+    whole, fraction = divmod(abs(int(units)), 10**SCALE)
+    decimals = f"{fraction:0{SCALE}d}".rstrip("0")
+    return Decimal(f"{sign}{whole}.{decimals}" if decimals else f"{sign}{whole}")
 
 
 def split_units(amount: ColumnElement[Any]) -> tuple[ColumnElement[int], ColumnElement[int]]:
