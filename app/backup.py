@@ -13,9 +13,9 @@ gzip-compressed when its name ends in ``.gz`` (the importer recognises gzip by i
    newlines included>}}``. A file without it is truncated; a digest that differs means it was altered.
 
 Values are canonical: timestamps ``2026-03-01T10:00:00.123456Z`` (UTC, microseconds), UUIDs in their
-hyphenated lower-case form, ``Numeric`` columns (money) as decimal strings with the column's scale
-(``"1234.50"``), floats as the shortest JSON number that reads back as the same double, JSON columns as
-the JSON they hold, SQL NULL as ``null``.
+hyphenated lower-case form, money (``budget_amount``) as its exact decimal string with the digits it needs
+(``"1234.5"``; ``Numeric`` columns as decimal strings with the column's scale), floats as the shortest JSON
+number that reads back as the same double, JSON columns as the JSON they hold, SQL NULL as ``null``.
 
 Exported: people, data sources, strategies and their versions, KPIs and their revisions, decisions and
 their revisions, and the tamper-evident log (entries, chain, signed checkpoints: a restored database
@@ -77,6 +77,7 @@ from sqlalchemy.types import TypeDecorator
 from app.core.config import Settings, get_settings
 from app.core.db import Database, transaction
 from app.core.migrations import current_revision, head_revision
+from app.core.money import MoneyUnits, plain
 from app.core.types import UtcDateTime, format_utc, table_of
 from app.integrity import repository as integrity_repository
 from app.models import (
@@ -176,9 +177,10 @@ def _encode_float(value: Any) -> float:
 
 
 def _column_type(column: Column[Any]) -> Any:
-    """The column's type, seen through decorators (SQLModel's ``AutoString``) other than ``UtcDateTime``."""
+    """The column's type, seen through decorators (SQLModel's ``AutoString``) other than the service's own
+    (``UtcDateTime``, ``MoneyUnits``)."""
     kind = column.type
-    while isinstance(kind, TypeDecorator) and not isinstance(kind, UtcDateTime):
+    while isinstance(kind, TypeDecorator) and not isinstance(kind, UtcDateTime | MoneyUnits):
         kind = kind.impl_instance
     return kind
 
@@ -189,6 +191,8 @@ def _encoder(column: Column[Any]) -> Encoder:
         return format_utc
     if isinstance(kind, Uuid):
         return str
+    if isinstance(kind, MoneyUnits):
+        return plain
     if isinstance(kind, Float):
         return _encode_float
     if isinstance(kind, Numeric):
@@ -239,7 +243,7 @@ def _decoder(column: Column[Any]) -> Decoder:
         return expect(lambda v: isinstance(v, str), "a UUID string", to_uuid)
     if isinstance(kind, Float):
         return expect(is_number, "a number", float)
-    if isinstance(kind, Numeric):
+    if isinstance(kind, Numeric | MoneyUnits):
         return expect(is_decimal, 'a decimal string like "1234.50"', Decimal)
     if isinstance(kind, Boolean):
         return expect(lambda v: isinstance(v, bool), "true or false", bool)

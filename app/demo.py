@@ -684,10 +684,15 @@ def _budget(rng: random.Random, channel: str, category: str) -> dict[str, Any]:
         return {}
     eur = 800 * (75 ** rng.random())  # 800 to 60,000 EUR, spread evenly on a log scale
     if channel in {"paid_search", "social", "display"} and rng.random() < 0.2:
-        return {"budget_amount": round(eur * 95, -3), "budget_currency": "RUB"}
+        return {"budget_amount": _whole(eur * 95, -3), "budget_currency": "RUB"}
     if (category == "contractor" and rng.random() < 0.35) or rng.random() < 0.03:
-        return {"budget_amount": round(eur * 1.08, -2), "budget_currency": "USD"}
-    return {"budget_amount": round(eur, -2), "budget_currency": "EUR"}
+        return {"budget_amount": _whole(eur * 1.08, -2), "budget_currency": "USD"}
+    return {"budget_amount": _whole(eur, -2), "budget_currency": "EUR"}
+
+
+def _whole(amount: float, places: int) -> int:
+    """A budget as people plan one: rounded to whole hundreds or thousands, an exact integer (no float)."""
+    return int(round(amount, places))
 
 
 def _kpi_target(rng: random.Random, kpi: str) -> float:
@@ -825,7 +830,7 @@ def _corrections(rng: random.Random, drafts: list[_Draft]) -> list[tuple[int, De
             ("The amount was entered without the agency fee.", "Typo in the amount.", "Finance approved less.")
         )
         planned.append(
-            (i, {"budget_amount": max(round(amount * rng.uniform(0.7, 1.3), step), 100), "edit_reason": reason})
+            (i, {"budget_amount": max(_whole(amount * rng.uniform(0.7, 1.3), step), 100), "edit_reason": reason})
         )
     with_review = [i for i, d in enumerate(drafts) if d.review_by is not None]
     for i in rng.sample(with_review, min(6, len(with_review))):

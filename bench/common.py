@@ -53,6 +53,7 @@ from write import (
     process_cpu,
 )
 
+from app.core.money import to_units
 from app.core.types import format_utc
 
 __all__ = ["RESULTS", "git_state", "log"]
@@ -575,7 +576,9 @@ class Generator:
             others = [o.handle for o in rng.sample(org.owners, 3) if o.handle != owner.handle]
             body["participants"] = others[: rng.choice((1, 2, 2))]
         if rng.random() < owner.budgets:
-            body["budget_amount"] = round(min(rng.lognormvariate(8.6, 1.3), 5_000_000), 2)
+            # Whole cents, as an exact JSON number: the float of a cent amount writes back as its two decimals.
+            cents = min(round(rng.lognormvariate(8.6, 1.3) * 100), 500_000_000)
+            body["budget_amount"] = cents // 100 if cents % 100 == 0 else cents / 100
             body["budget_currency"] = rng.choices(("EUR", "USD", "RUB"), (75, 20, 5))[0]
         strategy = org.team_strategy[owner.team]
         if rng.random() < owner.follows and org.strategy_version_at(strategy, decided_at) is not None:
@@ -654,7 +657,7 @@ def row(body: dict[str, Any], org: Organisation, *, now: datetime, recorded_by: 
         "team": body.get("team") or org.by_handle[body["owner"]].team,
         "channel": body.get("channel"),
         "category": body.get("category", "other"),
-        "budget_amount": Decimal(str(amount)) if amount is not None else None,
+        "budget_amount": Decimal(repr(amount)) if amount is not None else None,
         "budget_currency": body.get("budget_currency"),
         "decided_at": decided_at,
         "strategy_key": strategy,
@@ -716,8 +719,16 @@ def stored_rows(org: Organisation, count: int, *, seed: int = 7) -> Iterator[dic
 
 def pg_record(values: dict[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
     """A tuple for asyncpg (COPY or executemany): JSON columns as text, an absent document as SQL NULL
-    (as the service stores it: its JSON columns have ``none_as_null``)."""
-    return tuple(json.dumps(values[c]) if c in JSON_COLUMNS and values[c] is not None else values[c] for c in columns)
+    (as the service stores it: its JSON columns have ``none_as_null``), amounts in ten-thousandths."""
+    return tuple(_pg_value(values[c], c) for c in columns)
+
+
+def _pg_value(value: Any, column: str) -> Any:
+    if value is None:
+        return None
+    if column in JSON_COLUMNS:
+        return json.dumps(value)
+    return to_units(value) if column == "budget_amount" else value
 
 
 # ---------------------------------------------------------------------------------------------

@@ -93,9 +93,9 @@ async def create(data: DecisionCreate, authorization: Annotated[str | None, Head
             written = await conn.fetch(
                 sql,
                 1,
-                *repository.row_arguments([row], columns[0], repository.DECISION_JSON, many=False),
-                *repository.row_arguments([revision], columns[1], repository.REVISION_JSON, many=False),
-                *repository.row_arguments(entries, columns[2], (), many=False),
+                *repository.row_arguments([row], columns[0], repository.DECISION_BINDS, many=False),
+                *repository.row_arguments([revision], columns[1], repository.REVISION_BINDS, many=False),
+                *repository.row_arguments(entries, columns[2], {}, many=False),
                 *_keys(_wanted(data, ["body"])).arrays(),
             )
             if not written[0]["known"]:

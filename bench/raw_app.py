@@ -88,7 +88,7 @@ def _row(data: dict[str, Any], now: datetime) -> tuple[Any, ...]:
         data.get("team"),
         data.get("channel"),
         data.get("category", "other"),
-        Decimal(str(amount)) if amount is not None else None,
+        _units(amount) if amount is not None else None,
         data.get("budget_currency"),
         _when(data.get("decided_at")) or now,
         json.dumps(expected) if expected is not None else None,  # SQL NULL when absent, as the service
@@ -102,6 +102,12 @@ def _row(data: dict[str, Any], now: datetime) -> tuple[Any, ...]:
         "bench-raw",
         now,
     )
+
+
+def _units(amount: int | float) -> int:
+    """The service's storage of an amount: integer ten-thousandths (app/core/money.py), from the decimal the JSON
+    number spells (a float's shortest form: the body's digits for any amount of up to 15 significant digits)."""
+    return int(Decimal(repr(amount) if isinstance(amount, float) else amount).scaleb(4))
 
 
 async def _respond(send: Any, status: int, body: bytes) -> None:

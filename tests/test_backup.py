@@ -548,6 +548,31 @@ async def test_export_writes_canonical_values(db, client, tmp_path: Path):
     assert list(people) == sorted(people)
 
 
+async def test_amounts_move_exactly_between_engines(db, client, keys, new_database: NewDatabase, tmp_path: Path):
+    """Budgets past a double's precision and in currencies of 0 to 4 decimals: the file holds their exact decimal
+    strings, and the database on the other engine answers them digit for digit."""
+    await factories.basics(client)
+    amounts = {"99999999999999.99": "EUR", "98765432109876.54": "USD", "0.0001": "CLF", "1.234": "KWD", "7": "JPY"}
+    for amount, currency in amounts.items():
+        body = json.dumps(factories.decision_body(title=amount, budget_amount="?", budget_currency=currency))
+        response = await client.post(
+            "/v1/decisions", content=body.replace('"?"', amount), headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 201, response.text
+    original = (await client.get("/v1/decisions", params={"limit": 500})).content
+    other = await new_database(OTHER)  # skips when the other engine is not there
+
+    await export(DATABASE_URL, tmp_path / "money.ndjson", "--include-keys")
+    await import_(other, tmp_path / "money.ndjson")
+
+    rows = [json.loads(line)["row"] for line in row_lines(tmp_path / "money.ndjson")[:-1]]
+    assert {r["title"]: r["budget_amount"] for r in rows if "budget_amount" in r} == {a: a for a in amounts}
+    async with client_on(other, keys["read"]) as moved:
+        assert (await moved.get("/v1/decisions", params={"limit": 500})).content == original
+        budgets = (await moved.get("/v1/exports/decisions")).text
+    assert '"budget_amount":99999999999999.99,' in budgets and '"budget_amount":98765432109876.54,' in budgets
+
+
 def test_every_table_is_exported_or_left_out_on_purpose():
     # A new table must be added to app.backup (exported, or transient), or export and import refuse to run.
     assert unknown_tables() == []

@@ -1,5 +1,8 @@
 """The read-only SQL views BI tools read directly agree with the API."""
 
+import json
+from decimal import Decimal
+
 from sqlalchemy import text
 
 from tests import factories
@@ -56,3 +59,33 @@ async def test_bi_decision_kpi_and_kpi_revision_views(client, db):
         {"kpi": "cpa", "revision": 2, "unexplained": 1, "kind": "money"},
         {"kpi": "leads", "revision": 1, "unexplained": 0, "kind": "activity"},
     ]
+
+
+async def test_bi_decision_view_gives_budgets_exactly(client, db):
+    """PostgreSQL's `budget_amount` is the exact decimal; SQLite has no decimal type, so there it is the nearest
+    double; `budget_amount_e4`, the integer ten-thousandths, is exact on both."""
+    await factories.basics(client)
+    ids = {}
+    for amount, currency in (("99999999999999.99", "EUR"), ("0.1", "EUR"), ("1.234", "KWD"), ("15000", "JPY")):
+        body = json.dumps(factories.decision_body(title=amount, budget_amount="?", budget_currency=currency))
+        response = await client.post(
+            "/v1/decisions", content=body.replace('"?"', amount), headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 201, response.text
+        ids[amount] = response.json()["id"]
+
+    rows = {r["title"]: r for r in await _rows(db, "SELECT title, budget_amount, budget_amount_e4 FROM bi_decision")}
+
+    for amount, units in (
+        ("99999999999999.99", 999999999999999900),
+        ("0.1", 1000),
+        ("1.234", 12340),
+        ("15000", 150000000),
+    ):
+        row = rows[amount]
+        assert row["budget_amount_e4"] == units
+        if db.dialect == "postgresql":
+            assert isinstance(row["budget_amount"], Decimal) and row["budget_amount"] == Decimal(amount)
+            assert str(row["budget_amount"]) == amount  # no trailing zeros
+        else:
+            assert row["budget_amount"] == float(Decimal(amount))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +130,123 @@ def test_migration_files_import_no_app_code() -> None:
     for path in versions.glob("*.py"):
         source = path.read_text()
         assert "from app" not in source and "import app" not in source, f"{path.name} imports app code"
+
+
+MONEY_REVISION = "c8a51f3e9d27"  # exact money: budgets in integer ten-thousandths
+TOO_LARGE = Decimal("922337203685477.59")  # (2**63 - 1) ten-thousandths is 922337203685477.5807
+
+
+def _insert_decisions(amounts: list[Decimal | None]) -> Any:
+    def insert(connection: Connection) -> None:
+        tables = MetaData()
+        person = sa.Table("person", tables, autoload_with=connection)
+        decision = sa.Table("decision", tables, autoload_with=connection)
+        at = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
+        if not connection.execute(sa.select(person.c.handle)).first():
+            anna = {
+                "handle": "anna",
+                "name": "Anna",
+                "team": "growth",
+                "active": True,
+                "created_at": at,
+                "updated_at": at,
+            }
+            connection.execute(person.insert(), [anna])
+        rows = [
+            {
+                "id": uuid.uuid4().hex if connection.dialect.name == "sqlite" else uuid.uuid4(),
+                "title": str(amount),
+                "rationale": "r",
+                "basis": "data",
+                "basis_class": "data",
+                "classification_reason": "evidence_cited",
+                "evidence": [],
+                "evidence_count": 1,
+                "owner_handle": "anna",
+                "participants": [],
+                "category": "budget",
+                "budget_amount": amount,
+                "budget_currency": None if amount is None else "EUR",
+                "decided_at": at,
+                "kpis": [],
+                "tags": [],
+                "status": "active",
+                "revision": 1,
+                "recorded_at": at,
+                "recorded_by": "test",
+                "updated_at": at,
+            }
+            for amount in amounts
+        ]
+        connection.execute(decision.insert(), rows)
+        connection.commit()
+
+    return insert
+
+
+def _query(sql: str) -> Any:
+    def query(connection: Connection) -> list[Any]:
+        return [tuple(row) for row in connection.execute(sa.text(sql))]
+
+    return query
+
+
+def _run(sql: str) -> Any:
+    def run(connection: Connection) -> None:
+        connection.execute(sa.text(sql))
+        connection.commit()
+
+    return run
+
+
+def test_exact_money_migration_converts_existing_budgets_both_ways(fresh_url: str) -> None:
+    before = _script().get_revision(MONEY_REVISION).down_revision
+    assert isinstance(before, str)
+    upgrade(fresh_url)
+    downgrade(fresh_url, before)
+    sqlite = fresh_url.startswith("sqlite")
+    amounts = [Decimal("1234.56"), Decimal("0.01"), Decimal("15000"), None, Decimal("99999999999999.99")]
+    _inspect(fresh_url, _insert_decisions([*amounts, TOO_LARGE]))
+
+    # A budget that does not fit 64 bits in ten-thousandths stops the upgrade before it changes anything.
+    with pytest.raises(Exception, match=r"922,337,203,685,477\.58"):
+        upgrade(fresh_url, MONEY_REVISION)
+    assert _inspect(fresh_url, _version) == before
+    _inspect(fresh_url, _run(f"DELETE FROM decision WHERE title = '{TOO_LARGE}'"))
+
+    upgrade(fresh_url, MONEY_REVISION)
+
+    # SQLite held a double: 99999999999999.99 was already …98 there, and stays what it was.
+    largest = 999999999999999800 if sqlite else 999999999999999900
+    units = {title: value for title, value in _inspect(fresh_url, _query("SELECT title, budget_amount FROM decision"))}
+    assert units == {"1234.56": 12345600, "0.01": 100, "15000": 150000000, "None": None, "99999999999999.99": largest}
+    view = dict(_inspect(fresh_url, _query("SELECT budget_amount_e4, budget_amount FROM bi_decision")))
+    assert view[12345600] == (1234.56 if sqlite else Decimal("1234.56"))
+    assert view[largest] == (99999999999999.98 if sqlite else Decimal("99999999999999.99"))
+    # The rollup is rebuilt from the decisions, in its exact parts.
+    ((cells, high, low),) = _inspect(
+        fresh_url,
+        _query(
+            "SELECT sum(decisions), sum(budget_high), sum(budget_low) FROM basis_rollup "
+            "WHERE dimension = 'all' AND currency = 'EUR'"
+        ),
+    )
+    assert (cells, int(high) * 10**9 + int(low)) == (4, 12345600 + 100 + 150000000 + largest)
+
+    downgrade(fresh_url, before)
+
+    back = dict(_inspect(fresh_url, _query("SELECT title, budget_amount FROM decision")))
+    if sqlite:
+        assert back == {
+            "1234.56": 1234.56,
+            "0.01": 0.01,
+            "15000": 15000,
+            "None": None,
+            "99999999999999.99": 99999999999999.98,
+        }
+    else:
+        assert back == {str(a): a for a in amounts}
+    ((total,),) = _inspect(fresh_url, _query("SELECT sum(budget) FROM basis_rollup WHERE dimension = 'all'"))
+    assert total is not None
+    upgrade(fresh_url)
+    _inspect(fresh_url, _run("DELETE FROM decision"))

@@ -9,12 +9,17 @@ and writers never wait on each other's rollup rows (they only append).
 
 Text columns hold ``''`` where the decision has no value (no team, no channel, no strategy, no budget): a
 primary key cannot hold NULL, and the API never accepts a blank value there.
+
+Budgets are exact: the sum of the cell's amounts in ten-thousandths (:mod:`app.core.money`) is
+``budget_high * 1,000,000,000 + budget_low``, each part the sum of that part of every amount
+(:func:`app.core.money.split_units`). Every part of an amount is below 10**9, so the parts add up as 64-bit
+integers on SQLite for any number of decisions below nine billion, where one sum of the amounts would overflow
+after nine of the largest.
 """
 
 from datetime import datetime
-from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, Integer, Numeric
+from sqlalchemy import BigInteger, Column, Integer
 from sqlmodel import Field, SQLModel
 
 from app.core.types import UtcDateTime
@@ -35,7 +40,8 @@ class BasisRollup(SQLModel, table=True):
     # budget_currency of the decisions with a budget_amount; '' for those without one.
     currency: str = Field(max_length=3, primary_key=True)
     decisions: int = Field(sa_column=Column(Integer, nullable=False))
-    budget: Decimal = Field(sa_column=Column(Numeric(20, 2), nullable=False))
+    budget_high: int = Field(sa_column=Column(BigInteger, nullable=False))
+    budget_low: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class BasisRollupDelta(SQLModel, table=True):
@@ -52,4 +58,5 @@ class BasisRollupDelta(SQLModel, table=True):
     currency: str = Field(max_length=3)
     # +1 / -1 per decision entering / leaving the cell (summed per statement on PostgreSQL).
     decisions: int = Field(sa_column=Column(Integer, nullable=False))
-    budget: Decimal = Field(sa_column=Column(Numeric(20, 2), nullable=False))
+    budget_high: int = Field(sa_column=Column(BigInteger, nullable=False))
+    budget_low: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import and_, case, delete, func, literal, literal_column, null, or_, select, union_all
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.models import DIMENSIONS, BasisRollup, BasisRollupDelta
 from app.core.db import days_between, dialect_of, json_array_elements, time_bucket
+from app.core.money import from_parts, split_units
 from app.core.types import AnyRow, table_of
 from app.decisions.models import Decision
 from app.decisions.repository import DecisionFilters, apply_filters
@@ -57,6 +59,21 @@ async def first_decided_at(session: AsyncSession, filters: DecisionFilters) -> d
     return (await session.execute(statement)).scalar()
 
 
+@dataclass(frozen=True, slots=True)
+class BasisFigures:
+    """One row of the basis analytics: decisions counted (ints), or their budgets added up exactly (Decimals)."""
+
+    period_start: Any
+    group: str | None
+    total: int | Decimal
+    data: int | Decimal
+    emotion: int | Decimal
+    emotion_unsupported: int | Decimal
+
+
+FIGURES = ("total", "data", "emotion", "emotion_unsupported")
+
+
 async def basis(
     session: AsyncSession,
     *,
@@ -67,9 +84,12 @@ async def basis(
     currency: str | None,
     filters: DecisionFilters,
     rollups: bool = True,
-) -> list[AnyRow]:
+) -> list[BasisFigures]:
     """Decisions on data vs on emotions per (bucket, group); weighted by budget in ``currency``
     when it is given, else counted.
+
+    Budgets are added as the high and low parts of their ten-thousandths (:func:`app.core.money.split_units`),
+    each an exact 64-bit integer sum on both engines; each row's parts make its exact Decimal.
 
     With ``rollups``, whole months come from the rollup (:mod:`app.analytics.models`) when it can answer
     the question: buckets of a month or longer, at most one of owner/team/channel/category/strategy
@@ -82,15 +102,21 @@ async def basis(
         rows = _rollup_rows(plan, rows, group_by, currency, filters)
     source = rows.subquery("rows")
     period = time_bucket(source.c.at, bucket, dialect) if bucket else null()
-    weight: Any = source.c.amount if currency else source.c.n
-    statement = select(
-        period.label("period_start"),
-        (source.c.grp if group_by else null()).label("group"),
-        func.coalesce(func.sum(weight), 0).label("total"),
-        _count_if(source.c.basis_class == "data", weight).label("data"),
-        _count_if(source.c.basis_class == "emotion", weight).label("emotion"),
-        _count_if(source.c.unsupported, weight).label("emotion_unsupported"),
-    )
+    conditions: dict[str, Any] = {
+        "total": None,
+        "data": source.c.basis_class == "data",
+        "emotion": source.c.basis_class == "emotion",
+        "emotion_unsupported": source.c.unsupported,
+    }
+    weights = {"high": source.c.high, "low": source.c.low} if currency else {"n": source.c.n}
+    sums = [
+        (func.coalesce(func.sum(weight), 0) if condition is None else _count_if(condition, weight)).label(
+            f"{figure}_{part}"
+        )
+        for figure, condition in conditions.items()
+        for part, weight in weights.items()
+    ]
+    statement = select(period.label("period_start"), (source.c.grp if group_by else null()).label("group"), *sums)
     keys = ([period] if bucket else []) + ([source.c.grp] if group_by else [])
     if keys:
         # A group is there when decisions are (pending deltas may have emptied a folded cell).
@@ -99,20 +125,29 @@ async def basis(
         statement = statement.order_by(
             *([period] if bucket else []), *([source.c.grp.nulls_last()] if group_by else [])
         )
-    return list((await session.execute(statement)).all())
+    result = (await session.execute(statement)).mappings().all()
+    if currency:
+        return [
+            BasisFigures(r["period_start"], r["group"], *(from_parts(r[f"{f}_high"], r[f"{f}_low"]) for f in FIGURES))
+            for r in result
+        ]
+    return [BasisFigures(r["period_start"], r["group"], *(int(r[f"{f}_n"]) for f in FIGURES)) for r in result]
 
 
 def _decision_rows(
     start: datetime, end: datetime, group_by: str | None, currency: str | None, filters: DecisionFilters, dialect: str
 ) -> Any:
-    """The decisions to aggregate, as (at, grp, basis_class, unsupported, n, amount)."""
+    """The decisions to aggregate, as (at, grp, basis_class, unsupported, n, high, low): ``high`` and ``low`` the
+    parts of the budget (:func:`app.core.money.split_units`) when the budgets are added up."""
+    high, low = split_units(decision.c.budget_amount) if currency else (null(), null())
     statement = select(
         decision.c.decided_at.label("at"),
         (GROUP_COLUMNS[group_by] if group_by else null()).label("grp"),
         decision.c.basis_class,
         (decision.c.classification_reason == "data_claim_without_evidence").label("unsupported"),
         literal(1).label("n"),
-        decision.c.budget_amount.label("amount"),
+        high.label("high"),
+        low.label("low"),
     ).where(_in_range(decision.c.decided_at, start, end))
     if currency:
         statement = statement.where(decision.c.budget_currency == currency, decision.c.budget_amount.is_not(None))
@@ -177,7 +212,7 @@ def _rollup_rows(
     plan: RollupPlan, decisions: Any, group_by: str | None, currency: str | None, filters: DecisionFilters
 ) -> Any:
     """The rows to aggregate: folded cells, pending deltas and, of ``decisions``, those outside the whole
-    months, all as (at, grp, basis_class, unsupported, n, amount)."""
+    months, all as (at, grp, basis_class, unsupported, n, high, low)."""
     parts = []
     for table in (rollup, rollup_delta):
         cells = select(
@@ -186,7 +221,8 @@ def _rollup_rows(
             table.c.basis_class,
             table.c.unsupported,
             table.c.decisions.label("n"),
-            table.c.budget.label("amount"),
+            table.c.budget_high.label("high"),
+            table.c.budget_low.label("low"),
         ).where(table.c.dimension == plan.dimension, _in_range(table.c.period, plan.months_from, plan.months_to))
         if plan.value is not None:
             cells = cells.where(table.c.value == plan.value)
@@ -208,18 +244,19 @@ async def fold_rollup_deltas(session: AsyncSession) -> int:
     source: Any = delete(rollup_delta).returning(*rollup_delta.c).cte("moved") if postgresql else rollup_delta
     cell = [source.c[name] for name in ROLLUP_KEY]
     sums = (
-        select(*cell, func.sum(source.c.decisions), func.sum(source.c.budget))
+        select(*cell, func.sum(source.c.decisions), func.sum(source.c.budget_high), func.sum(source.c.budget_low))
         .where(literal(True))  # SQLite: an INSERT … SELECT … ON CONFLICT needs a WHERE to parse
         .group_by(*cell)
         .order_by(*cell)  # the same lock order in every process
     )
     insert = (pg_insert if postgresql else sqlite_insert)(rollup)
-    statement = insert.from_select([*ROLLUP_KEY, "decisions", "budget"], sums)
+    statement = insert.from_select([*ROLLUP_KEY, "decisions", "budget_high", "budget_low"], sums)
     statement = statement.on_conflict_do_update(
         index_elements=list(ROLLUP_KEY),
         set_={
             "decisions": rollup.c.decisions + statement.excluded.decisions,
-            "budget": rollup.c.budget + statement.excluded.budget,
+            "budget_high": rollup.c.budget_high + statement.excluded.budget_high,
+            "budget_low": rollup.c.budget_low + statement.excluded.budget_low,
         },
     )
     result = cast("CursorResult[Any]", await session.execute(statement))
@@ -253,12 +290,13 @@ _CELL_VALUES = {
 async def rollup_differences(session: AsyncSession) -> list[AnyRow]:
     """The rollup cells (folded cells plus pending deltas) that differ from the decisions: the rollup recomputed
     from ``decision`` and compared cell by cell in one aggregate. Each row: the cell's key, then ``stored_*``
-    (what the rollup answers) and ``expected_*`` (what the decisions say) decisions and budget. Budgets differ
-    when they do by a cent or more (SQLite sums them in binary floating point)."""
+    (what the rollup answers) and ``expected_*`` (what the decisions say) decisions and budget, the budget as the
+    exact sums of its two parts (:func:`app.core.money.split_units`)."""
     dialect = dialect_of(session)
     dimensions = union_all(*(select(literal(name).label("dimension")) for name in DIMENSIONS)).subquery("dimensions")
     value = case(*((dimensions.c.dimension == name, column) for name, column in _CELL_VALUES.items()), else_="")
     has_budget = decision.c.budget_amount.is_not(None)
+    high, low = split_units(decision.c.budget_amount)
     expected = select(
         dimensions.c.dimension,
         value.label("value"),
@@ -267,33 +305,34 @@ async def rollup_differences(session: AsyncSession) -> list[AnyRow]:
         (decision.c.classification_reason == "data_claim_without_evidence").label("unsupported"),
         case((has_budget, func.coalesce(decision.c.budget_currency, "")), else_="").label("currency"),
         literal(1).label("expected_decisions"),
-        func.coalesce(decision.c.budget_amount, 0).label("expected_budget"),
+        func.coalesce(high, 0).label("expected_budget_high"),
+        func.coalesce(low, 0).label("expected_budget_low"),
         literal(0).label("stored_decisions"),
-        literal(0).label("stored_budget"),
+        literal(0).label("stored_budget_high"),
+        literal(0).label("stored_budget_low"),
     ).select_from(decision.join(dimensions, literal(True)))
     stored = [
         select(
             *(table.c[name] for name in ROLLUP_KEY),
             literal(0).label("expected_decisions"),
-            literal(0).label("expected_budget"),
+            literal(0).label("expected_budget_high"),
+            literal(0).label("expected_budget_low"),
             table.c.decisions.label("stored_decisions"),
-            table.c.budget.label("stored_budget"),
+            table.c.budget_high.label("stored_budget_high"),
+            table.c.budget_low.label("stored_budget_low"),
         )
         for table in (rollup, rollup_delta)
     ]
     cells = union_all(expected, *stored).subquery("cells")
     key = [cells.c[name] for name in ROLLUP_KEY]
-    sums = {name: func.sum(cells.c[name]) for name in ("stored_decisions", "stored_budget")}
-    sums |= {name: func.sum(cells.c[name]) for name in ("expected_decisions", "expected_budget")}
+    figures = ("decisions", "budget_high", "budget_low")
+    sums = {
+        f"{side}_{name}": func.sum(cells.c[f"{side}_{name}"]) for side in ("stored", "expected") for name in figures
+    }
     statement = (
         select(*key, *(total.label(name) for name, total in sums.items()))
         .group_by(*key)
-        .having(
-            or_(
-                sums["stored_decisions"] != sums["expected_decisions"],
-                func.abs(sums["stored_budget"] - sums["expected_budget"]) >= 0.005,
-            )
-        )
+        .having(or_(*(sums[f"stored_{name}"] != sums[f"expected_{name}"] for name in figures)))
         .order_by(*key)
     )
     return list((await session.execute(statement)).all())

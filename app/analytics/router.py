@@ -21,6 +21,8 @@ from app.auth.dependencies import AnalyticsCaller
 from app.core import csv
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.http import ExactJSONResponse
+from app.core.money import CURRENCY_RULE, Currency
 from app.core.routing import domain_router
 from app.core.types import UtcInput
 from app.decisions.dependencies import RecordFiltersDep
@@ -64,7 +66,7 @@ class Answer:
 
     def __call__(self, result: BaseModel, name: str) -> Any:
         if not self.csv:
-            return result
+            return ExactJSONResponse(result)
         rows = [row.model_dump(mode="json") for row in result.rows]  # type: ignore[attr-defined]
         columns = list(type(result.rows[0]).model_fields) if result.rows else _row_columns(result)  # type: ignore[attr-defined]
         return csv.response(columns, rows, bom=self.bom, filename=name)
@@ -92,7 +94,9 @@ async def get_basis_analytics(
     weight: Annotated[Weight, Query(description="`count`, or `budget`: the sum of `budget_amount` in `currency`.")] = (
         Weight.count
     ),
-    currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$", description="Required with `weight=budget`.")] = None,
+    currency: Annotated[
+        Currency | None, Query(description=f"Required with `weight=budget`. {CURRENCY_RULE}", examples=["EUR"])
+    ] = None,
 ) -> BasisAnalytics:
     """The share of decisions made on data versus on emotions, per bucket of `decided_at` and group.
 
@@ -102,7 +106,9 @@ async def get_basis_analytics(
     appears, empty ones with total 0; grouped, only the non-empty (bucket, group) pairs appear, ordered
     by bucket then group, the decisions without a value for the group (no channel, no strategy) last
     with `group` null. With `weight=budget`, only decisions with a budget in `currency` count,
-    weighted by it (no conversion between currencies). More than 10,000 buckets → 422.
+    weighted by it (no conversion between currencies): `total`, `data`, `emotion` and
+    `emotion_unsupported` are then exact sums of the amounts, as JSON numbers with the digits they need.
+    More than 10,000 buckets → 422.
 
     """
     result = await service.basis(

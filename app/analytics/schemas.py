@@ -2,14 +2,17 @@
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
+from app.core.money import MoneyOut
 from app.core.types import UtcOutput
 from app.decisions.classification import BasisClass
 from app.kpis.schemas import KpiDirection, KpiKind
 
-Amount = int | float
+# A count of decisions, or a sum of budgets: exact, and written as the JSON number it is (app.core.money).
+Amount = Annotated[int | MoneyOut, WithJsonSchema({"type": "number"})]
 
 
 class Bucket(StrEnum):
@@ -37,7 +40,10 @@ class Weight(StrEnum):
 class BasisRow(BaseModel):
     period_start: date | None = Field(description="First day of the bucket (UTC); null when `bucket=none`.")
     group: str | None = Field(description="The group's value; null when not grouped (or the decision has none).")
-    total: Amount = Field(description="Decisions (or budget) in the row: the denominator of the shares.")
+    total: Amount = Field(
+        description="Decisions (or, with `weight=budget`, the exact sum of their budgets) in the row: the "
+        "denominator of the shares."
+    )
     data: Amount
     emotion: Amount
     emotion_unsupported: Amount = Field(description="The part of `emotion` from data claims without evidence.")

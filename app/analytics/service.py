@@ -13,6 +13,7 @@ from app.analytics import queries
 from app.analytics.schemas import (
     AccountabilityAnalytics,
     AccountabilityRow,
+    Amount,
     BasisAnalytics,
     BasisRow,
     Bucket,
@@ -141,10 +142,6 @@ def share(part: Any, total: Any) -> float | None:
     return round(float(part) / float(total), 4) if total else None
 
 
-def _number(value: Any) -> int | float:
-    return value if isinstance(value, int) else float(value)
-
-
 # ---------------------------------------------------------------------------------------------
 # Endpoints
 # ---------------------------------------------------------------------------------------------
@@ -194,15 +191,15 @@ async def basis(
 
 
 def _basis_row(
-    period: date | None, group: str | None, total: Any, data: Any, emotion: Any, unsupported: Any
+    period: date | None, group: str | None, total: Amount, data: Amount, emotion: Amount, unsupported: Amount
 ) -> BasisRow:
     return BasisRow(
         period_start=period,
         group=group,
-        total=_number(total),
-        data=_number(data),
-        emotion=_number(emotion),
-        emotion_unsupported=_number(unsupported),
+        total=total,
+        data=data,
+        emotion=emotion,
+        emotion_unsupported=unsupported,
         data_share=share(data, total),
         emotion_share=share(emotion, total),
     )

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Table
@@ -41,6 +41,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from app.core import watchdog
 from app.core.db import OWN_CONNECTION, TRANSACTION_PROLOGUE, UNIT_OF_WORK, dialect_of, json_text
+from app.core.money import MoneyUnits, to_units
 
 logger = logging.getLogger("app.db")
 
@@ -144,9 +145,17 @@ async def driver(session: AsyncSession) -> Driver | None:
     return found
 
 
-def json_columns(table: Table) -> frozenset[str]:
-    """The JSON columns of ``table``: asyncpg takes their values as JSON text (the codec SQLAlchemy sets up)."""
-    return frozenset(column.name for column in table.c if isinstance(column.type, JSON))
+def bind_converters(table: Table) -> dict[str, Callable[[Any], Any]]:
+    """How ``table``'s columns whose values asyncpg cannot take as they are get converted: JSON columns as JSON
+    text (the codec SQLAlchemy sets up), amounts as their integer ten-thousandths (what :class:`MoneyUnits` binds
+    through SQLAlchemy)."""
+    converters: dict[str, Callable[[Any], Any]] = {}
+    for column in table.c:
+        if isinstance(column.type, JSON):
+            converters[column.name] = json_text
+        elif isinstance(column.type, MoneyUnits):
+            converters[column.name] = to_units
+    return converters
 
 
 def insert_rows(table: Table, columns: Sequence[str], start: int, *, many: bool, where: str | None = None) -> str:
@@ -167,14 +176,17 @@ def insert_rows(table: Table, columns: Sequence[str], start: int, *, many: bool,
     )
 
 
+Converters = Mapping[str, Callable[[Any], Any]]
+
+
 def row_arguments(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], json: Iterable[str], *, many: bool
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], converters: Converters, *, many: bool
 ) -> list[Any]:
-    """The arguments of :func:`insert_rows` for ``rows``, the JSON values as text."""
-    as_json = frozenset(json)
+    """The arguments of :func:`insert_rows` for ``rows``, converted as :func:`bind_converters` says."""
 
     def value(row: dict[str, Any], name: str) -> Any:
-        return json_text(row[name]) if name in as_json and row[name] is not None else row[name]
+        convert = converters.get(name)
+        return convert(row[name]) if convert is not None and row[name] is not None else row[name]
 
     if not many:
         (row,) = rows

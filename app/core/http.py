@@ -1,4 +1,5 @@
-"""HTTP helpers shared by routers: entity tags, preconditions and content negotiation."""
+"""HTTP helpers shared by routers: entity tags, preconditions, content negotiation, and JSON answers with exact
+money."""
 
 from __future__ import annotations
 
@@ -6,13 +7,37 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import mimeparse  # type: ignore[import-untyped]
+import orjson
 from fastapi import Header
+from pydantic import BaseModel
+from starlette.responses import Response
 
 from app.core.errors import PreconditionFailed
+from app.core.money import json_default
 from app.core.types import format_utc
+
+
+def exact_json(content: Any) -> bytes:
+    """JSON whose amounts (Decimals) are exact JSON numbers (``99999999999999.99``, not …98).
+
+    Pydantic's JSON mode writes a Decimal as a string or through a float; so a model is dumped in Python mode
+    (its fields' own serialisers still apply: timestamps, aliases) and written by orjson, every Decimal as its
+    exact digits (:func:`app.core.money.json_default`)."""
+    if isinstance(content, BaseModel):
+        content = content.model_dump(by_alias=True)
+    return orjson.dumps(content, default=json_default)
+
+
+class ExactJSONResponse(Response):
+    """A JSON answer through :func:`exact_json`: routers return it for every answer that carries money."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return exact_json(content)
 
 
 def etag_of(*parts: object) -> str:

@@ -10,9 +10,23 @@ from fastapi.routing import APIRoute
 
 from app.core.config import Settings
 from app.core.db import Database, prefer_custom_plans, run_after_commit, transaction
+from app.core.money import parse_json
 from app.core.secrets import carries_secret
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ExactBodyRequest(Request):
+    """A request whose JSON body keeps the digits of every number with a fraction or an exponent
+    (:func:`app.core.money.parse_json`), so an amount is exact before validation sees it; FastAPI reads the body
+    through :meth:`json`. Every other field still gets a float."""
+
+    _parsed: Any = None
+
+    async def json(self) -> Any:
+        if self._parsed is None:
+            self._parsed = (parse_json(await self.body()),)
+        return self._parsed[0]
 
 
 class TransactionalRoute(APIRoute):
@@ -42,6 +56,8 @@ class TransactionalRoute(APIRoute):
         async def run(request: Request) -> Response:
             database: Database = request.app.state.db
             writes = request.method not in SAFE_METHODS
+            if writes:
+                request = ExactBodyRequest(request.scope, request.receive)
             async with transaction(database, writes=writes, wait_limit=self.wait_limit(database.settings)) as session:
                 request.state.session = session
                 if self.long_queries:

@@ -3,10 +3,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Numeric, UniqueConstraint, text
+from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from app.core.money import MoneyUnits
 from app.core.types import JsonDocument, UtcDateTime, new_id, utcnow
+
+BUDGET_UNITS = "Ten-thousandths of budget_currency (15000.5 EUR is 150005000); bi_decision.budget_amount is the amount."
 
 
 class Decision(SQLModel, table=True):
@@ -34,7 +37,8 @@ class Decision(SQLModel, table=True):
     team: str | None = Field(default=None, max_length=100, index=True)
     channel: str | None = Field(default=None, max_length=50, index=True)
     category: str = Field(max_length=20, index=True)
-    budget_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
+    # Exact: an integer count of ten-thousandths in SQL (app.core.money), a Decimal in Python.
+    budget_amount: Decimal | None = Field(default=None, sa_column=Column(MoneyUnits, comment=BUDGET_UNITS))
     budget_currency: str | None = Field(default=None, max_length=3)
     decided_at: datetime = Field(sa_type=UtcDateTime)
     strategy_key: str | None = Field(default=None, sa_column=Column(ForeignKey("strategy.key"), index=True))

@@ -13,7 +13,7 @@ from sqlalchemy import String, bindparam, case, cast, func, literal, null, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import advisory_lock, contains_text, dialect_of, insert_or_nothing, json_array_contains
-from app.core.driver import driver, insert_rows, json_columns, row_arguments
+from app.core.driver import bind_converters, driver, insert_rows, row_arguments
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, UtcDateTime, table_of, utcnow
 from app.decisions.models import Decision, DecisionRevision
@@ -191,9 +191,9 @@ async def insert_decisions(
     sql = _create_sql(decision_columns, revision_columns, entry_columns, many=many)
     args = [
         len(decisions),
-        *row_arguments(decisions, decision_columns, DECISION_JSON, many=many),
-        *row_arguments(revisions, revision_columns, REVISION_JSON, many=many),
-        *row_arguments(entries, entry_columns, (), many=many),
+        *row_arguments(decisions, decision_columns, DECISION_BINDS, many=many),
+        *row_arguments(revisions, revision_columns, REVISION_BINDS, many=many),
+        *row_arguments(entries, entry_columns, {}, many=many),
         *(named or ReferenceKeys()).arrays(),
     ]
     records = await pg.fetch(sql, *args)
@@ -206,8 +206,8 @@ async def insert_revisions(session: AsyncSession, values: list[dict[str, Any]]) 
     await session.execute(revision.insert(), values)
 
 
-DECISION_JSON = json_columns(decision)
-REVISION_JSON = json_columns(revision)
+DECISION_BINDS = bind_converters(decision)
+REVISION_BINDS = bind_converters(revision)
 
 
 @functools.cache

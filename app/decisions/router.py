@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 import orjson
 from fastapi import Request, Response
@@ -7,7 +8,8 @@ from starlette.convertors import StringConvertor, register_url_convertor
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.http import IfMatch
+from app.core.http import ExactJSONResponse, IfMatch
+from app.core.money import answer_form
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import domain_router
 from app.decisions import service
@@ -43,17 +45,26 @@ CREATED = {
 }
 
 
-def _located(response: Response, decision: DecisionRead, *, created: bool = False) -> DecisionRead:
+def _located(decision: DecisionRead, *, created: bool = False) -> Response:
+    """The decision with its ETag (and its Location when created), its amount an exact JSON number."""
+    response = ExactJSONResponse(decision, status_code=201 if created else 200)
     response.headers["ETag"] = service.etag(decision)
     if created:
         response.headers["Location"] = f"/v1/decisions/{decision.id}"
-    return decision
+    return response
+
+
+def _page(request: Request, page: Page[Any]) -> Response:
+    response = ExactJSONResponse(page)
+    set_link_header(request, response, page.next_cursor)
+    return response
 
 
 def _created(decision: service.DecisionJson) -> Response:
     """201 with the JSON form the write path built (it skips re-validating what it just validated)."""
     headers = {"ETag": service.etag(decision), "Location": f"/v1/decisions/{decision['id']}"}
-    return Response(orjson.dumps(decision), status_code=201, media_type="application/json", headers=headers)
+    body = orjson.dumps(answer_form(decision))
+    return Response(body, status_code=201, media_type="application/json", headers=headers)
 
 
 @router.post(
@@ -85,31 +96,33 @@ async def create_decision_batch(
     existing decision.
     """
     items = await service.create_decisions(session, data.items, caller, loc=lambda index: ["body", "items", index])
-    return Response(orjson.dumps({"items": items}), status_code=201, media_type="application/json")
+    body = orjson.dumps({"items": [answer_form(item) for item in items]})
+    return Response(body, status_code=201, media_type="application/json")
 
 
-@router.get("", operation_id="listDecisions", responses=list_responses(422))
+@router.get("", operation_id="listDecisions", response_model=Page[DecisionRead], responses=list_responses(422))
 async def list_decisions(
-    session: SessionDep, _: ReadCaller, page: PageDep, filters: FiltersDep, request: Request, response: Response
-) -> Page[DecisionRead]:
+    session: SessionDep, _: ReadCaller, page: PageDep, filters: FiltersDep, request: Request
+) -> Response:
     """Decisions, newest `decided_at` first (ties by id), filtered."""
     items, next_cursor = await service.list_decisions(session, filters, limit=page.limit, cursor=page.cursor)
-    set_link_header(request, response, next_cursor)
-    return Page[DecisionRead](items=items, next_cursor=next_cursor)
+    return _page(request, Page[DecisionRead](items=items, next_cursor=next_cursor))
 
 
 @router.get(
     "/{decision_id:decision_id}",
     operation_id="getDecision",
+    response_model=DecisionRead,
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(404, 422)},
 )
-async def get_decision(decision_id: uuid.UUID, session: SessionDep, _: ReadCaller, response: Response) -> DecisionRead:
-    return _located(response, await service.get_decision(session, decision_id))
+async def get_decision(decision_id: uuid.UUID, session: SessionDep, _: ReadCaller) -> Response:
+    return _located(await service.get_decision(session, decision_id))
 
 
 @router.patch(
     "/{decision_id:decision_id}",
     operation_id="updateDecision",
+    response_model=DecisionRead,
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(404, 409, 412, 413, 415, 422)},
 )
 async def update_decision(
@@ -117,29 +130,30 @@ async def update_decision(
     data: DecisionUpdate,
     session: SessionDep,
     caller: WriteCaller,
-    response: Response,
     if_match: IfMatch = None,
-) -> DecisionRead:
+) -> Response:
     """Correct a decision. The change is kept as a new revision with `edit_reason`."""
-    decision = await service.update_decision(session, decision_id, data, caller, if_match)
-    return _located(response, decision)
+    return _located(await service.update_decision(session, decision_id, data, caller, if_match))
 
 
 @router.get(
-    "/{decision_id:decision_id}/revisions", operation_id="listDecisionRevisions", responses=list_responses(404, 422)
+    "/{decision_id:decision_id}/revisions",
+    operation_id="listDecisionRevisions",
+    response_model=Page[DecisionRevisionRead],
+    responses=list_responses(404, 422),
 )
 async def list_decision_revisions(
-    decision_id: uuid.UUID, session: SessionDep, _: ReadCaller, page: PageDep, request: Request, response: Response
-) -> Page[DecisionRevisionRead]:
+    decision_id: uuid.UUID, session: SessionDep, _: ReadCaller, page: PageDep, request: Request
+) -> Response:
     """Every revision, oldest first, the current one included."""
     items, next_cursor = await service.list_revisions(session, decision_id, limit=page.limit, cursor=page.cursor)
-    set_link_header(request, response, next_cursor)
-    return Page[DecisionRevisionRead](items=items, next_cursor=next_cursor)
+    return _page(request, Page[DecisionRevisionRead](items=items, next_cursor=next_cursor))
 
 
 @router.post(
     "/{decision_id:decision_id}/reverse",
     operation_id="reverseDecision",
+    response_model=DecisionRead,
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(404, 409, 412, 413, 415, 422)},
 )
 async def reverse_decision(
@@ -148,18 +162,17 @@ async def reverse_decision(
     session: SessionDep,
     caller: WriteCaller,
     _: Idempotent,
-    response: Response,
     if_match: IfMatch = None,
-) -> DecisionRead:
+) -> Response:
     """Reverse a decision (status `reversed`), or mark it `superseded` by the decision that replaces it."""
-    decision = await service.reverse_decision(session, decision_id, data, caller, if_match)
-    return _located(response, decision)
+    return _located(await service.reverse_decision(session, decision_id, data, caller, if_match))
 
 
 @router.post(
     "/{decision_id:decision_id}/outcome",
     status_code=201,
     operation_id="recordDecisionOutcome",
+    response_model=DecisionRead,
     responses={201: CREATED, **problem_responses(404, 409, 412, 413, 415, 422)},
 )
 async def record_decision_outcome(
@@ -168,9 +181,7 @@ async def record_decision_outcome(
     session: SessionDep,
     caller: WriteCaller,
     _: Idempotent,
-    response: Response,
     if_match: IfMatch = None,
-) -> DecisionRead:
+) -> Response:
     """Record the outcome review: whether the decision achieved what it expected."""
-    decision = await service.record_outcome(session, decision_id, data, caller, if_match)
-    return _located(response, decision, created=True)
+    return _located(await service.record_outcome(session, decision_id, data, caller, if_match), created=True)

@@ -1,20 +1,18 @@
 import uuid
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
-    PlainSerializer,
     StringConstraints,
     model_validator,
 )
 from pydantic_core import CoreSchema, core_schema
 
+from app.core.money import CURRENCY_RULE, Currency, Money, MoneyOut
 from app.core.text import Text
 from app.core.types import SLUG_PATTERN, Number, UtcInput, UtcOutput
 from app.decisions.classification import Basis, BasisClass, ClassificationReason
@@ -75,23 +73,13 @@ Channel = Annotated[
 ]
 Team = Annotated[str, Text(min_length=1, max_length=100, blank=False)]
 Tag = Annotated[str, Text(min_length=1, max_length=50, strip=True)]
-Currency = Annotated[
-    str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code, upper case.", examples=["EUR"])
-]
-
-
-def _json_number(value: Any) -> Any:
-    if isinstance(value, bool | str):
-        raise ValueError("must be a JSON number")
-    return value
-
-
-Money = Annotated[
-    Decimal,
-    BeforeValidator(_json_number),
-    Field(ge=0, max_digits=18, decimal_places=2, allow_inf_nan=False, examples=[15000]),
-    PlainSerializer(float, return_type=float, when_used="json"),
-]
+BUDGET_AMOUNT = (
+    "The budget the decision commits, in `budget_currency`: a JSON number (a string is refused), kept exact. "
+    "At least 0 and below 100,000,000,000,000 (10^14: at most 99,999,999,999,999.99 in a currency with cents), "
+    "with no more decimal places than the currency's ISO 4217 minor unit (EUR and USD 2, JPY 0, KWD 3, CLF 4; "
+    "4 for the currencies without one, such as XAU). Sent with `budget_currency`, or neither."
+)
+BUDGET_CURRENCY = CURRENCY_RULE + " Sent with `budget_amount`, or neither."
 
 
 class NumberOrText:
@@ -195,8 +183,8 @@ class DecisionCreate(BaseModel):
     team: Team | None = Field(default=None, description="Defaults to the owner's team.")
     channel: Channel | None = None
     category: Category = Category.other
-    budget_amount: Money | None = None
-    budget_currency: Currency | None = None
+    budget_amount: Money | None = Field(default=None, description=BUDGET_AMOUNT)
+    budget_currency: Currency | None = Field(default=None, description=BUDGET_CURRENCY, examples=["EUR"])
     decided_at: UtcInput | None = Field(
         default=None,
         description="When the decision was made. A zone is required; a plain date means midnight UTC; "
@@ -242,8 +230,8 @@ class DecisionUpdate(BaseModel):
     team: Team | None = None
     channel: Channel | None = None
     category: Category | None = None
-    budget_amount: Money | None = None
-    budget_currency: Currency | None = None
+    budget_amount: Money | None = Field(default=None, description=BUDGET_AMOUNT)
+    budget_currency: Currency | None = Field(default=None, description=BUDGET_CURRENCY, examples=["EUR"])
     decided_at: UtcInput | None = None
     strategy: StrategyKey | None = None
     kpis: list[KpiKey] | None = Field(default=None, max_length=50)
@@ -357,7 +345,9 @@ class DecisionRead(BaseModel):
     team: str | None
     channel: str | None
     category: Category
-    budget_amount: Money | None
+    budget_amount: MoneyOut | None = Field(
+        description="Exactly as recorded, as a JSON number with the digits it needs (`15000.5`)."
+    )
     budget_currency: str | None
     decided_at: UtcOutput
     strategy: str | None

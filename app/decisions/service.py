@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Caller
-from app.core import observability
+from app.core import money, observability
 from app.core.db import after_commit, settings_of
 from app.core.errors import Conflict, FieldError, NotFound, UnknownReference, Unprocessable
 from app.core.http import check_if_match, etag_of
@@ -134,9 +135,10 @@ def to_read(row: Any) -> DecisionRead:
 
 def new_decision_json(row: dict[str, Any]) -> DecisionJson:
     """The JSON form of a decision just built by :func:`_new_row`, put together directly: the write path
-    answers and snapshots what it has just validated without a second round of validation and dumping.
+    snapshots and logs what it has just validated without a second round of validation and dumping.
     Equal to ``to_read(row).model_dump(mode="json")`` (tests/decisions/test_create.py checks it over HTTP
-    against what a GET answers)."""
+    against what a GET answers); the answer is this with its amount as an exact number
+    (:func:`app.core.money.answer_form`)."""
     expected = row["expected_outcome"]
     amount = row["budget_amount"]
     return {
@@ -162,7 +164,7 @@ def new_decision_json(row: dict[str, Any]) -> DecisionJson:
         "team": row["team"],
         "channel": row["channel"],
         "category": row["category"],
-        "budget_amount": None if amount is None else float(amount),
+        "budget_amount": None if amount is None else money.json_value(amount),
         "budget_currency": row["budget_currency"],
         "decided_at": format_utc(row["decided_at"]),
         "strategy": row["strategy_key"],
@@ -227,6 +229,13 @@ Loc = list[str | int]
 def _latest_allowed(session: AsyncSession, now: datetime) -> datetime:
     """The latest time a decision or review may carry: now plus the clock skew allowed."""
     return now + timedelta(seconds=settings_of(session).clock_skew_seconds)
+
+
+def _check_budget(amount: Decimal, currency: str, prefix: Loc, field: str) -> list[FieldError]:
+    """The amount has no more decimal places than its currency's minor unit (JPY none, EUR 2, KWD 3)."""
+    if (problem := money.decimal_places_error(amount, currency)) is not None:
+        return [FieldError(loc=[*prefix, field], msg=problem, type="decimal_max_places")]
+    return []
 
 
 def _check_not_future(value: datetime | None, latest: datetime, prefix: Loc, field: str) -> list[FieldError]:
@@ -354,6 +363,8 @@ async def create_decisions(
         errors += _check_not_future(data.decided_at, latest, prefix, "decided_at")
         if data.expected_outcome is not None:
             errors += _check_review_by(data.expected_outcome.review_by, data.decided_at or now, prefix, changed=True)
+        if data.budget_amount is not None and data.budget_currency is not None:
+            errors += _check_budget(data.budget_amount, data.budget_currency, prefix, "budget_amount")
         wanted += _wanted(data, prefix)
         if data.external_ref is not None:
             ref = (data.external_ref.system, data.external_ref.id)
@@ -594,9 +605,14 @@ async def update_decision(
     recompute_version = strategy is not None and ("strategy" in fields or "decided_at" in fields)
     if strategy is not None and recompute_version and "strategy" not in fields:
         wanted.append(("strategy", strategy, ["body"], ("strategy",)))
-    refs = await _check_references(session, wanted, errors=errors)
     amount = fields.get("budget_amount", current.budget_amount)
     currency = fields.get("budget_currency", current.budget_currency)
+    if amount is not None and currency is not None and ("budget_amount" in fields or "budget_currency" in fields):
+        # A currency stored before currencies were checked is named when a new amount meets it.
+        known = money.minor_unit(currency) is not None
+        field = "budget_amount" if "budget_amount" in fields and known else "budget_currency"
+        errors += _check_budget(amount, currency, ["body"], field)
+    refs = await _check_references(session, wanted, errors=errors)
     if (amount is None) != (currency is None):
         raise Unprocessable.field(
             ["body", "budget_currency" if amount is not None else "budget_amount"],
@@ -737,7 +753,7 @@ async def list_revisions(
                 "recorded_by": row.recorded_by,
                 "edited_by": row.edited_by,
                 "reason": row.reason,
-                "changes": row.changes,
+                "changes": _answer_changes(row.changes),
                 "decision": row.snapshot,
             }
         )
@@ -764,3 +780,13 @@ async def decision_history(session: AsyncSession, decision_id: uuid.UUID) -> Dec
     revisions, _ = await list_revisions(session, decision_id, limit=MAX_REVISIONS_SHOWN, cursor=None)
     supersedes = [to_read(row) for row in await repository.superseded_by(session, decision_id)]
     return DecisionHistory(decision=decision, revisions=revisions, supersedes=supersedes)
+
+
+def _answer_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """A revision's changes as answered: a change of amount from and to exact Decimals (logged in their JSON
+    form, :func:`app.core.money.json_value`)."""
+    budget = changes.get("budget_amount")
+    if budget is None:
+        return changes
+    exact = {side: money.stored_amount(budget.get(side)) for side in ("from", "to")}
+    return {**changes, "budget_amount": exact}

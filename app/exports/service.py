@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from app.core import csv
 from app.core.db import Database, write_intent
+from app.core.http import exact_json
 from app.core.types import AnyRow
 from app.decisions import repository
 from app.decisions.schemas import DecisionRead
@@ -48,7 +49,7 @@ async def _stream(
     def render(rows: Sequence[AnyRow]) -> bytes:
         decisions = [to_read(row) for row in rows]
         if fmt is ExportFormat.ndjson:
-            return b"".join(d.model_dump_json().encode() + b"\n" for d in decisions)
+            return b"".join(exact_json(d) + b"\n" for d in decisions)
         dumped = (d.model_dump(mode="json") for d in decisions)
         return "".join(line(row[c] for c in DECISION_COLUMNS) for row in dumped).encode()
 

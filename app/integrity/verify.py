@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.analytics import queries as analytics
 from app.core.config import Settings
 from app.core.db import Database, transaction
+from app.core.money import from_parts
 from app.core.types import format_utc, table_of
 from app.decisions import service as decisions
 from app.decisions.models import Decision, DecisionRevision
@@ -569,7 +570,8 @@ class _Verification:
             self.add(
                 "rollup_differs",
                 f"the basis rollup's cell {name} holds {cell.stored_decisions} decisions and a budget of "
-                f"{cell.stored_budget}; the decisions make {cell.expected_decisions} and {cell.expected_budget}: "
+                f"{from_parts(cell.stored_budget_high, cell.stored_budget_low)}; the decisions make "
+                f"{cell.expected_decisions} and {from_parts(cell.expected_budget_high, cell.expected_budget_low)}: "
                 "the rollup or its pending deltas were changed behind the service's back",
                 entity=f"basis_rollup/{cell.dimension}/{cell.value}/{month}",
             )

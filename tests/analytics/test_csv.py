@@ -95,9 +95,7 @@ async def test_basis_csv_budget_figures_are_plain_numbers(client, dataset):
     )
 
     assert response.text == (
-        BASIS_HEADER
-        + ",anna.petrova,1500.0,1500.0,0.0,0.0,1.0,0.0\r\n"
-        + ",boris.ivanov,2000.2,0.0,2000.2,2000.2,0.0,1.0\r\n"
+        BASIS_HEADER + ",anna.petrova,1500,1500,0,0,1.0,0.0\r\n" + ",boris.ivanov,2000.2,0,2000.2,2000.2,0.0,1.0\r\n"
     )
 
 

@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+from decimal import Decimal
 
 from tests import factories
 
@@ -87,3 +88,23 @@ async def test_export_of_many_decisions_crosses_cursor_chunks(client):
     assert len({d["id"] for d in lines}) == 1200
     keys = [(d["updated_at"], d["id"]) for d in lines]
     assert keys == sorted(keys)
+
+
+async def test_exports_write_amounts_exactly(client):
+    """NDJSON numbers and CSV cells carry every digit: 99999999999999.99, not the …98 of a double."""
+    await factories.basics(client)
+    for amount, currency in (("99999999999999.99", "EUR"), ("0.01", "USD"), ("1500", "JPY")):
+        body = json.dumps(factories.decision_body(budget_amount="?", budget_currency=currency))
+        response = await client.post(
+            "/v1/decisions", content=body.replace('"?"', amount), headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 201, response.text
+
+    ndjson = await client.get("/v1/exports/decisions")
+    as_csv = await client.get("/v1/exports/decisions", params={"format": "csv"})
+
+    lines = [json.loads(line, parse_float=Decimal) for line in ndjson.text.splitlines()]
+    assert [line["budget_amount"] for line in lines] == [Decimal("99999999999999.99"), Decimal("0.01"), 1500]
+    assert '"budget_amount":99999999999999.99,' in ndjson.text
+    cells = [row["budget_amount"] for row in csv.DictReader(io.StringIO(as_csv.text))]
+    assert cells == ["99999999999999.99", "0.01", "1500"]

@@ -332,10 +332,10 @@ async def test_inflated_rollup_cell_is_detected_where_the_analytics_read_it(clie
 ROLLUP_TAMPERING = {
     "pending delta": "UPDATE basis_rollup_delta SET decisions = 3 WHERE dimension = 'team' AND decisions = 1",
     "forged delta": "INSERT INTO basis_rollup_delta (dimension, value, period, basis_class, unsupported, currency, "
-    "decisions, budget) SELECT dimension, value, period, basis_class, unsupported, currency, 1, 0 "
+    "decisions, budget_high, budget_low) SELECT dimension, value, period, basis_class, unsupported, currency, 1, 0, 0 "
     "FROM basis_rollup_delta WHERE dimension = 'team'",
     "deleted delta": "DELETE FROM basis_rollup_delta WHERE dimension = 'team'",
-    "budget": "UPDATE basis_rollup_delta SET budget = budget + 1000 WHERE dimension = 'team'",
+    "budget": "UPDATE basis_rollup_delta SET budget_low = budget_low + 10000000 WHERE dimension = 'team'",
 }
 
 
@@ -354,7 +354,7 @@ async def test_tampered_pending_rollup_delta_is_detected(client, db, case):
     "statement",
     [
         "DELETE FROM basis_rollup WHERE dimension = 'owner'",
-        "UPDATE basis_rollup SET budget = budget * 2 WHERE dimension = 'owner'",
+        "UPDATE basis_rollup SET budget_low = budget_low * 2 WHERE dimension = 'owner'",
         "UPDATE basis_rollup SET value = 'boris.ivanov' WHERE dimension = 'owner'",
     ],
     ids=["deleted cell", "budget", "moved to another owner"],
