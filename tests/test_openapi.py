@@ -159,10 +159,17 @@ def test_every_error_response_references_the_problem_schema(spec):
                 assert media.get("schema") == {"$ref": "#/components/schemas/Problem"}, f"{where} lacks the Problem"
 
 
-def test_secured_operations_document_401_and_403(spec):
+def test_secured_operations_document_401_403_and_the_rate_limits_429(spec):
     for method, path, operation in operations(spec):
         if path.startswith("/v1/"):
-            assert {"401", "403"} <= operation["responses"].keys(), f"{method.upper()} {path}"
+            assert {"401", "403", "429"} <= operation["responses"].keys(), f"{method.upper()} {path}"
+
+
+def test_addresses_are_documented_as_the_internationalised_forms_the_api_takes(spec):
+    """The API takes an IRI and an internationalised e-mail address: the spec may not promise ASCII-only forms."""
+    schemas = spec["components"]["schemas"]
+    assert schemas["DataSourceUpsert"]["properties"]["url"]["anyOf"][0]["format"] == "iri"
+    assert schemas["PersonUpsert"]["properties"]["email"]["anyOf"][0]["format"] == "idn-email"
 
 
 def test_every_reference_resolves(spec):

@@ -377,7 +377,7 @@ def _internal() -> JSONResponse:
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries documenting problem+json answers."""
     out: dict[int | str, dict[str, Any]] = {}
-    for status in sorted({*statuses, 401, 403, 503} if statuses else {401, 403, 503}):
+    for status in sorted({*statuses, 401, 403, 429, 503}):
         out[status] = {
             "model": Problem,
             "description": HTTPStatus(status).phrase,

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, WithJsonSchema
 
 from app.core.text import STORABLE, Text
 from app.core.types import Flag, UtcOutput
@@ -12,7 +12,8 @@ class PersonUpsert(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, Text(min_length=1, max_length=200, blank=False)] = Field(examples=["Anna Petrova"])
-    email: Annotated[EmailStr, STORABLE] | None = Field(
+    # Internationalised addresses are accepted (RFC 6531), as the JSON Schema format idn-email says.
+    email: Annotated[EmailStr, STORABLE, WithJsonSchema({"type": "string", "format": "idn-email"})] | None = Field(
         default=None, max_length=320, examples=["anna.petrova@example.com"]
     )
     team: Annotated[str, Text(min_length=1, max_length=100, blank=False)] = Field(examples=["growth"])

@@ -1,7 +1,7 @@
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from app.core.text import STORABLE, Text
 from app.core.types import UtcOutput
@@ -25,8 +25,12 @@ class DataSourceUpsert(BaseModel):
 
     name: Annotated[str, Text(min_length=1, max_length=200, blank=False)] = Field(examples=["Google Analytics 4"])
     kind: DataSourceKind
-    url: Annotated[AnyHttpUrl, STORABLE] | None = Field(
-        default=None, max_length=2000, examples=["https://analytics.google.com/"]
+    # An http(s) address, internationalised ones too (an IRI): what is not ASCII is stored percent-encoded.
+    url: Annotated[AnyHttpUrl, STORABLE, WithJsonSchema({"type": "string", "format": "iri"})] | None = Field(
+        default=None,
+        max_length=2000,
+        examples=["https://analytics.google.com/"],
+        description="An http or https address; characters outside ASCII are stored percent-encoded.",
     )
 
 

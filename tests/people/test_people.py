@@ -45,6 +45,14 @@ async def test_put_person_creates_with_201_location_and_etag(client):
     assert body["updated_at"] == body["created_at"]
 
 
+async def test_an_internationalised_email_address_is_taken_in_nfc(client):
+    response = await client.put(
+        "/v1/people/anna.petrova", json={"name": "Anna", "email": "anna@bu\u0308cher.example", "team": "growth"}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["email"] == "anna@bücher.example"
+
+
 async def test_put_existing_person_replaces_with_200_and_new_etag(client):
     created = await client.put(
         "/v1/people/anna.petrova", json={"name": "Anna", "email": "a@example.com", "team": "growth"}

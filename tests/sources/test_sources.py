@@ -44,6 +44,15 @@ async def test_put_data_source_creates_with_201_location_and_etag(client):
     assert body["updated_at"] == body["created_at"]
 
 
+async def test_an_internationalised_url_is_taken_and_stored_percent_encoded(client):
+    response = await client.put(
+        "/v1/data-sources/crm", json={"name": "CRM", "kind": "crm", "url": "https://crm.example.com/e\u0301"}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["url"] == "https://crm.example.com/e%CC%81"
+    assert (await client.get("/v1/data-sources/crm")).json()["url"] == "https://crm.example.com/e%CC%81"
+
+
 async def test_put_data_source_without_url_stores_null(client):
     response = await client.put("/v1/data-sources/crm", json={"name": "CRM", "kind": "crm"})
 
