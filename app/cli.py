@@ -58,14 +58,20 @@ def serve(
     settings = get_settings()
     upgrade(settings.database_url)
     link = asyncio.run(_with_session(sessions.new_sign_in_link))
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
     if link is not None:
-        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
         minutes = settings.sign_in_link_minutes
         typer.echo(
             "\nThe database holds no API key yet. To set the service up, open this link (it works once, for "
             f"{minutes} minutes; restart `serve` for a new one):\n\n"
             f"    http://{shown_host}:{port}/ui/setup?token={link}\n",
+            err=True,
+        )
+    else:
+        typer.echo(
+            f"\nThe pages: http://{shown_host}:{port}/ui/ (sign in with an API key of your own: "
+            "`decision-log keys create --name NAME --scope read --person HANDLE`).\n",
             err=True,
         )
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
