@@ -343,6 +343,16 @@ def verify(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as GET /v1/integrity/verify answers it.")
     ] = False,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="After upgrading from a version that logged less: when the log itself verifies and the only "
+            "problems are records or revisions it does not hold (or holds in an earlier form), log them as they "
+            "stand now, vouched for by you (the log keeps these adoption entries for good). Writes nothing "
+            "otherwise. Run it with the service stopped, or writes wait for it.",
+        ),
+    ] = False,
 ) -> None:
     """Verify the tamper-evident log offline, from the database: recompute the hash chain and the signed
     checkpoints, compare every record and revision with the log, the columns derived from them and the basis
@@ -362,6 +372,8 @@ def verify(
     async def run() -> Report:
         database = backup.maintenance_database()
         try:
+            if adopt:
+                return await _adopted(database, keys, saved)
             return await verify_database(database, seal=seal, trusted_keys=keys, checkpoint=saved)
         finally:
             await database.dispose()
@@ -377,12 +389,36 @@ def verify(
         raise typer.Exit(UNANCHORED_EXIT)
 
 
+async def _adopted(database: Database, keys: list[str], saved: SavedCheckpoint | None) -> Report:
+    """``verify --adopt``: adopt what can be, say what was, and the report to print after it."""
+    from app.integrity.verify import adopt_database
+
+    result = await adopt_database(database, trusted_keys=keys, checkpoint=saved)
+    settled = ", ".join(f"{code} {count}" for code, count in sorted(result.before.codes.items()))
+    if result.adoption is None:
+        if result.before.problem_count:
+            typer.echo(
+                f"NOT ADOPTED: some problems are not records the log lacks ({settled}): nothing was written",
+                err=True,
+            )
+        return result.before
+    assert result.after is not None
+    typer.echo(
+        f"ADOPTED: {result.adoption.records} records and {result.adoption.revisions} revisions logged as they stand "
+        f"({settled})"
+    )
+    return result.after
+
+
 def _print_report(report: Report) -> None:
+    from app.integrity.verify import ADOPTABLE
+
     signed = f"signed up to position {report.signed_position}" if report.signed_position else "no signed checkpoint"
     typer.echo(
         f"{report.entries} entries in the chain ({report.unsealed} unsealed), {report.checkpoints} checkpoints "
         f"({signed}); compared: {report.records} records, {report.revisions} revisions, {report.registries} "
         "people, data sources and strategies, the derived columns and the basis rollup"
+        + (f"; {report.adopted} adoption entries (vouched for by an operator)" if report.adopted else "")
     )
     if report.anchored:
         typer.echo("trusted: " + ", ".join(ANCHOR_NAMES[anchor] for anchor in report.anchors))
@@ -399,6 +435,14 @@ def _print_report(report: Report) -> None:
         )
         for problem in report.problems[1:10]:
             typer.echo(f"  then {problem.code}: position={problem.position} {problem.detail}", err=True)
+        typer.echo("  by code: " + ", ".join(f"{c} {n}" for c, n in sorted(report.codes.items())), err=True)
+        if set(report.codes) <= ADOPTABLE:
+            typer.echo(
+                "  Only records and revisions the log does not hold, or holds in an earlier form: after an upgrade "
+                "from a version that logged less, `decision-log verify --adopt` has the log vouch for them as they "
+                "stand, if you do.",
+                err=True,
+            )
     elif report.anchored:
         typer.echo("OK: the log and the record verify")
     else:

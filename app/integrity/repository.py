@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Table, Text, and_, cast, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.core.db import try_advisory_lock
+from app.core.db import advisory_lock, try_advisory_lock
 from app.core.types import AnyRow, table_of
 from app.decisions.models import Decision, DecisionRevision
 from app.integrity.models import IntegrityCheckpoint, IntegrityEntry, IntegrityLink
@@ -37,6 +37,16 @@ INSERT_CHECKPOINT = checkpoint.insert()
 async def insert_entries(session: AsyncSession, values: list[dict[str, Any]]) -> None:
     """One statement however many (a list runs as one executemany)."""
     await session.execute(INSERT_ENTRY, values)
+
+
+async def hold_writes(session: AsyncSession) -> None:
+    """Until this transaction ends, nothing else writes the record or seals: every write to the record appends an
+    entry, and on PostgreSQL this takes the entries' table in SHARE mode (which waits for the writes in progress
+    and holds new ones) and the sealer's lock. On SQLite the writing transaction (BEGIN IMMEDIATE) is the only
+    writer already."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("LOCK TABLE integrity_entry IN SHARE MODE"))
+        await advisory_lock(session, SEAL_LOCK)
 
 
 async def try_seal_lock(session: AsyncSession) -> bool:

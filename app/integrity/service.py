@@ -107,6 +107,12 @@ def data_source_entity(key: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+class CanonicalText(str):
+    """JSON already in its canonical form (read back from the log's own entries or revision rows), logged as it is."""
+
+    __slots__ = ()
+
+
 class LogItem(NamedTuple):
     """One write to the record, as the log keeps it."""
 
@@ -118,9 +124,13 @@ class LogItem(NamedTuple):
     revision: Any = None
 
 
+def _canonical(value: Any) -> str:
+    return str(value) if isinstance(value, CanonicalText) else canonical(value)
+
+
 def _entry(item: LogItem, at: datetime) -> dict[str, Any]:
-    text = canonical(item.content)
-    revision = None if item.revision is None else canonical(item.revision)
+    text = _canonical(item.content)
+    revision = None if item.revision is None else _canonical(item.revision)
     return {
         "kind": item.kind,
         "entity": item.entity,

@@ -10,6 +10,14 @@ a figure reads is what the log says, or follows from it.
 - Trust comes from outside the database only: the keys in the settings or given on the command line, and a
   checkpoint saved earlier (:class:`Trust`). Without any, a clean result is reported as ``unanchored``.
 
+Adoption (:func:`adopt_database`, ``decision-log verify --adopt``): a database written by an earlier version holds
+records, revisions and registries that version did not log, or logged in an earlier form. When the log itself is
+sound (every entry, link and checkpoint verifies) and every problem is of that kind, the operator may have the log
+vouch for the record as it stands: one ``<record>.adopted`` entry per such record (its current state) and one
+``<record>.revision_adopted`` entry per such revision. Adoption entries stay in the log for good; every later
+verification counts them (``adopted``), so a reader sees what was vouched for by the operator rather than logged
+by the service as it happened.
+
 One pass over the chain, streamed (memory: a digest per logged record and per logged revision), then one pass
 over each record table, a record beside its current revision. Everything is read in one snapshot (REPEATABLE READ
 on PostgreSQL, one read transaction on SQLite).
@@ -47,6 +55,8 @@ from app.integrity.schemas import (
 )
 from app.integrity.service import (
     GENESIS,
+    CanonicalText,
+    LogItem,
     Sealer,
     canonical,
     chain_step,
@@ -55,6 +65,7 @@ from app.integrity.service import (
     entry_form,
     kpi_entity,
     person_entity,
+    record_many,
     strategy_entity,
     strategy_version_entity,
 )
@@ -71,6 +82,12 @@ from app.strategies.service import _version as strategy_version_state
 
 MAX_PROBLEMS = 1000
 REPORTED_PROBLEMS = 20
+# What adoption can settle: a record or revision the log does not hold (or holds in an earlier form). Anything
+# else (an entry, a link or a checkpoint that does not verify, a deleted record, a derived column or a rollup
+# that does not follow) is refused.
+ADOPTABLE = frozenset({"record_not_logged", "record_differs", "revision_not_logged", "revision_differs"})
+ADOPTED = ".adopted"  # an adoption entry's kind ends so: the record's state, as it stood when adopted
+REVISION_ADOPTED = ".revision_adopted"  # one revision as it stood when adopted; not the record's latest state
 
 
 @dataclass(slots=True)
@@ -119,6 +136,7 @@ class Report:
     registries: int = 0  # people, data sources and strategies compared with their latest entry
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
+    adopted: int = 0  # adoption entries in the log (records and revisions vouched for by an operator)
 
     @property
     def anchored(self) -> bool:
@@ -140,8 +158,20 @@ class Report:
 
     def add(self, problem: Problem) -> None:
         self.problem_count += 1
+        self.codes[problem.code] = self.codes.get(problem.code, 0) + 1
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(problem)
+
+    codes: dict[str, int] = field(default_factory=dict)  # problems by code, all of them
+
+
+@dataclass(slots=True)
+class Adoption:
+    """What adoption will log: entries to append, and how many records and revisions they vouch for."""
+
+    entries: list[LogItem] = field(default_factory=list)
+    records: int = 0
+    revisions: int = 0
 
 
 def _digest(text: str | bytes) -> bytes:
@@ -309,10 +339,44 @@ async def verify_session(session: AsyncSession, trust: Trust) -> Report:
     return await _Verification(session, trust).run()
 
 
+@dataclass(frozen=True, slots=True)
+class AdoptionResult:
+    before: Report  # the verification adoption rested on
+    adoption: Adoption | None  # what was logged; None when refused (``before`` has problems adoption cannot settle)
+    after: Report | None  # the verification after adoption
+
+
+async def adopt_database(
+    database: Database, *, trusted_keys: Iterable[str] = (), checkpoint: SavedCheckpoint | None = None
+) -> AdoptionResult:
+    """Seal, verify, and when every problem is one adoption settles (:data:`ADOPTABLE`), log the record as it
+    stands in one transaction during which nothing else can write it; then verify again."""
+    trust = Trust.of(database.settings, keys=trusted_keys, checkpoint=checkpoint)
+    await Sealer(database).seal(full=True)
+    async with transaction(database, writes=True) as session:
+        await repository.hold_writes(session)
+        verification = _Verification(session, trust, adopting=True)
+        before = await verification.run()
+        adoption = verification.adoption
+        assert adoption is not None
+        if not before.codes or set(before.codes) - ADOPTABLE:
+            return AdoptionResult(before, None, None)
+        await record_many(session, adoption.entries)
+    after = await verify_database(database, trusted_keys=trusted_keys, checkpoint=checkpoint)
+    return AdoptionResult(before, adoption, after)
+
+
+def _family(entity: str) -> str:
+    """The kind of record an entity names, as entry kinds spell it: ``decision``, ``strategy_version``, …"""
+    parts = entity.split("/")
+    return "strategy_version" if parts[0] == "strategy" and len(parts) > 2 else parts[0].replace("-", "_")
+
+
 class _Verification:
-    def __init__(self, session: AsyncSession, trust: Trust) -> None:
+    def __init__(self, session: AsyncSession, trust: Trust, *, adopting: bool = False) -> None:
         self.session = session
         self.trust = trust
+        self.adoption = Adoption() if adopting else None
         self.report = Report(anchors=list(trust.anchors), public_keys=sorted(trust.keys))
         # entity → (position, entry id, content digest) of its latest entry
         self.latest: dict[str, tuple[int | None, int, bytes]] = {}
@@ -385,7 +449,7 @@ class _Verification:
                         entry_id=entry_id,
                         entity=entity,
                     )
-                self._note(entity, position, entry_id, content, revision)
+                self._note(kind, entity, position, entry_id, content, revision)
                 if recomputable:
                     computed = chain_step(computed, actual)
                 if saved is not None and position == saved.position:
@@ -448,10 +512,18 @@ class _Verification:
                 position=saved.position,
             )
 
-    def _note(self, entity: str, position: int | None, entry_id: int, content: str, revision: str | None) -> None:
-        """Keep what the record and revision passes compare with: the entity's latest state, the revision's."""
+    def _note(
+        self, kind: str, entity: str, position: int | None, entry_id: int, content: str, revision: str | None
+    ) -> None:
+        """Keep what the record and revision passes compare with: the entity's latest state, the revision's. An
+        adopted revision says what that revision was, not what the record is now; it replaces the revision's
+        earlier entry (the reason it was adopted)."""
         digest = _digest(content)
-        self.latest[entity] = (position, entry_id, digest)
+        adopted_revision = kind.endswith(REVISION_ADOPTED)
+        if adopted_revision or kind.endswith(ADOPTED):
+            self.report.adopted += 1
+        if not adopted_revision:
+            self.latest[entity] = (position, entry_id, digest)
         if revision is None:
             return
         number = _revision_number(revision)
@@ -465,7 +537,7 @@ class _Verification:
             )
             return
         earlier = self.logged_revisions.get((entity, number))
-        if earlier is not None:
+        if earlier is not None and not adopted_revision:
             self.add(
                 "revision_differs",
                 f"revision {number} of {entity} is logged twice (entries {earlier[1]} and {entry_id}): forged",
@@ -538,7 +610,7 @@ class _Verification:
                         entry_id=entry_id,
                         entity=entity,
                     )
-                self._note(entity, None, entry_id, content, revision)
+                self._note(kind, entity, None, entry_id, content, revision)
 
     # 4. Columns derived from other rows, recomputed in SQL.
     async def _derived(self) -> None:
@@ -588,8 +660,9 @@ class _Verification:
                 record = _decoded(dict(zip(names, row[:split], strict=True)), json_columns)
                 entity = history.entity(record[key])
                 state = history.state(record)
-                digest = _digest(canonical(state))
-                logged = self._compare_state(entity, digest)
+                text = canonical(state)
+                digest = _digest(text)
+                logged = self._compare_state(entity, digest, text)
                 for column in history.derived(record, state):
                     self._derived_problem(entity, f"{column} does not follow from its logged state", logged)
                 revision = _decoded(dict(zip(columns, row[split:], strict=True)), json_columns)
@@ -604,12 +677,18 @@ class _Verification:
                 revision = _decoded(dict(zip(columns, row[1:], strict=True)), json_columns)
                 self._compare_revision(history, history.entity(row[0]), revision, None)
 
-    def _compare_state(self, entity: str, digest: bytes) -> tuple[int | None, int, bytes] | None:
-        """Compare a record's state with its latest entry; that entry (None when there is none)."""
+    def _compare_state(self, entity: str, digest: bytes, text: str) -> tuple[int | None, int, bytes] | None:
+        """Compare a record's state (``text``, its canonical form) with its latest entry; that entry (None when
+        there is none)."""
         logged = self.latest.pop(entity, None)
+        if logged is not None and logged[2] == digest:
+            return logged
+        if self.adoption is not None:
+            self.adoption.entries.append(LogItem(f"{_family(entity)}{ADOPTED}", entity, CanonicalText(text)))
+            self.adoption.records += 1
         if logged is None:
             self.add("record_not_logged", f"{entity} has no entry in the log", entity=entity)
-        elif logged[2] != digest:
+        else:
             position, entry_id, _ = logged
             self.add(
                 "record_differs",
@@ -625,12 +704,14 @@ class _Verification:
         number = revision["revision"]
         logged = self.logged_revisions.pop((entity, number), None)
         if logged is None:
+            self._adopt_revision(history, entity, revision)
             self.add("revision_not_logged", f"revision {number} of {entity} has no entry in the log", entity=entity)
             return
         position, entry_id, expected = logged
         if content_digest is None:
             content_digest = _digest(_stored_canonical(revision["snapshot"]))
         if _revision_digest(content_digest, _stored_canonical(history.fields(revision))) != expected:
+            self._adopt_revision(history, entity, revision)
             self.add(
                 "revision_differs",
                 f"revision {number} of {entity} differs from the one logged by entry {entry_id} (its snapshot, "
@@ -640,13 +721,24 @@ class _Verification:
                 entity=entity,
             )
 
+    def _adopt_revision(self, history: History, entity: str, revision: Any) -> None:
+        if self.adoption is None:
+            return
+        snapshot, fields = _stored_canonical(revision["snapshot"]), _stored_canonical(history.fields(revision))
+        if UNREPRESENTABLE in (snapshot, fields):
+            return  # nothing can log it: it stays reported
+        kind = f"{_family(entity)}{REVISION_ADOPTED}"
+        self.adoption.entries.append(LogItem(kind, entity, CanonicalText(snapshot), CanonicalText(fields)))
+        self.adoption.revisions += 1
+
     async def _records(
         self, table: Table, entity_of: Callable[[Any], str], state_of: Callable[[Any], Any], counter: str
     ) -> None:
         async for rows in repository.stream_table(self.session, table):
             for row in rows:
                 setattr(self.report, counter, getattr(self.report, counter) + 1)
-                self._compare_state(entity_of(row), _digest(canonical(state_of(row))))
+                text = canonical(state_of(row))
+                self._compare_state(entity_of(row), _digest(text), text)
 
     # 6. What the log holds and the database no longer does.
     def _leftovers(self) -> None:
@@ -707,6 +799,7 @@ def report_read(report: Report) -> IntegrityReport:
         records=report.records,
         revisions=report.revisions,
         registries=report.registries,
+        adopted=report.adopted,
         problem_count=report.problem_count,
         first_bad=problems[0] if problems else None,
         problems=problems[:REPORTED_PROBLEMS],

@@ -72,6 +72,7 @@ async def test_verify_endpoint_reports_ok_then_the_first_bad_entry(client, clien
         "records": 1,
         "revisions": 1,
         "registries": 4,
+        "adopted": 0,
         "problem_count": 0,
         "first_bad": None,
         "problems": [],
