@@ -18,7 +18,7 @@ from starlette.datastructures import QueryParams
 
 from app.core.errors import AppError
 from app.core.routing import TransactionalRoute
-from app.web import i18n
+from app.web import changes, i18n, labels
 from app.web.session import LANG_COOKIE, SignInRequired, csrf_of, keep_form_token, sign_in_url
 
 HERE = Path(__file__).parent
@@ -60,21 +60,23 @@ def environment(language: str) -> Environment:
     )
     catalogue = i18n.translations(language)
     env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
+    formats = i18n.Formats(language)
     env.globals.update(
         translated=catalogue.gettext,  # a message known only at run time (the service's), never %-formatted
         static_url=static_url,
         with_query=with_query,
-        fmt=i18n.Formats(language),
+        fmt=formats,
         lang=language,
         languages=i18n.NAMES,
     )
-    env.filters.update(pair=_pair, choice=_choice)
+    label = labels.labeller(catalogue.gettext)
+    env.filters.update(
+        choice=_choice,
+        label=label,
+        options=labels.options(label),
+        changed=functools.partial(changes.changed, gettext=catalogue.gettext, label=label, moment=formats.moment),
+    )
     return env
-
-
-def _pair(value: str) -> tuple[str, str]:
-    """A select's option whose value is its label."""
-    return value, value
 
 
 def _choice(item: Any, key: str, label: str) -> tuple[str, str]:

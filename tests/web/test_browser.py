@@ -196,7 +196,7 @@ async def test_from_the_first_link_to_the_overview_in_two_languages_and_out(demo
 
         # Its outcome, reviewed by me (the key's person).
         await page.goto(f"{demo_service.base_url}/ui/decisions/{decision_id}")
-        await page.get_by_label("success").check()
+        await page.get_by_label("success", exact=True).check()
         await page.get_by_role("button", name="Record the outcome").click()
         await expect(page.get_by_text("reviewed by olga.owner")).to_be_visible()
         outcome = (await api.get(f"/v1/decisions/{decision_id}")).json()["outcome"]

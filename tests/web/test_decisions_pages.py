@@ -78,3 +78,39 @@ async def test_records_need_the_read_scope(app_instance, keys, db):
         refused = await browser.get("/ui/decisions")
         assert refused.status_code == 403 and "read" in refused.text
         assert 'href="/ui/decisions"' not in (await browser.get("/ui/")).text
+
+
+async def test_a_decision_page_names_codes_and_shows_what_changed_member_by_member(reader, client):
+    await factories.basics(client)
+    made = await factories.decision(
+        client,
+        basis="authority",
+        evidence=[],
+        expected_outcome={"description": "CPA under 40", "target_value": 40, "review_by": "2026-06-01T00:00:00Z"},
+    )
+    await factories.edit(
+        client,
+        made["id"],
+        expected_outcome={"description": "CPA under 40", "target_value": 35, "review_by": "2026-06-01T00:00:00Z"},
+        category="channel_mix",
+    )
+    await factories.outcome(client, made["id"], result="partial")
+
+    page = (await reader.get(f"/ui/decisions/{made['id']}")).text
+
+    assert "made on emotions" in page and "someone&#39;s authority — declared as someone&#39;s call" in page
+    assert "partial success" in page
+    # The revision changed one member of the expected outcome: that member is the row, not the whole object.
+    row = re.search(r'<th scope="row">Expected outcome › Target</th><td>([^<]*)</td><td>([^<]*)</td>', page)  # noqa: RUF001
+    assert row is not None and row.groups() == ("40", "35"), page
+    assert '"description"' not in page  # no JSON shown
+    # An outcome recorded: its members, each from nothing.
+    assert re.search(r'<th scope="row">Outcome › Result</th><td>—</td><td>partial success</td>', page)  # noqa: RUF001
+    assert re.search(r'<th scope="row">Category</th><td>budget</td><td>channel mix</td>', page)
+    for code in ("declared_authority", "outcome_recorded", ">authority<", "channel_mix"):
+        assert code not in page
+
+    russian = (await reader.get(f"/ui/decisions/{made['id']}", params={"lang": "ru"})).text
+    assert "мнение руководителя — заявлено как решение руководителя" in russian
+    assert "частичный успех" in russian and "набор каналов" in russian
+    assert re.search(r'<th scope="row">Ожидаемый результат › [^<]+</th><td>40</td><td>35</td>', russian)  # noqa: RUF001
