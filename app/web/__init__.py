@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.web import decisions, registers
+from app.web import decisions, keys, registers
 from app.web.rendering import STATIC, STATIC_PREFIX
 from app.web.router import fallback, router
 
@@ -13,4 +13,5 @@ def include_pages(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(decisions.router)
     app.include_router(registers.router)
+    app.include_router(keys.router)
     app.include_router(fallback)  # last: any other address under /ui/

@@ -200,3 +200,4 @@ def csrf_of(request: Request) -> str:
 Analyst = Annotated[PageSession, Depends(require(Scope.analytics))]
 Reader = Annotated[PageSession, Depends(require(Scope.read))]
 Writer = Annotated[PageSession, Depends(require(Scope.write))]
+Administrator = Annotated[PageSession, Depends(require(Scope.admin))]
