@@ -71,9 +71,13 @@ async def test_a_refused_key_form_says_why_beside_the_field_and_makes_no_key(app
 async def test_revoking_a_key_ends_it_and_its_sessions(app_instance, keys, client, db):
     async with browser_for(app_instance) as admin, browser_for(app_instance) as holder:
         await sign_in(admin, keys["admin"])
-        assert (await sign_in(holder, keys["read"])).status_code == 303
         page = await admin.get("/ui/keys")
-        revoke = r'action="/ui/keys/([0-9a-f-]+)/revoke"[^>]*>\s*<input[^>]+>\s*<button[^>]*test-read'
+        made = await admin.post("/ui/keys", data={"name": "to-revoke", "scope": "read", "csrf_token": csrf_of(page)})
+        secret = KEY.search(made.text)
+        assert secret
+        assert (await sign_in(holder, secret.group(1))).status_code == 303
+        page = await admin.get("/ui/keys")
+        revoke = r'action="/ui/keys/([0-9a-f-]+)/revoke"[^>]*>\s*<input[^>]+>\s*<button[^>]*to-revoke'
         key_id = re.search(revoke, page.text)
         assert key_id, page.text
         without_token = await admin.post(f"/ui/keys/{key_id.group(1)}/revoke", data={})
