@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from app.analytics.router import router as analytics
 from app.auth.router import router as keys
+from app.contractors.router import router as contractors
 from app.decisions.router import router as decisions
 from app.exports.router import router as exports
 from app.integrity.router import router as integrity
@@ -17,7 +18,7 @@ from app.sources.router import router as sources
 from app.strategies.router import router as strategies
 
 PREFIX = "/v1"
-ROUTERS = (people, sources, decisions, strategies, kpis, exports, analytics, keys, integrity)
+ROUTERS = (people, sources, contractors, decisions, strategies, kpis, exports, analytics, keys, integrity)
 
 
 def include_api(app: FastAPI) -> None:

@@ -84,6 +84,7 @@ from app.models import (
     ApiKey,
     BasisRollup,
     BasisRollupDelta,
+    Contractor,
     DataSource,
     Decision,
     DecisionRevision,
@@ -105,6 +106,7 @@ FORMAT_VERSION = 1
 DOMAIN_TABLES: tuple[Table, ...] = (
     table_of(Person),
     table_of(DataSource),
+    table_of(Contractor),
     table_of(Strategy),
     table_of(StrategyVersion),
     table_of(Kpi),

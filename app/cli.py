@@ -215,7 +215,7 @@ def export_(
         ),
     ] = False,
 ) -> None:
-    """Write the whole record to FILE: people, data sources, strategies and versions, KPIs and revisions,
+    """Write the whole record to FILE: people, data sources, contractors, strategies and versions, KPIs and revisions,
     decisions with all their revisions, reversals and outcome reviews, and the tamper-evident log.
 
     One consistent snapshot, read while the service keeps running. The file is NDJSON (a header line,
@@ -417,7 +417,7 @@ def _print_report(report: Report) -> None:
     typer.echo(
         f"{report.entries} entries in the chain ({report.unsealed} unsealed), {report.checkpoints} checkpoints "
         f"({signed}); compared: {report.records} records, {report.revisions} revisions, {report.registries} "
-        "people, data sources and strategies, the derived columns and the basis rollup"
+        "people, data sources, contractors and strategies, the derived columns and the basis rollup"
         + (f"; {report.adopted} adoption entries (vouched for by an operator)" if report.adopted else "")
     )
     if report.anchored:

@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from app.analytics.models import BasisRollup, BasisRollupDelta
 from app.auth.models import ApiKey, SignInLink, WebSession
+from app.contractors.models import Contractor
 from app.decisions.models import Decision, DecisionRevision
 from app.idempotency.models import IdempotencyRecord
 from app.integrity.models import IntegrityCheckpoint, IntegrityEntry, IntegrityLink
@@ -18,6 +19,7 @@ __all__ = [
     "ApiKey",
     "BasisRollup",
     "BasisRollupDelta",
+    "Contractor",
     "DataSource",
     "Decision",
     "DecisionRevision",

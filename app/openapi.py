@@ -135,10 +135,12 @@ def _keyed_links(*targets: str) -> Links:
 
 _PERSON: Links = {"getPerson": ("getPerson", {"handle": "$response.body#/handle"})}
 _DATA_SOURCE = _keyed_links("getDataSource")
+_CONTRACTOR = _keyed_links("getContractor", "upsertContractor")
 _KPI = _keyed_links("getKpi", "listKpiRevisions", "putKpi")
 LINKS: dict[str, dict[str, Links]] = {
     "upsertPerson": {"200": _PERSON, "201": _PERSON},
     "upsertDataSource": {"200": _DATA_SOURCE, "201": _DATA_SOURCE},
+    "upsertContractor": {"200": _CONTRACTOR, "201": _CONTRACTOR},
     "createDecision": {"201": _decision_links("$response.body#/id", etag=True)},
     "createDecisionBatch": {"201": _decision_links("$response.body#/items/0/id")},
     "getDecision": {"200": _decision_links("$response.body#/id", etag=True)},

@@ -53,6 +53,7 @@ from app.core.db import Database  # noqa: E402
 from app.core.migrations import upgrade  # noqa: E402
 from app.integrity.repository import append_only_guard_lifted  # noqa: E402
 from app.main import create_app  # noqa: E402
+from app.models import metadata  # noqa: E402
 
 # Tables emptied between tests, children first; API keys persist for the whole run, except those made for people.
 TABLES = [
@@ -69,10 +70,13 @@ TABLES = [
     "strategy_version",
     "strategy",
     "data_source",
+    "contractor",
     "person",
     "basis_rollup_delta",  # after decision: deleting decisions on SQLite appends deltas
     "basis_rollup",
 ]
+# Every table but the keys is emptied: a table added without being listed here would carry rows from test to test.
+assert set(TABLES) == set(metadata.tables) - {"api_key"}, (set(metadata.tables) - {"api_key"}) ^ set(TABLES)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -206,6 +206,11 @@ async def edge_cases(client: httpx.AsyncClient) -> dict[str, str]:
     await factories.person(client, "edge_zed", name="Zed", team="brand")  # "_" sorts apart in byte and ICU order
     await factories.source(client, "edge-src", kind="other", name="Источник «данных» 📊")  # no url
     await factories.source(client, "ga4", url="https://analytics.example.com/")
+    for key, body in (
+        ("edge-agency", {"name": "Агентство «Рост» 🚀", "kind": "agency"}),
+        ("edge-former", {"name": "Former Freelancer", "kind": "freelancer", "active": False}),
+    ):
+        assert (await client.put(f"/v1/contractors/{key}", json=body)).status_code == 201
     await factories.strategy(client, "edge-empty", title="Стратегия без версий")  # no versions, no description
     await factories.strategy(client, "edge-plan", title="Plan", description="Рост через\nдве строки")
     await factories.version(client, "edge-plan", effective_from="2025-01-01T00:00:00.000001Z", summary="Первая")
@@ -338,6 +343,7 @@ async def answers(client: httpx.AsyncClient, to: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "people": await every(client, "/v1/people"),
         "data_sources": await every(client, "/v1/data-sources"),
+        "contractors": await every(client, "/v1/contractors"),
         "decisions": await every(client, "/v1/decisions"),
         "strategies": await every(client, "/v1/strategies"),
         "kpis": await every(client, "/v1/kpis"),
@@ -464,6 +470,7 @@ async def test_round_trip_on_the_same_engine_is_exact(db, client, new_database: 
     assert {name: first["counts"][name] for name in first["tables"] if not name.startswith("integrity_")} == {
         "person": 4,
         "data_source": 2,
+        "contractor": 2,
         "strategy": 2,
         "strategy_version": 2,
         "kpi": 2,

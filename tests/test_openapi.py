@@ -116,6 +116,9 @@ def test_known_operation_ids(spec):
     assert ids[("put", "/v1/data-sources/{key}")] == "upsertDataSource"
     assert ids[("get", "/v1/data-sources")] == "listDataSources"
     assert ids[("get", "/v1/data-sources/{key}")] == "getDataSource"
+    assert ids[("put", "/v1/contractors/{key}")] == "upsertContractor"
+    assert ids[("get", "/v1/contractors")] == "listContractors"
+    assert ids[("get", "/v1/contractors/{key}")] == "getContractor"
     assert ids[("post", "/v1/decisions")] == "createDecision"
     assert ids[("get", "/v1/decisions")] == "listDecisions"
 

@@ -89,7 +89,9 @@ class IntegrityReport(SQLModel):
     )
     records: int = Field(description="Decisions, KPIs and strategy versions compared with their latest log entry.")
     revisions: int = Field(description="Decision and KPI revisions compared with their log entries.")
-    registries: int = Field(description="People, data sources and strategies compared with their latest log entry.")
+    registries: int = Field(
+        description="People, data sources, contractors and strategies compared with their latest log entry."
+    )
     adopted: int = Field(
         description="Adoption entries in the log: records and revisions an operator had the log vouch for as they "
         "stood (`decision-log verify --adopt`, after upgrading from a version that logged less), rather than "

@@ -98,6 +98,10 @@ def person_entity(handle: str) -> str:
     return f"person/{handle}"
 
 
+def contractor_entity(key: str) -> str:
+    return f"contractor/{key}"
+
+
 def data_source_entity(key: str) -> str:
     return f"data-source/{key}"
 

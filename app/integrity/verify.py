@@ -38,6 +38,8 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics import queries as analytics
+from app.contractors.models import Contractor
+from app.contractors.schemas import ContractorRead
 from app.core.config import Settings
 from app.core.db import Database, transaction
 from app.core.money import from_parts
@@ -60,6 +62,7 @@ from app.integrity.service import (
     Sealer,
     canonical,
     chain_step,
+    contractor_entity,
     data_source_entity,
     decision_entity,
     entry_form,
@@ -133,7 +136,7 @@ class Report:
     saved_checkpoint: SavedCheckpointResult | None = None
     records: int = 0  # decisions, KPIs and strategy versions compared with their latest entry
     revisions: int = 0  # decision and KPI revision rows compared with their entries
-    registries: int = 0  # people, data sources and strategies compared with their latest entry
+    registries: int = 0  # people, data sources, contractors and strategies compared with their latest entry
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     adopted: int = 0  # adoption entries in the log (records and revisions vouched for by an operator)
@@ -307,6 +310,12 @@ RECORDS: tuple[tuple[Table, Callable[[Any], str], Callable[[Any], Any], str], ..
         table_of(DataSource),
         lambda row: data_source_entity(row.key),
         lambda row: DataSourceRead.model_validate(row, from_attributes=True).model_dump(mode="json"),
+        "registries",
+    ),
+    (
+        table_of(Contractor),
+        lambda row: contractor_entity(row.key),
+        lambda row: ContractorRead.model_validate(row, from_attributes=True).model_dump(mode="json"),
         "registries",
     ),
 )

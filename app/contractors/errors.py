@@ -1,0 +1,6 @@
+from app.core.errors import NotFound
+
+
+class ContractorNotFound(NotFound):
+    code = "contractor_not_found"
+    title = "Contractor not found"

@@ -1,0 +1,45 @@
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.contractors import repository
+from app.contractors.errors import ContractorNotFound
+from app.contractors.schemas import ContractorKind, ContractorRead, ContractorUpsert
+from app.core.types import utcnow
+from app.integrity import service as integrity
+
+
+async def upsert_contractor(
+    session: AsyncSession, key: str, data: ContractorUpsert
+) -> tuple[ContractorRead, bool]:
+    """Register the contractor or replace its details; logged like every write to the record."""
+    now = utcnow()
+    values = {
+        "key": key,
+        "name": data.name,
+        "kind": data.kind.value,
+        "active": data.active,
+        "created_at": now,
+        "updated_at": now,
+    }
+    row = await repository.upsert_contractor(session, values)
+    contractor, created = ContractorRead.model_validate(row, from_attributes=True), row.created_at == now
+    kind = "contractor.created" if created else "contractor.updated"
+    await integrity.record(
+        session, integrity.LogItem(kind, integrity.contractor_entity(key), contractor.model_dump(mode="json"))
+    )
+    return contractor, created
+
+
+async def get_contractor(session: AsyncSession, key: str) -> ContractorRead:
+    row = await repository.get(session, key)
+    if row is None:
+        raise ContractorNotFound(f"No contractor with key {key!r}.")
+    return ContractorRead.model_validate(row, from_attributes=True)
+
+
+async def list_contractors(
+    session: AsyncSession, *, kind: ContractorKind | None, active: bool | None, limit: int, cursor: str | None
+) -> tuple[list[ContractorRead], str | None]:
+    rows, next_cursor = await repository.list_page(
+        session, kind=kind.value if kind else None, active=active, limit=limit, cursor=cursor
+    )
+    return [ContractorRead.model_validate(row, from_attributes=True) for row in rows], next_cursor
