@@ -13,7 +13,11 @@ person = table_of(Person)
 
 async def upsert_person(session: AsyncSession, values: dict[str, Any]) -> AnyRow:
     statement = upsert(
-        dialect_of(session), person, values, key=["handle"], update=["name", "email", "team", "active", "updated_at"]
+        dialect_of(session),
+        person,
+        values,
+        key=["handle"],
+        update=["name", "email", "team", "active", "role", "digest", "updated_at"],
     )
     return (await session.execute(statement)).one()
 
@@ -23,9 +27,17 @@ async def get(session: AsyncSession, handle: str) -> AnyRow | None:
 
 
 async def list_page(
-    session: AsyncSession, *, team: str | None, active: bool | None, limit: int, cursor: str | None
+    session: AsyncSession,
+    *,
+    team: str | None,
+    active: bool | None,
+    limit: int,
+    cursor: str | None,
+    role: str | None = None,
 ) -> tuple[list[AnyRow], str | None]:
     statement = select(person)
+    if role is not None:
+        statement = statement.where(person.c.role == role)
     if team is not None:
         statement = statement.where(person.c.team == team)
     if active is not None:

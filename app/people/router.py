@@ -11,7 +11,7 @@ from app.core.routing import domain_router
 from app.core.text import Text
 from app.core.types import SLUG_PATTERN
 from app.people import service
-from app.people.schemas import PersonRead, PersonUpsert
+from app.people.schemas import PersonRead, PersonRole, PersonUpsert
 
 router = domain_router(prefix="/people", tags=["people"])
 
@@ -45,10 +45,11 @@ async def list_people(
     response: Response,
     team: Annotated[Annotated[str, Text(max_length=100)] | None, Query()] = None,
     active: bool | None = None,
+    role: PersonRole | None = None,
 ) -> Page[PersonRead]:
     """People who can own decisions, ordered by handle."""
     items, next_cursor = await service.list_people(
-        session, team=team, active=active, limit=page.limit, cursor=page.cursor
+        session, team=team, active=active, limit=page.limit, cursor=page.cursor, role=role
     )
     set_link_header(request, response, next_cursor)
     return Page[PersonRead](items=items, next_cursor=next_cursor)

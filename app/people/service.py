@@ -4,7 +4,7 @@ from app.core.errors import NotFound
 from app.core.types import utcnow
 from app.integrity import service as integrity
 from app.people import repository
-from app.people.schemas import PersonRead, PersonUpsert
+from app.people.schemas import PersonRead, PersonRole, PersonUpsert
 
 
 class PersonNotFound(NotFound):
@@ -34,7 +34,15 @@ async def get_person(session: AsyncSession, handle: str) -> PersonRead:
 
 
 async def list_people(
-    session: AsyncSession, *, team: str | None, active: bool | None, limit: int, cursor: str | None
+    session: AsyncSession,
+    *,
+    team: str | None,
+    active: bool | None,
+    limit: int,
+    cursor: str | None,
+    role: PersonRole | None = None,
 ) -> tuple[list[PersonRead], str | None]:
-    rows, next_cursor = await repository.list_page(session, team=team, active=active, limit=limit, cursor=cursor)
+    rows, next_cursor = await repository.list_page(
+        session, team=team, active=active, limit=limit, cursor=cursor, role=role.value if role else None
+    )
     return [PersonRead.model_validate(row, from_attributes=True) for row in rows], next_cursor

@@ -15,6 +15,7 @@ from app.auth.scopes import Scope
 from app.decisions.classification import Basis, BasisClass, ClassificationReason
 from app.decisions.schemas import Category, DecisionStatus, OutcomeResult, ReviewState, RevisionKind
 from app.kpis.schemas import KpiDirection, KpiKind
+from app.people.schemas import PersonRole
 from app.sources.schemas import DataSourceKind
 from app.web.i18n import N_
 
@@ -80,6 +81,11 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
     KpiKind: {
         KpiKind.money: N_("money"),
         KpiKind.activity: N_("activity"),
+    },
+    PersonRole: {
+        PersonRole.owner: N_("business owner"),
+        PersonRole.lead: N_("head of marketing"),
+        PersonRole.member: N_("team member"),
     },
     Scope: {
         Scope.analytics: N_("analytics"),

@@ -38,6 +38,8 @@ async def test_put_person_creates_with_201_location_and_etag(client):
         "email": "anna.petrova@example.com",
         "team": "growth",
         "active": True,
+        "role": "member",
+        "digest": False,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
     }
@@ -60,7 +62,8 @@ async def test_put_existing_person_replaces_with_200_and_new_etag(client):
     assert created.status_code == 201
 
     replaced = await client.put(
-        "/v1/people/anna.petrova", json={"name": "Anna Petrova", "team": "brand", "active": False}
+        "/v1/people/anna.petrova",
+        json={"name": "Anna Petrova", "team": "brand", "active": False, "role": "lead", "digest": True},
     )
 
     assert replaced.status_code == 200, replaced.text
@@ -74,6 +77,8 @@ async def test_put_existing_person_replaces_with_200_and_new_etag(client):
         "email": None,
         "team": "brand",
         "active": False,
+        "role": "lead",
+        "digest": True,
         "created_at": created.json()["created_at"],
         "updated_at": body["updated_at"],
     }
@@ -244,9 +249,9 @@ async def test_put_person_bad_email_returns_422(client, email):
 
 
 async def test_put_person_unknown_field_returns_422(client):
-    response = await client.put("/v1/people/anna.petrova", json={"name": "Anna", "team": "growth", "role": "cmo"})
+    response = await client.put("/v1/people/anna.petrova", json={"name": "Anna", "team": "growth", "title": "CMO"})
 
-    assert_validation_problem(response, "body", "role")
+    assert_validation_problem(response, "body", "title")
     assert response.json()["errors"][0]["type"] == "extra_forbidden"
 
 
@@ -272,3 +277,18 @@ async def test_put_person_body_that_is_not_an_object_returns_422(client):
     response = await client.put("/v1/people/anna.petrova", json=["Anna", "growth"])
 
     assert_validation_problem(response, "body")
+
+
+async def test_roles_are_listed_by_filter_and_a_role_outside_the_list_is_refused(client):
+    for handle, role in (("olga.owner", "owner"), ("lena.lead", "lead"), ("mark.member", None)):
+        body = {"name": handle, "team": "growth", **({"role": role} if role else {})}
+        assert (await client.put(f"/v1/people/{handle}", json=body)).status_code == 201
+
+    owners = (await client.get("/v1/people", params={"role": "owner"})).json()["items"]
+    members = (await client.get("/v1/people", params={"role": "member"})).json()["items"]
+    assert [p["handle"] for p in owners] == ["olga.owner"] and [p["handle"] for p in members] == ["mark.member"]
+    refused = await client.put("/v1/people/x", json={"name": "X", "team": "growth", "role": "ceo"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["body", "role"]
+    assert (await client.get("/v1/people", params={"role": "ceo"})).status_code == 422
+    not_a_flag = await client.put("/v1/people/x", json={"name": "X", "team": "growth", "digest": "yes"})
+    assert not_a_flag.status_code == 422 and not_a_flag.json()["errors"][0]["loc"] == ["body", "digest"]
