@@ -22,6 +22,7 @@ from tests.decisions.helpers import assert_problem, error_at
 LISTS = {
     "listPeople": "/v1/people",
     "listDataSources": "/v1/data-sources",
+    "listContractors": "/v1/contractors",
     "listDecisions": "/v1/decisions",
     "listDecisionRevisions": "/v1/decisions/{decision}/revisions",
     "listStrategies": "/v1/strategies",
@@ -81,6 +82,8 @@ async def two_pages(client) -> dict[str, str]:
     await factories.kpi(client, "cpa")
     await factories.kpi(client, "cpa", target=40, change_reason="Target agreed.")
     await factories.kpi(client, "leads", kind="activity", unit="leads")
+    for key in ("acme", "bravo"):
+        assert (await client.put(f"/v1/contractors/{key}", json={"name": key, "kind": "agency"})).status_code == 201
     return {name: url.format(decision=decision["id"]) for name, url in LISTS.items()}
 
 
