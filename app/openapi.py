@@ -135,7 +135,7 @@ def _keyed_links(*targets: str) -> Links:
 
 _PERSON: Links = {"getPerson": ("getPerson", {"handle": "$response.body#/handle"})}
 _DATA_SOURCE = _keyed_links("getDataSource")
-_CONTRACTOR = _keyed_links("getContractor", "upsertContractor")
+_CONTRACTOR = _keyed_links("getContractor")
 _KPI = _keyed_links("getKpi", "listKpiRevisions", "putKpi")
 LINKS: dict[str, dict[str, Links]] = {
     "upsertPerson": {"200": _PERSON, "201": _PERSON},

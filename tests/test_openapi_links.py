@@ -75,6 +75,13 @@ async def _source(client: httpx.AsyncClient, *, again: bool = False) -> httpx.Re
     return await client.put(f"/v1/data-sources/{key}", json={"name": "S", "kind": "crm"})
 
 
+async def _contractor(client: httpx.AsyncClient, *, again: bool = False) -> httpx.Response:
+    key = _unique("contractor")
+    if again:
+        await client.put(f"/v1/contractors/{key}", json={"name": "C", "kind": "agency"})
+    return await client.put(f"/v1/contractors/{key}", json={"name": "C", "kind": "agency"})
+
+
 async def _again(produce: Callable[..., Awaitable[httpx.Response]], client: httpx.AsyncClient) -> httpx.Response:
     return await produce(client, again=True)
 
@@ -85,6 +92,8 @@ PRODUCERS: dict[tuple[str, str], Produce] = {
     ("upsertPerson", "200"): lambda client: _again(_person, client),
     ("upsertDataSource", "201"): _source,
     ("upsertDataSource", "200"): lambda client: _again(_source, client),
+    ("upsertContractor", "201"): _contractor,
+    ("upsertContractor", "200"): lambda client: _again(_contractor, client),
     ("createDecision", "201"): _decision,
     ("createDecisionBatch", "201"): lambda client: client.post(
         "/v1/decisions/batch", json={"items": [factories.decision_body(title=_unique("Batch"))]}
@@ -151,6 +160,7 @@ def test_every_producer_of_an_id_links_to_what_reads_it(app_instance):
         ("putKpi", "listKpiRevisions"),
         ("upsertPerson", "getPerson"),
         ("upsertDataSource", "getDataSource"),
+        ("upsertContractor", "getContractor"),
         ("createApiKey", "revokeApiKey"),
     } <= links
     sources = {(source, status) for source, status, *_ in _links(app_instance.openapi())}

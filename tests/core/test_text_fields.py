@@ -45,6 +45,7 @@ DECISION = {
 BODIES: dict[str, dict[str, Any]] = {
     "upsertPerson": {"name": "Anna", "email": "anna@example.com", "team": "growth", "active": True},
     "upsertDataSource": {"name": "GA4", "kind": "analytics", "url": "https://analytics.example.com/"},
+    "upsertContractor": {"name": "Acme", "kind": "agency", "active": True},
     "createDecision": DECISION,
     "createDecisionBatch": {"items": [DECISION]},
     "updateDecision": {
