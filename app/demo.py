@@ -26,8 +26,8 @@ from typing import Any
 
 from app.auth.scopes import Scope
 from app.auth.service import Caller
-from app.core.db import Database, transaction
 from app.core.types import utcnow
+from app.core.unit_of_work import Database, transaction
 from app.decisions import service as decisions
 from app.decisions.classification import DATA_BASES, Basis, BasisClass
 from app.decisions.repository import DecisionFilters

@@ -16,11 +16,12 @@ from app.api import include_api
 from app.auth import ratelimit
 from app.core import memory
 from app.core.config import Settings, get_settings
-from app.core.db import Database, PoolerMismatch, check_pooler
+from app.core.engine import PoolerMismatch, check_pooler
 from app.core.errors import install_error_handlers
 from app.core.logging import install_redaction
 from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, KeepPeer, SecurityHeaders
 from app.core.observability import RequestTelemetry, install_metrics, new_request_id
+from app.core.unit_of_work import Database
 from app.idempotency.service import IdempotentReplay
 from app.integrity.service import Sealer, warn_when_unsigned
 from app.openapi import DESCRIPTION, install_openapi

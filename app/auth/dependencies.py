@@ -7,8 +7,8 @@ from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredent
 from app.auth.ratelimit import RateLimiter
 from app.auth.scopes import Scope
 from app.auth.service import Caller, authenticate
-from app.core.db import request_session
 from app.core.errors import Forbidden, Unauthorized
+from app.core.routing import request_session
 
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>`")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key itself.")

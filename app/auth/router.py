@@ -8,9 +8,8 @@ from fastapi import Path, Response
 from app.auth import service
 from app.auth.dependencies import AdminCaller
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from app.core.db import SessionDep
 from app.core.errors import NotFound, problem_responses
-from app.core.routing import domain_router
+from app.core.routing import SessionDep, domain_router
 from app.idempotency.service import Idempotent
 
 router = domain_router(prefix="/keys", tags=["keys"])

@@ -11,7 +11,7 @@ Which connection, in which transaction:
 - when the request's session has begun (the key was looked up, an idempotency key claimed), the statements run on
   the session's connection, in its transaction, which the first of them opens as SQLAlchemy's first statement
   would (a ``BEGIN`` through the same adapter), so the session commits or rolls it back as usual;
-- when nothing has begun in a unit of work (:func:`app.core.db.transaction`), the driver takes the unit's
+- when nothing has begun in a unit of work (:func:`app.core.unit_of_work.transaction`), the driver takes the unit's
   connection from the engine's pool itself and begins the transaction on it; the unit commits or rolls it back
   and returns the connection, and the session must not be used after that (a second transaction: the unit
   refuses to commit it).
@@ -40,8 +40,10 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from app.core import watchdog
-from app.core.db import OWN_CONNECTION, TRANSACTION_PROLOGUE, UNIT_OF_WORK, dialect_of, json_text
+from app.core.dialect import dialect_of
+from app.core.engine import TRANSACTION_PROLOGUE, json_text
 from app.core.money import MoneyUnits, to_units
+from app.core.unit_of_work import OWN_CONNECTION, UNIT_OF_WORK
 
 logger = logging.getLogger("app.db")
 

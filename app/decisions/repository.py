@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, case, cast, func, literal, null, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import advisory_lock, contains_text, dialect_of, insert_or_nothing, json_array_contains
+from app.core.dialect import advisory_lock, contains_text, dialect_of, insert_or_nothing, json_array_contains
 from app.core.driver import bind_converters, driver, insert_rows, row_arguments
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, UtcDateTime, table_of, utcnow

@@ -9,14 +9,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.auth.service import Caller
 from app.core import money, observability
-from app.core.db import after_commit, settings_of
 from app.core.errors import Conflict, FieldError, NotFound, UnknownReference, Unprocessable
 from app.core.http import check_if_match, etag_of
 from app.core.types import AnyRow, format_utc, new_id, utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.decisions import repository
 from app.decisions.classification import classify
 from app.decisions.repository import DecisionFilters
@@ -226,9 +224,9 @@ def _content_columns(fields: dict[str, Any]) -> dict[str, Any]:
 Loc = list[str | int]
 
 
-def _latest_allowed(session: AsyncSession, now: datetime) -> datetime:
+def _latest_allowed(session: DatabaseSession, now: datetime) -> datetime:
     """The latest time a decision or review may carry: now plus the clock skew allowed."""
-    return now + timedelta(seconds=settings_of(session).clock_skew_seconds)
+    return now + timedelta(seconds=session.settings.clock_skew_seconds)
 
 
 def _check_budget(amount: Decimal, currency: str, prefix: Loc, field: str) -> list[FieldError]:
@@ -297,7 +295,7 @@ def _wanted(data: DecisionCreate | DecisionUpdate, prefix: Loc) -> list[Referenc
 
 
 async def _check_references(
-    session: AsyncSession, wanted: list[Reference], *, errors: list[FieldError] | None = None
+    session: DatabaseSession, wanted: list[Reference], *, errors: list[FieldError] | None = None
 ) -> repository.References:
     """Raise 422 naming every unknown person, data source, strategy or KPI (and any ``errors`` already
     found); otherwise return what was found."""
@@ -339,13 +337,13 @@ def _summary(errors: list[FieldError]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-async def create_decision(session: AsyncSession, data: DecisionCreate, caller: Caller) -> DecisionJson:
+async def create_decision(session: DatabaseSession, data: DecisionCreate, caller: Caller) -> DecisionJson:
     (decision,) = await create_decisions(session, [data], caller, loc=lambda _: ["body"])
     return decision
 
 
 async def create_decisions(
-    session: AsyncSession, items: list[DecisionCreate], caller: Caller, *, loc: Callable[[int], Loc]
+    session: DatabaseSession, items: list[DecisionCreate], caller: Caller, *, loc: Callable[[int], Loc]
 ) -> list[DecisionJson]:
     """Record decisions, all or nothing: every refusal names the item (``loc(index)``) and field.
     Returns their JSON form (:data:`DecisionJson`), in order.
@@ -408,7 +406,7 @@ async def create_decisions(
     if len(written) < len(rows):
         await _raise_duplicate_external_refs(session, items, rows, written, loc)
     classes = [row["basis_class"] for row in rows]
-    after_commit(session, lambda: observability.count_decisions(classes))
+    session.after_commit(lambda: observability.count_decisions(classes))
     return decisions
 
 
@@ -433,7 +431,7 @@ def _new_row(data: DecisionCreate, refs: repository.References, now: datetime, c
 
 
 async def _raise_duplicate_external_refs(
-    session: AsyncSession,
+    session: DatabaseSession,
     items: list[DecisionCreate],
     rows: list[dict[str, Any]],
     written: set[uuid.UUID],
@@ -459,7 +457,7 @@ async def _raise_duplicate_external_refs(
     )
 
 
-async def _insert_history(session: AsyncSession, revisions: list[dict[str, Any]]) -> None:
+async def _insert_history(session: DatabaseSession, revisions: list[dict[str, Any]]) -> None:
     """A change's revision rows, and their entries in the tamper-evident log (one statement each, however
     many decisions). New decisions are written with theirs by ``repository.insert_decisions``."""
     await repository.insert_revisions(session, revisions)
@@ -518,7 +516,7 @@ def _revision_row(
     }
 
 
-async def get_decision(session: AsyncSession, decision_id: uuid.UUID) -> DecisionRead:
+async def get_decision(session: DatabaseSession, decision_id: uuid.UUID) -> DecisionRead:
     row = await repository.get(session, decision_id)
     if row is None:
         raise DecisionNotFound(f"No decision with id {decision_id}.")
@@ -526,7 +524,7 @@ async def get_decision(session: AsyncSession, decision_id: uuid.UUID) -> Decisio
 
 
 async def _current_for_change(
-    session: AsyncSession, decision_id: uuid.UUID, if_match: str | None
+    session: DatabaseSession, decision_id: uuid.UUID, if_match: str | None
 ) -> tuple[AnyRow, DecisionRead]:
     row = await repository.get(session, decision_id, for_update=True)
     if row is None:
@@ -541,7 +539,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _apply(
-    session: AsyncSession,
+    session: DatabaseSession,
     row: AnyRow,
     current: DecisionRead,
     columns: dict[str, Any],
@@ -580,12 +578,12 @@ async def _apply(
             )
         ],
     )
-    after_commit(session, lambda: observability.count_change(kind.value))
+    session.after_commit(lambda: observability.count_change(kind.value))
     return candidate
 
 
 async def update_decision(
-    session: AsyncSession, decision_id: uuid.UUID, data: DecisionUpdate, caller: Caller, if_match: str | None
+    session: DatabaseSession, decision_id: uuid.UUID, data: DecisionUpdate, caller: Caller, if_match: str | None
 ) -> DecisionRead:
     row, current = await _current_for_change(session, decision_id, if_match)
     fields = data.changes()
@@ -638,7 +636,7 @@ async def update_decision(
 
 
 async def reverse_decision(
-    session: AsyncSession, decision_id: uuid.UUID, data: ReverseRequest, caller: Caller, if_match: str | None
+    session: DatabaseSession, decision_id: uuid.UUID, data: ReverseRequest, caller: Caller, if_match: str | None
 ) -> DecisionRead:
     if data.superseded_by is not None:
         # Before the decision's row is locked: the supersession writes a reference to the other decision, which
@@ -684,7 +682,7 @@ async def reverse_decision(
 
 
 async def record_outcome(
-    session: AsyncSession, decision_id: uuid.UUID, data: OutcomeCreate, caller: Caller, if_match: str | None
+    session: DatabaseSession, decision_id: uuid.UUID, data: OutcomeCreate, caller: Caller, if_match: str | None
 ) -> DecisionRead:
     row, current = await _current_for_change(session, decision_id, if_match)
     if current.outcome is not None:
@@ -731,14 +729,14 @@ async def record_outcome(
 
 
 async def list_decisions(
-    session: AsyncSession, filters: DecisionFilters, *, limit: int, cursor: str | None
+    session: DatabaseSession, filters: DecisionFilters, *, limit: int, cursor: str | None
 ) -> tuple[list[DecisionRead], str | None]:
     rows, next_cursor = await repository.list_page(session, filters, limit=limit, cursor=cursor)
     return [to_read(row) for row in rows], next_cursor
 
 
 async def list_revisions(
-    session: AsyncSession, decision_id: uuid.UUID, *, limit: int, cursor: str | None
+    session: DatabaseSession, decision_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> tuple[list[DecisionRevisionRead], str | None]:
     if not await repository.exists(session, decision_id):
         raise DecisionNotFound(f"No decision with id {decision_id}.")
@@ -775,7 +773,7 @@ class DecisionHistory:
 MAX_REVISIONS_SHOWN = 500
 
 
-async def decision_history(session: AsyncSession, decision_id: uuid.UUID) -> DecisionHistory:
+async def decision_history(session: DatabaseSession, decision_id: uuid.UUID) -> DecisionHistory:
     decision = await get_decision(session, decision_id)
     revisions, _ = await list_revisions(session, decision_id, limit=MAX_REVISIONS_SHOWN, cursor=None)
     supersedes = [to_read(row) for row in await repository.superseded_by(session, decision_id)]

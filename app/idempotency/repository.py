@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import dialect_of, insert_or_nothing
+from app.core.dialect import dialect_of, insert_or_nothing
 from app.core.types import AnyRow, table_of
 from app.idempotency.models import IdempotencyRecord
 

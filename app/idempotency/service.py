@@ -29,12 +29,12 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import request_caller
-from app.core.db import request_session, settings_of
 from app.core.errors import Conflict, FieldError, Unprocessable
+from app.core.routing import request_session
 from app.core.types import utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.idempotency import repository
 
 REPLAYED_HEADERS = ("content-type", "location", "etag", "link")
@@ -71,7 +71,7 @@ class IdempotencyClaim:
     api_key_id: uuid.UUID
     key: str
 
-    async def store(self, session: AsyncSession, response: Response, *, keep_body: bool = True) -> None:
+    async def store(self, session: DatabaseSession, response: Response, *, keep_body: bool = True) -> None:
         """Keep ``response`` for replays; its status and headers alone (the body NULL) without ``keep_body``."""
         headers = {name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS}
         body = bytes(response.body) if keep_body else None
@@ -117,7 +117,7 @@ async def claim(request: Request, idempotency_key: str) -> IdempotencyClaim:
     values = {
         "fingerprint": fingerprint,
         "created_at": now,
-        "expires_at": now + timedelta(hours=settings_of(session).idempotency_ttl_hours),
+        "expires_at": now + timedelta(hours=session.settings.idempotency_ttl_hours),
         "response_status": None,
         "response_headers": None,
         "response_body": None,

@@ -1,7 +1,6 @@
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.core.errors import NotFound
 from app.core.types import utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 from app.people import repository
 from app.people.schemas import PersonRead, PersonUpsert
@@ -12,7 +11,7 @@ class PersonNotFound(NotFound):
     title = "Person not found"
 
 
-async def upsert_person(session: AsyncSession, handle: str, data: PersonUpsert) -> tuple[PersonRead, bool]:
+async def upsert_person(session: DatabaseSession, handle: str, data: PersonUpsert) -> tuple[PersonRead, bool]:
     """Create or replace; returns the person and whether it was created."""
     now = utcnow()
     row = await repository.upsert_person(
@@ -26,7 +25,7 @@ async def upsert_person(session: AsyncSession, handle: str, data: PersonUpsert) 
     return person, created
 
 
-async def get_person(session: AsyncSession, handle: str) -> PersonRead:
+async def get_person(session: DatabaseSession, handle: str) -> PersonRead:
     row = await repository.get(session, handle)
     if row is None:
         raise PersonNotFound(f"No person with handle {handle!r}.")
@@ -34,7 +33,7 @@ async def get_person(session: AsyncSession, handle: str) -> PersonRead:
 
 
 async def list_people(
-    session: AsyncSession, *, team: str | None, active: bool | None, limit: int, cursor: str | None
+    session: DatabaseSession, *, team: str | None, active: bool | None, limit: int, cursor: str | None
 ) -> tuple[list[PersonRead], str | None]:
     rows, next_cursor = await repository.list_page(session, team=team, active=active, limit=limit, cursor=cursor)
     return [PersonRead.model_validate(row, from_attributes=True) for row in rows], next_cursor

@@ -1,11 +1,10 @@
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.core.errors import Conflict, NotFound, UnknownReference, Unprocessable
 from app.core.http import etag_of
 from app.core.types import format_utc, utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 from app.people import repository as people
 from app.strategies import repository
@@ -61,7 +60,7 @@ def _version(row: Any) -> StrategyVersionRead:
     )
 
 
-async def create_strategy(session: AsyncSession, data: StrategyCreate) -> StrategyRead:
+async def create_strategy(session: DatabaseSession, data: StrategyCreate) -> StrategyRead:
     now = utcnow()
     values = {
         "key": data.key,
@@ -93,7 +92,7 @@ def logged_strategy(row: Any) -> dict[str, Any]:
     }
 
 
-async def get_strategy(session: AsyncSession, key: str) -> StrategyRead:
+async def get_strategy(session: DatabaseSession, key: str) -> StrategyRead:
     row = await repository.get(session, key, utcnow())
     if row is None:
         raise StrategyNotFound(f"No strategy with key {key!r}.")
@@ -101,13 +100,13 @@ async def get_strategy(session: AsyncSession, key: str) -> StrategyRead:
 
 
 async def list_strategies(
-    session: AsyncSession, *, limit: int, cursor: str | None
+    session: DatabaseSession, *, limit: int, cursor: str | None
 ) -> tuple[list[StrategyRead], str | None]:
     rows, next_cursor = await repository.list_page(session, utcnow(), limit=limit, cursor=cursor)
     return [_strategy(row) for row in rows], next_cursor
 
 
-async def add_version(session: AsyncSession, key: str, data: StrategyVersionCreate) -> StrategyVersionRead:
+async def add_version(session: DatabaseSession, key: str, data: StrategyVersionCreate) -> StrategyVersionRead:
     if data.changed_by is not None and not await people.teams_of(session, {data.changed_by}):
         raise UnknownReference.field(["body", "changed_by"], f"unknown person {data.changed_by!r}")
     number = await repository.claim_next_number(session, key, data.effective_from)
@@ -143,13 +142,13 @@ async def add_version(session: AsyncSession, key: str, data: StrategyVersionCrea
     return version
 
 
-async def _require_strategy(session: AsyncSession, key: str) -> None:
+async def _require_strategy(session: DatabaseSession, key: str) -> None:
     found, _ = await repository.latest_effective_from(session, key)
     if not found:
         raise StrategyNotFound(f"No strategy with key {key!r}.")
 
 
-async def get_version(session: AsyncSession, key: str, number: int) -> StrategyVersionRead:
+async def get_version(session: DatabaseSession, key: str, number: int) -> StrategyVersionRead:
     row = await repository.get_version(session, key, number)
     if row is None:
         await _require_strategy(session, key)
@@ -158,7 +157,7 @@ async def get_version(session: AsyncSession, key: str, number: int) -> StrategyV
 
 
 async def list_versions(
-    session: AsyncSession, key: str, *, limit: int, cursor: str | None
+    session: DatabaseSession, key: str, *, limit: int, cursor: str | None
 ) -> tuple[list[StrategyVersionRead], str | None]:
     await _require_strategy(session, key)
     rows, next_cursor = await repository.versions_page(session, key, limit=limit, cursor=cursor)

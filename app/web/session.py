@@ -24,8 +24,8 @@ from app.auth import sessions
 from app.auth.scopes import Scope
 from app.auth.sessions import PageSession
 from app.core.config import Settings
-from app.core.db import request_session, settings_of
 from app.core.errors import AppError, Forbidden
+from app.core.routing import request_session
 
 SESSION_COOKIE = "dl_session"
 FORM_COOKIE = "dl_form"  # the double-submit token of the forms that come before a session
@@ -133,7 +133,7 @@ async def current_session(request: Request) -> PageSession | None:
     found = await sessions.resolve(database, token) if token else None
     secret = token or ""
     if found is None:
-        identity = proxy_identity(request, settings_of(database))
+        identity = proxy_identity(request, database.settings)
         if identity is not None:
             found = await sessions.from_proxy(database, identity)
             if found is None:
