@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import health
 from app.analytics import rollup
 from app.api import include_api
 from app.auth import ratelimit
@@ -74,7 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = ratelimit.from_settings(settings.rate_limit, settings.redis_url)
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, lambda _request, replay: replay.response())
-    app.include_router(health.router)
     include_api(app)
     include_pages(app)
     install_openapi(app)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextvars
 import json
 import re
-import weakref
 from typing import Any
 
 import orjson
@@ -72,11 +71,6 @@ def transaction_settings_sql(settings: Settings) -> str:
     return f"SELECT {calls}"
 
 
-# Per engine behind a transaction-mode pooler, the statement that begins each of its transactions (the session
-# settings, set locally): the driver runs it on the transactions it begins itself (app.core.driver).
-TRANSACTION_PROLOGUE: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-
-
 def _unnamed_statement() -> str:
     """The name of every statement SQLAlchemy prepares behind a transaction-mode pooler: the empty name, PostgreSQL's
     unnamed statement, which lives only until the next one is prepared on the same server connection (asyncpg then
@@ -117,7 +111,6 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
     )
     if behind_pgbouncer:
         set_locally = transaction_settings_sql(settings)
-        TRANSACTION_PROLOGUE[engine.sync_engine] = set_locally
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:

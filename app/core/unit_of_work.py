@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,20 +16,33 @@ from app.core.config import Settings, get_settings
 from app.core.engine import create_engine, write_intent
 from app.core.errors import ServiceUnavailable
 
-# Keys of a session's ``info``: set on the sessions of :func:`transaction`, whose driver may take the unit's
-# connection itself (:mod:`app.core.driver`), and the connection it took, which the unit then ends.
-UNIT_OF_WORK = "unit_of_work"
-OWN_CONNECTION = "own_connection"
+
+class DriverTransaction(Protocol):
+    """A transaction the driver began on a connection of its own (:class:`app.core.driver.PooledTransaction`),
+    which the unit of work ends."""
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
 
 
 class DatabaseSession(AsyncSession):
     """A session of the service's database. It carries the settings the app was built with, so the services read
-    those rather than the environment's, and the actions to run once its transaction has committed."""
+    those rather than the environment's, the engine's dialect, and the actions to run once its transaction has
+    committed.
 
-    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+    The driver (:mod:`app.core.driver`) keeps its state here too: whether the session is a unit of work's (then
+    the driver may take the unit's connection itself, when nothing has begun), the transaction it so began, and
+    the driver it found on the session's own connection."""
+
+    def __init__(self, *args: Any, settings: Settings, dialect: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.settings = settings
+        self.dialect = dialect
         self.committed_actions: list[Callable[[], None]] = []
+        self.in_unit_of_work = False
+        self.driver_transaction: DriverTransaction | None = None
+        self.session_driver: tuple[object, Any] | None = None  # (the session's transaction, its driver)
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once the unit of work's transaction has committed (e.g. count what it wrote)."""
@@ -49,7 +62,12 @@ class Database:
         self.settings = settings or get_settings()
         self.engine = create_engine(self.settings, url=url)
         self.sessionmaker = async_sessionmaker(
-            self.engine, class_=DatabaseSession, expire_on_commit=False, autoflush=False, settings=self.settings
+            self.engine,
+            class_=DatabaseSession,
+            expire_on_commit=False,
+            autoflush=False,
+            settings=self.settings,
+            dialect=self.engine.dialect.name,
         )
         # SQLite runs one write transaction at a time: queue this process's writers here rather
         # than in SQLite's busy handler (which sleeps and polls). Other processes still wait on
@@ -118,12 +136,12 @@ async def transaction(
 async def _unit_of_work(database: Database, wait: watchdog.DatabaseWait) -> AsyncIterator[DatabaseSession]:
     """The session of :func:`transaction`, and the one transaction it or the driver began, ended."""
     session = database.sessionmaker()
-    session.info[UNIT_OF_WORK] = True
+    session.in_unit_of_work = True
     began = False
     try:
         yield session
         began = session.in_transaction()
-        own = session.info.pop(OWN_CONNECTION, None)
+        own, session.driver_transaction = session.driver_transaction, None
         if own is None:
             if began:
                 await session.commit()
@@ -136,7 +154,7 @@ async def _unit_of_work(database: Database, wait: watchdog.DatabaseWait) -> Asyn
             await own.commit()
     except BaseException as error:
         began = began or session.in_transaction()
-        own = session.info.pop(OWN_CONNECTION, None)
+        own, session.driver_transaction = session.driver_transaction, None
         if own is not None:
             await own.rollback()
         if session.in_transaction():

@@ -13,7 +13,7 @@ from app.auth.service import Caller
 from app.core import money, observability
 from app.core.errors import Conflict, FieldError, NotFound, UnknownReference, Unprocessable
 from app.core.http import check_if_match, etag_of
-from app.core.types import AnyRow, format_utc, new_id, utcnow
+from app.core.types import AnyRow, column_getter, format_utc, new_id, utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.decisions import repository
 from app.decisions.classification import classify
@@ -74,7 +74,7 @@ def etag(decision: DecisionRead | DecisionJson) -> str:
 
 def to_read(row: Any) -> DecisionRead:
     """The API shape of a stored decision (a result row or the values just written)."""
-    get = row.get if isinstance(row, dict) else row._mapping.get
+    get = column_getter(row)
     external = (
         {"system": get("external_system"), "id": get("external_id")} if get("external_system") is not None else None
     )
@@ -299,7 +299,7 @@ async def _check_references(
 ) -> repository.References:
     """Raise 422 naming every unknown person, data source, strategy or KPI (and any ``errors`` already
     found); otherwise return what was found."""
-    refs = await repository.resolve_references(session, _keys(wanted))
+    refs = await repository.writer_of(session).resolve_references(session, _keys(wanted))
     found = {
         "person": refs.teams.keys(),
         "data source": refs.sources,
@@ -398,10 +398,11 @@ async def create_decisions(
         for row, decision in zip(rows, decisions, strict=True)
     ]
     entries = integrity.entries(session, _log_items(revisions))
-    written = await repository.insert_decisions(session, rows, revisions, entries, named=unchecked)
+    writer = repository.writer_of(session)
+    written = await writer.insert_decisions(session, rows, revisions, entries, named=unchecked)
     if written is None:  # a key named was unknown when the insert looked, and nothing was written
         await _check_references(session, wanted)  # names it (422) …
-        written = await repository.insert_decisions(session, rows, revisions, entries)  # … unless registered since
+        written = await writer.insert_decisions(session, rows, revisions, entries)  # … unless registered since
         assert written is not None  # without keys to check, the insert always answers
     if len(written) < len(rows):
         await _raise_duplicate_external_refs(session, items, rows, written, loc)
@@ -442,7 +443,8 @@ async def _raise_duplicate_external_refs(
         for index, (data, row) in enumerate(zip(items, rows, strict=True))
         if row["id"] not in written and data.external_ref is not None
     ]
-    existing = await repository.ids_by_external_ref(session, [(ref.system, ref.id) for _, ref in clashes])
+    refs = [(ref.system, ref.id) for _, ref in clashes]
+    existing = await repository.writer_of(session).ids_by_external_ref(session, refs)
     errors = [
         FieldError(
             loc=[*loc(index), "external_ref"],
@@ -459,7 +461,7 @@ async def _raise_duplicate_external_refs(
 
 async def _insert_history(session: DatabaseSession, revisions: list[dict[str, Any]]) -> None:
     """A change's revision rows, and their entries in the tamper-evident log (one statement each, however
-    many decisions). New decisions are written with theirs by ``repository.insert_decisions``."""
+    many decisions). New decisions are written with theirs by ``DecisionWriter.insert_decisions``."""
     await repository.insert_revisions(session, revisions)
     await integrity.record_many(session, _log_items(revisions))
 
@@ -552,7 +554,7 @@ async def _apply(
 ) -> DecisionRead:
     """Write ``columns`` as the next revision, with its history entry. Nothing changes → nothing written."""
     now = utcnow()
-    merged = dict(row._mapping) | columns
+    merged = {column.name: getattr(row, column.name) for column in repository.decision.c} | columns
     candidate = to_read(merged | {"revision": current.revision + 1, "updated_at": now})
     before = current.model_dump(mode="json")
     after = candidate.model_dump(mode="json")

@@ -5,7 +5,7 @@ from typing import Any
 from app.auth.service import Caller
 from app.core.errors import NotFound, PreconditionFailed, UnknownReference
 from app.core.http import check_if_match, etag_of
-from app.core.types import format_utc, utcnow
+from app.core.types import column_getter, format_utc, utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 from app.kpis import repository
@@ -26,7 +26,7 @@ def etag(kpi: KpiRead) -> str:
 
 def _read(row: Any) -> KpiRead:
     """The API shape of a stored KPI (a result row, or its columns by name)."""
-    get = row.get if isinstance(row, dict) else row._mapping.get
+    get = column_getter(row)
     return KpiRead(
         key=get("key"),
         name=get("name"),

@@ -3,7 +3,7 @@ from typing import Any, cast
 
 from app.core.errors import Conflict, NotFound, UnknownReference, Unprocessable
 from app.core.http import etag_of
-from app.core.types import format_utc, utcnow
+from app.core.types import column_getter, format_utc, utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 from app.people import repository as people
@@ -83,7 +83,7 @@ def logged_strategy(row: Any) -> dict[str, Any]:
     """What the tamper-evident log keeps of a strategy: its own fields, from the values written or a row read.
     Its versions are logged apart; its version count, latest ``effective_from`` and ``updated_at`` follow
     from them (verification recomputes them), and ``current_version`` from the time of asking."""
-    get = row.get if isinstance(row, dict) else row._mapping.get
+    get = column_getter(row)
     return {
         "key": get("key"),
         "title": get("title"),
