@@ -74,10 +74,20 @@ def etag(decision: DecisionRead | DecisionJson) -> str:
 
 def to_read(row: Any) -> DecisionRead:
     """The API shape of a stored decision (a result row or the values just written)."""
-    get = column_getter(row)
-    external = (
-        {"system": get("external_system"), "id": get("external_id")} if get("external_system") is not None else None
-    )
+    return DecisionRead.model_validate(_api_fields(column_getter(row)))
+
+
+def decision_json(row: dict[str, Any]) -> DecisionJson:
+    """The JSON form of a decision's values, equal to ``to_read(row).model_dump(mode="json")`` without a round of
+    validation and dumping: the write path answers, snapshots and logs what it has just validated (the answer
+    is this with its amount as an exact number: :func:`app.core.money.answer_form`)."""
+    return {name: _json_value(value) for name, value in _api_fields(row.get).items()}
+
+
+def _api_fields(get: Callable[[str], Any]) -> dict[str, Any]:
+    """The API's fields of a decision from its columns (``get(column)``): the one place that maps the one to the
+    other, for :func:`to_read` and :func:`decision_json` alike."""
+    expected = get("expected_outcome")
     outcome = None
     if get("outcome_result") is not None:
         outcome = {
@@ -96,57 +106,14 @@ def to_read(row: Any) -> DecisionRead:
             "at": get("reversed_at"),
             "superseded_by": get("superseded_by"),
         }
-    return DecisionRead.model_validate(
-        {
-            "id": get("id"),
-            "title": get("title"),
-            "description": get("description"),
-            "rationale": get("rationale"),
-            "basis": get("basis"),
-            "basis_class": get("basis_class"),
-            "classification_reason": get("classification_reason"),
-            "evidence": get("evidence"),
-            "owner": get("owner_handle"),
-            "participants": get("participants"),
-            "team": get("team"),
-            "channel": get("channel"),
-            "category": get("category"),
-            "budget_amount": get("budget_amount"),
-            "budget_currency": get("budget_currency"),
-            "decided_at": get("decided_at"),
-            "strategy": get("strategy_key"),
-            "strategy_version": get("strategy_version"),
-            "kpis": get("kpis") or [],
-            "expected_outcome": get("expected_outcome"),
-            "tags": get("tags"),
-            "external_ref": external,
-            "status": get("status"),
-            "revision": get("revision"),
-            "recorded_at": get("recorded_at"),
-            "recorded_by": get("recorded_by"),
-            "updated_at": get("updated_at"),
-            "outcome": outcome,
-            "reversal": reversal,
-        }
-    )
-
-
-def new_decision_json(row: dict[str, Any]) -> DecisionJson:
-    """The JSON form of a decision just built by :func:`_new_row`, put together directly: the write path
-    snapshots and logs what it has just validated without a second round of validation and dumping.
-    Equal to ``to_read(row).model_dump(mode="json")`` (tests/decisions/test_create.py checks it over HTTP
-    against what a GET answers); the answer is this with its amount as an exact number
-    (:func:`app.core.money.answer_form`)."""
-    expected = row["expected_outcome"]
-    amount = row["budget_amount"]
     return {
-        "id": str(row["id"]),
-        "title": row["title"],
-        "description": row["description"],
-        "rationale": row["rationale"],
-        "basis": row["basis"],
-        "basis_class": row["basis_class"],
-        "classification_reason": row["classification_reason"],
+        "id": get("id"),
+        "title": get("title"),
+        "description": get("description"),
+        "rationale": get("rationale"),
+        "basis": get("basis"),
+        "basis_class": get("basis_class"),
+        "classification_reason": get("classification_reason"),
         "evidence": [
             {
                 "source": item["source"],
@@ -155,19 +122,19 @@ def new_decision_json(row: dict[str, Any]) -> DecisionJson:
                 "value": item.get("value"),
                 "note": item.get("note"),
             }
-            for item in row["evidence"]
+            for item in get("evidence")
         ],
-        "owner": row["owner_handle"],
-        "participants": row["participants"],
-        "team": row["team"],
-        "channel": row["channel"],
-        "category": row["category"],
-        "budget_amount": None if amount is None else money.json_value(amount),
-        "budget_currency": row["budget_currency"],
-        "decided_at": format_utc(row["decided_at"]),
-        "strategy": row["strategy_key"],
-        "strategy_version": row["strategy_version"],
-        "kpis": row["kpis"] or [],
+        "owner": get("owner_handle"),
+        "participants": get("participants"),
+        "team": get("team"),
+        "channel": get("channel"),
+        "category": get("category"),
+        "budget_amount": get("budget_amount"),
+        "budget_currency": get("budget_currency"),
+        "decided_at": get("decided_at"),
+        "strategy": get("strategy_key"),
+        "strategy_version": get("strategy_version"),
+        "kpis": get("kpis") or [],
         "expected_outcome": None
         if expected is None
         else {
@@ -176,18 +143,34 @@ def new_decision_json(row: dict[str, Any]) -> DecisionJson:
             "target_value": expected.get("target_value"),
             "review_by": expected.get("review_by"),
         },
-        "tags": row["tags"],
+        "tags": get("tags"),
         "external_ref": None
-        if row["external_system"] is None
-        else {"system": row["external_system"], "id": row["external_id"]},
-        "status": row["status"],
-        "revision": row["revision"],
-        "recorded_at": format_utc(row["recorded_at"]),
-        "recorded_by": row["recorded_by"],
-        "updated_at": format_utc(row["updated_at"]),
-        "outcome": None,
-        "reversal": None,
+        if get("external_system") is None
+        else {"system": get("external_system"), "id": get("external_id")},
+        "status": get("status"),
+        "revision": get("revision"),
+        "recorded_at": get("recorded_at"),
+        "recorded_by": get("recorded_by"),
+        "updated_at": get("updated_at"),
+        "outcome": outcome,
+        "reversal": reversal,
     }
+
+
+def _json_value(value: Any) -> Any:
+    """A field's value in the JSON form, as :class:`DecisionRead` dumps it: times in UTC with a ``Z``, ids as text,
+    amounts as :func:`app.core.money.json_value` gives them, and the same inside nested fields."""
+    if isinstance(value, datetime):
+        return format_utc(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return money.json_value(value)
+    if isinstance(value, dict):
+        return {name: _json_value(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    return value
 
 
 def _content_columns(fields: dict[str, Any]) -> dict[str, Any]:
@@ -383,7 +366,7 @@ async def create_decisions(
     else:
         refs, unchecked = repository.References.none(), _keys(wanted)
     rows = [_new_row(data, refs, now, caller) for data in items]
-    decisions = [new_decision_json(row) for row in rows]
+    decisions = [decision_json(row) for row in rows]
     revisions = [
         _revision_row(
             row["id"],
