@@ -21,7 +21,7 @@ from app.core.logging import install_redaction
 from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, KeepPeer, SecurityHeaders
 from app.core.observability import RequestTelemetry, install_metrics, new_request_id
 from app.core.unit_of_work import Database
-from app.idempotency.service import IdempotentReplay
+from app.idempotency.errors import IdempotentReplay
 from app.integrity.service import Sealer, warn_when_unsigned
 from app.openapi import DESCRIPTION, install_openapi
 from app.web import include_pages

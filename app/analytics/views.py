@@ -16,6 +16,7 @@ from app.decisions import service as decisions
 from app.decisions.repository import DecisionFilters
 from app.decisions.schemas import DecisionRead
 from app.kpis import service as kpis
+from app.kpis.errors import KpiNotFound
 from app.kpis.schemas import KpiRead, KpiRevisionRead
 from app.people import service as people
 from app.people.schemas import PersonRead
@@ -113,7 +114,7 @@ async def kpi_history(session: DatabaseSession, key: str, at: datetime | None) -
     if at is not None:
         try:
             as_it_stood = await kpis.get_kpi(session, key, at)
-        except kpis.KpiNotFound:
+        except KpiNotFound:
             as_it_stood = None
     return KpiHistory(kpi=kpi, at=at, as_it_stood=as_it_stood, revisions=revisions)
 

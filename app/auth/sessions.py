@@ -18,19 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.auth import repository
+from app.auth.errors import SignInLinkNotUsable
 from app.auth.scopes import Scope
 from app.auth.service import Caller, authenticate, caller_of, create_key, hash_secret, refusal
-from app.core.errors import AppError
 from app.core.types import new_id, utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.people import service as people
 from app.people.schemas import PersonUpsert
-
-
-class SignInLinkNotUsable(AppError):
-    status = 403
-    code = "sign_in_link_not_usable"
-    title = "Sign-in link not usable"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,19 @@ from typing import Any
 
 from app.auth.service import Caller
 from app.core import money, observability
-from app.core.errors import Conflict, FieldError, NotFound, UnknownReference, Unprocessable
+from app.core.errors import Conflict, FieldError, UnknownReference, Unprocessable
 from app.core.http import check_if_match, etag_of
 from app.core.types import AnyRow, column_getter, format_utc, new_id, utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.decisions import repository
 from app.decisions.classification import classify
+from app.decisions.errors import (
+    DecisionNotActive,
+    DecisionNotFound,
+    DuplicateExternalRef,
+    OutcomeAlreadyRecorded,
+    SupersessionCycle,
+)
 from app.decisions.repository import DecisionFilters
 from app.decisions.schemas import (
     DecisionCreate,
@@ -29,32 +36,6 @@ from app.decisions.schemas import (
     RevisionKind,
 )
 from app.integrity import service as integrity
-
-
-class DecisionNotFound(NotFound):
-    code = "decision_not_found"
-    title = "Decision not found"
-
-
-class DuplicateExternalRef(Conflict):
-    code = "duplicate_external_ref"
-    title = "External reference already used"
-
-
-class DecisionNotActive(Conflict):
-    code = "decision_not_active"
-    title = "Decision is no longer active"
-
-
-class OutcomeAlreadyRecorded(Conflict):
-    code = "outcome_already_recorded"
-    title = "Outcome already recorded"
-
-
-class SupersessionCycle(Conflict):
-    code = "supersession_cycle"
-    title = "Supersession would make a cycle"
-
 
 # The API's JSON form of a decision, as ``to_read(row).model_dump(mode="json")`` gives it.
 DecisionJson = dict[str, Any]

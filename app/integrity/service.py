@@ -21,11 +21,11 @@ from typing import Any, NamedTuple
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.core.config import Settings
-from app.core.errors import Conflict, NotFound
 from app.core.types import format_utc, utcnow
 from app.core.unit_of_work import Database, DatabaseSession, transaction
 from app.integrity import canonical as jcs
 from app.integrity import repository, signing
+from app.integrity.errors import CheckpointNotFound, CheckpointUnverifiable, SigningKeyNotConfigured
 from app.integrity.schemas import CHECKPOINT_FORMAT, CheckpointRead, PublicKeyRead
 
 logger = logging.getLogger("app.integrity")
@@ -255,21 +255,6 @@ def warn_when_unsigned(sealer: Sealer) -> None:
             "signed, so a consistent rewrite of the whole log would go unnoticed. Create a key with "
             "`decision-log signing-key` and set it."
         )
-
-
-class SigningKeyNotConfigured(NotFound):
-    code = "signing_key_not_configured"
-    title = "No signing key configured"
-
-
-class CheckpointNotFound(NotFound):
-    code = "checkpoint_not_found"
-    title = "No signed checkpoint yet"
-
-
-class CheckpointUnverifiable(Conflict):
-    code = "checkpoint_unverifiable"
-    title = "The latest checkpoint does not verify"
 
 
 def published_key(settings: Settings) -> PublicKeyRead:

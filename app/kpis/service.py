@@ -3,21 +3,17 @@ from datetime import datetime
 from typing import Any
 
 from app.auth.service import Caller
-from app.core.errors import NotFound, PreconditionFailed, UnknownReference
+from app.core.errors import PreconditionFailed, UnknownReference
 from app.core.http import check_if_match, etag_of
 from app.core.types import column_getter, format_utc, utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 from app.kpis import repository
+from app.kpis.errors import KpiNotFound
 from app.kpis.schemas import KpiPut, KpiRead, KpiRevisionRead
 from app.people import repository as people
 
 FIELDS = ("name", "unit", "kind", "target", "direction", "owner")
-
-
-class KpiNotFound(NotFound):
-    code = "kpi_not_found"
-    title = "KPI not found"
 
 
 def etag(kpi: KpiRead) -> str:

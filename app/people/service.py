@@ -1,14 +1,9 @@
-from app.core.errors import NotFound
 from app.core.types import utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 from app.people import repository
+from app.people.errors import PersonNotFound
 from app.people.schemas import PersonRead, PersonUpsert
-
-
-class PersonNotFound(NotFound):
-    code = "person_not_found"
-    title = "Person not found"
 
 
 async def upsert_person(session: DatabaseSession, handle: str, data: PersonUpsert) -> tuple[PersonRead, bool]:

@@ -1,14 +1,9 @@
-from app.core.errors import NotFound
 from app.core.types import utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 from app.sources import repository
+from app.sources.errors import DataSourceNotFound
 from app.sources.schemas import DataSourceKind, DataSourceRead, DataSourceUpsert
-
-
-class DataSourceNotFound(NotFound):
-    code = "data_source_not_found"
-    title = "Data source not found"
 
 
 async def upsert_source(session: DatabaseSession, key: str, data: DataSourceUpsert) -> tuple[DataSourceRead, bool]:

@@ -1,29 +1,15 @@
 from datetime import datetime
 from typing import Any, cast
 
-from app.core.errors import Conflict, NotFound, UnknownReference, Unprocessable
+from app.core.errors import UnknownReference, Unprocessable
 from app.core.http import etag_of
 from app.core.types import column_getter, format_utc, utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 from app.people import repository as people
 from app.strategies import repository
+from app.strategies.errors import DuplicateStrategy, StrategyNotFound, StrategyVersionNotFound
 from app.strategies.schemas import StrategyCreate, StrategyRead, StrategyVersionCreate, StrategyVersionRead
-
-
-class StrategyNotFound(NotFound):
-    code = "strategy_not_found"
-    title = "Strategy not found"
-
-
-class StrategyVersionNotFound(NotFound):
-    code = "strategy_version_not_found"
-    title = "Strategy version not found"
-
-
-class DuplicateStrategy(Conflict):
-    code = "duplicate_strategy"
-    title = "Strategy already exists"
 
 
 def etag(strategy: StrategyRead) -> str:

@@ -24,28 +24,15 @@ from app.auth import sessions
 from app.auth.scopes import Scope
 from app.auth.sessions import PageSession
 from app.core.config import Settings
-from app.core.errors import AppError, Forbidden
+from app.core.errors import Forbidden
 from app.core.routing import request_session
+from app.web.errors import CsrfRefused, SignInRequired
 
 SESSION_COOKIE = "dl_session"
 FORM_COOKIE = "dl_form"  # the double-submit token of the forms that come before a session
 LANG_COOKIE = "lang"
 CSRF_FIELD = "csrf_token"
 HOME = "/ui/"
-
-
-class SignInRequired(Exception):
-    """No valid session: the page answers 303 to the sign-in page, which leads back to ``next``."""
-
-    def __init__(self, next_url: str) -> None:
-        super().__init__(next_url)
-        self.next_url = next_url
-
-
-class CsrfRefused(AppError):
-    status = 403
-    code = "csrf_refused"
-    title = "Form expired"
 
 
 def csrf_token(session_token: str) -> str:
