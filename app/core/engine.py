@@ -38,10 +38,6 @@ def async_url(url: str) -> URL:
     raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite or postgresql")
 
 
-def is_sqlite(url: str | URL) -> bool:
-    return make_url(str(url) if isinstance(url, URL) else url).get_backend_name() == "sqlite"
-
-
 def json_text(value: Any) -> str:
     """JSON columns' text: orjson (several times faster than the standard library on the write path); what it
     does not take (an integer beyond 64 bits) goes to the standard library."""

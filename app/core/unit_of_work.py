@@ -89,10 +89,6 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    async def session(self) -> AsyncIterator[DatabaseSession]:
-        async with self.sessionmaker() as session:
-            yield session
-
     async def dispose(self) -> None:
         """Close the pool's connections. Those the database does not let go of within the connect
         timeout (it stopped answering) are dropped, so a shutdown never hangs on the database."""

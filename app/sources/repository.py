@@ -31,10 +31,3 @@ async def list_page(
     return await keyset_page(
         session, statement, [(data_source.c.key, False)], limit=limit, cursor=cursor, key=lambda row: [row.key]
     )
-
-
-async def existing_keys(session: AsyncSession, keys: set[str]) -> set[str]:
-    if not keys:
-        return set()
-    rows = await session.execute(select(data_source.c.key).where(data_source.c.key.in_(keys)))
-    return set(rows.scalars())
