@@ -88,6 +88,16 @@ class References:
         return max(in_force, default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class NewDecisions:
+    """The rows of new decisions, in order: the decisions, their first revisions, and their entries in the
+    tamper-evident log (none when the log is off)."""
+
+    decisions: list[dict[str, Any]]
+    revisions: list[dict[str, Any]]
+    entries: list[dict[str, Any]]
+
+
 class DecisionWriter(Protocol):
     """How new decisions are written, and the reads that go with them, on one engine: :class:`StatementWriter`
     (SQLAlchemy statements, any engine) or :class:`DriverWriter` (PostgreSQL, straight through asyncpg).
@@ -99,20 +109,13 @@ class DecisionWriter(Protocol):
         ...
 
     async def insert_decisions(
-        self,
-        session: DatabaseSession,
-        decisions: list[dict[str, Any]],
-        revisions: list[dict[str, Any]],
-        entries: list[dict[str, Any]],
-        *,
-        named: ReferenceKeys | None = None,
+        self, session: DatabaseSession, new: NewDecisions, *, named: ReferenceKeys | None = None
     ) -> set[uuid.UUID] | None:
-        """Insert new decisions with their first revisions and their entries in the tamper-evident log (none
-        when the log is off); returns the ids written. A decision whose external reference is already taken
-        is not written: its id is missing from the answer, and then no history is written at all (the caller
-        refuses the request, and its transaction rolls back). With ``named``, the registry keys the decisions
-        name that were not checked yet: when one of them does not exist, nothing at all is written, and the
-        answer is None."""
+        """Insert new decisions with their first revisions and log entries; returns the ids written. A decision
+        whose external reference is already taken is not written: its id is missing from the answer, and then no
+        history is written at all (the caller refuses the request, and its transaction rolls back). With
+        ``named``, the registry keys the decisions name that were not checked yet: when one of them does not
+        exist, nothing at all is written, and the answer is None."""
         ...
 
     async def ids_by_external_ref(
@@ -134,22 +137,16 @@ class StatementWriter:
         return References.from_rows((await session.execute(_reference_statement(present), params)).mappings().all())
 
     async def insert_decisions(
-        self,
-        session: DatabaseSession,
-        decisions: list[dict[str, Any]],
-        revisions: list[dict[str, Any]],
-        entries: list[dict[str, Any]],
-        *,
-        named: ReferenceKeys | None = None,
+        self, session: DatabaseSession, new: NewDecisions, *, named: ReferenceKeys | None = None
     ) -> set[uuid.UUID] | None:
         if named is not None and not (await self.resolve_references(session, named)).cover(named):
             return None
         statement = insert_or_nothing(session.dialect, decision, decision.c.id)
-        written = set((await session.execute(statement, decisions)).scalars())
-        if len(written) == len(decisions):
-            await session.execute(revision.insert(), revisions)
-            if entries:
-                await integrity_repository.insert_entries(session, entries)
+        written = set((await session.execute(statement, new.decisions)).scalars())
+        if len(written) == len(new.decisions):
+            await session.execute(revision.insert(), new.revisions)
+            if new.entries:
+                await integrity_repository.insert_entries(session, new.entries)
         return written
 
     async def ids_by_external_ref(
@@ -174,23 +171,17 @@ class DriverWriter:
         return References.from_rows(await (await _driver(session)).fetch(REFERENCES_SQL, *keys.arrays()))
 
     async def insert_decisions(
-        self,
-        session: DatabaseSession,
-        decisions: list[dict[str, Any]],
-        revisions: list[dict[str, Any]],
-        entries: list[dict[str, Any]],
-        *,
-        named: ReferenceKeys | None = None,
+        self, session: DatabaseSession, new: NewDecisions, *, named: ReferenceKeys | None = None
     ) -> set[uuid.UUID] | None:
-        decision_columns, revision_columns = tuple(decisions[0]), tuple(revisions[0])
-        entry_columns = tuple(entries[0]) if entries else ()
-        many = len(decisions) > 1
+        decision_columns, revision_columns = tuple(new.decisions[0]), tuple(new.revisions[0])
+        entry_columns = tuple(new.entries[0]) if new.entries else ()
+        many = len(new.decisions) > 1
         sql = _create_sql(decision_columns, revision_columns, entry_columns, many=many)
         args = [
-            len(decisions),
-            *row_arguments(decisions, decision_columns, DECISION_BINDS, many=many),
-            *row_arguments(revisions, revision_columns, REVISION_BINDS, many=many),
-            *row_arguments(entries, entry_columns, {}, many=many),
+            len(new.decisions),
+            *row_arguments(new.decisions, decision_columns, DECISION_BINDS, many=many),
+            *row_arguments(new.revisions, revision_columns, REVISION_BINDS, many=many),
+            *row_arguments(new.entries, entry_columns, {}, many=many),
             *(named or ReferenceKeys()).arrays(),
         ]
         records = await (await _driver(session)).fetch(sql, *args)

@@ -362,11 +362,11 @@ async def create_decisions(
         for row, decision in zip(rows, decisions, strict=True)
     ]
     entries = integrity.entries(session, _log_items(revisions))
-    writer = repository.writer_of(session)
-    written = await writer.insert_decisions(session, rows, revisions, entries, named=unchecked)
+    writer, new = repository.writer_of(session), repository.NewDecisions(rows, revisions, entries)
+    written = await writer.insert_decisions(session, new, named=unchecked)
     if written is None:  # a key named was unknown when the insert looked, and nothing was written
         await _check_references(session, wanted)  # names it (422) …
-        written = await writer.insert_decisions(session, rows, revisions, entries)  # … unless registered since
+        written = await writer.insert_decisions(session, new)  # … unless registered since
         assert written is not None  # without keys to check, the insert always answers
     if len(written) < len(rows):
         await _raise_duplicate_external_refs(session, items, rows, written, loc)
