@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy import Connection, text
 
 from app.core.config import get_settings
-from app.core.db import check_pooler, create_engine
+from app.core.engine import check_pooler, create_engine
 from app.models import metadata
 
 config = context.config

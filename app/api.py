@@ -6,6 +6,7 @@ included routers again on every request to find the route (measured: about 0.05 
 
 from fastapi import FastAPI
 
+from app import health
 from app.analytics.router import router as analytics
 from app.auth.router import router as keys
 from app.contractors.router import router as contractors
@@ -22,5 +23,9 @@ ROUTERS = (people, sources, contractors, decisions, strategies, kpis, exports, a
 
 
 def include_api(app: FastAPI) -> None:
-    for router in ROUTERS:
-        app.include_router(router, prefix=PREFIX)
+    """The probes and the /v1 routers, included in ``app`` and recorded (``app.state.api_routers``: prefix and
+    router) for the document's checks (:func:`app.openapi.api_routes`)."""
+    routers = [("", health.router), *((PREFIX, router) for router in ROUTERS)]
+    for prefix, router in routers:
+        app.include_router(router, prefix=prefix)
+    app.state.api_routers = routers

@@ -75,10 +75,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeDecorator
 
 from app.core.config import Settings, get_settings
-from app.core.db import Database, transaction
 from app.core.migrations import current_revision, head_revision
 from app.core.money import MoneyUnits, plain
 from app.core.types import UtcDateTime, format_utc, table_of
+from app.core.unit_of_work import Database, transaction
 from app.integrity import repository as integrity_repository
 from app.models import (
     ApiKey,

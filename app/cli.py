@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import backup
 from app.auth import service as keys_service
@@ -21,11 +20,12 @@ from app.auth.models import ApiKey
 from app.auth.schemas import ApiKeyCreate
 from app.auth.scopes import Scope
 from app.core.config import get_settings
-from app.core.db import Database, PoolerMismatch, pooler_mismatch
+from app.core.engine import PoolerMismatch, pooler_mismatch
 from app.core.errors import AppError
 from app.core.migrations import upgrade
 from app.core.observability import log_config, resolved_log_format
 from app.core.types import format_utc, utcnow
+from app.core.unit_of_work import Database, DatabaseSession, transaction
 from app.demo import DEFAULT_SEED, DemoRefused, DemoSummary, run_demo
 
 if TYPE_CHECKING:
@@ -89,10 +89,10 @@ def serve(
     )
 
 
-async def _with_session(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
+async def _with_session(action: Callable[[DatabaseSession], Awaitable[T]]) -> T:
     database = Database()
     try:
-        async with database.sessionmaker() as session, session.begin():
+        async with transaction(database, writes=True) as session:
             return await action(session)
     finally:
         await database.dispose()
@@ -117,7 +117,7 @@ def keys_create(
         raise typer.BadParameter(error.errors()[0]["msg"], param_hint="--name") from None
     expires_at = utcnow() + timedelta(days=expires_in) if expires_in is not None else None
 
-    async def action(session: AsyncSession) -> tuple[ApiKey, str]:
+    async def action(session: DatabaseSession) -> tuple[ApiKey, str]:
         return await keys_service.create_key(
             session, name=name, scope=scope, person=person, expires_at=expires_at, loc=()
         )

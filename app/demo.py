@@ -26,8 +26,8 @@ from typing import Any
 
 from app.auth.scopes import Scope
 from app.auth.service import Caller
-from app.core.db import Database, transaction
 from app.core.types import utcnow
+from app.core.unit_of_work import Database, transaction
 from app.decisions import service as decisions
 from app.decisions.classification import DATA_BASES, Basis, BasisClass
 from app.decisions.repository import DecisionFilters
@@ -40,12 +40,14 @@ from app.decisions.schemas import (
     ReverseRequest,
 )
 from app.kpis import service as kpis
+from app.kpis.errors import KpiNotFound
 from app.kpis.schemas import KpiPut
 from app.people import service as people
 from app.people.schemas import PersonUpsert
 from app.sources import service as sources
 from app.sources.schemas import DataSourceUpsert
 from app.strategies import service as strategies
+from app.strategies.errors import StrategyNotFound
 from app.strategies.schemas import StrategyCreate, StrategyVersionCreate
 
 DEFAULT_SEED = 2026
@@ -1037,7 +1039,7 @@ async def load(database: Database, plan: DemoPlan, *, force: bool = False) -> De
             try:
                 if (await strategies.get_strategy(session, strategy.key)).versions:
                     kept.add(strategy.key)
-            except strategies.StrategyNotFound:
+            except StrategyNotFound:
                 await strategies.create_strategy(session, strategy)
                 summary.strategies += 1
         for key, version in plan.versions:
@@ -1048,7 +1050,7 @@ async def load(database: Database, plan: DemoPlan, *, force: bool = False) -> De
             try:
                 await kpis.get_kpi(session, key)
                 kept.add(key)
-            except kpis.KpiNotFound:
+            except KpiNotFound:
                 pass
         for key, put in plan.kpis:
             if key in kept:

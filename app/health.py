@@ -7,9 +7,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.core.db import Database
 from app.core.errors import PROBLEM_JSON, Problem, ServiceUnavailable, render
 from app.core.migrations import current_revision, head_revision
+from app.core.unit_of_work import Database
 from app.core.watchdog import bounded_waits
 
 router = APIRouter(tags=["operations"])

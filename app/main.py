@@ -10,18 +10,18 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import health
 from app.analytics import rollup
 from app.api import include_api
 from app.auth import ratelimit
 from app.core import memory
 from app.core.config import Settings, get_settings
-from app.core.db import Database, PoolerMismatch, check_pooler
+from app.core.engine import PoolerMismatch, check_pooler
 from app.core.errors import install_error_handlers
 from app.core.logging import install_redaction
 from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, KeepPeer, SecurityHeaders
 from app.core.observability import RequestTelemetry, install_metrics, new_request_id
-from app.idempotency.service import IdempotentReplay
+from app.core.unit_of_work import Database
+from app.idempotency.errors import IdempotentReplay
 from app.integrity.service import Sealer, warn_when_unsigned
 from app.openapi import DESCRIPTION, install_openapi
 from app.web import include_pages
@@ -73,7 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = ratelimit.from_settings(settings.rate_limit, settings.redis_url)
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, lambda _request, replay: replay.response())
-    app.include_router(health.router)
     include_api(app)
     include_pages(app)
     install_openapi(app)

@@ -7,11 +7,13 @@ what the app serves.
 from __future__ import annotations
 
 import json
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, routing
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
@@ -55,31 +57,45 @@ preferred (`text/csv;q=0` never gets CSV); `format=csv` or `format=json` decides
 """.strip().replace("{TIMESTAMP_RANGE}", TIMESTAMP_RANGE)
 
 
-def api_routes(app: FastAPI) -> list[Any]:
-    """Every API route of ``app``, those of included routers too.
+@dataclass(frozen=True, slots=True)
+class ApiRoute:
+    """An API route as the document shows it: its full path, its methods and its operation id."""
 
-    Recent FastAPI keeps an included router as one lazy entry of ``app.routes``; its routes are
-    reached through ``iter_route_contexts`` (each context answers ``path``, ``methods`` and
-    ``operation_id`` as the route would, with the router's prefix applied).
-    """
-    if hasattr(routing, "iter_route_contexts"):
-        contexts = routing.iter_route_contexts(app.routes)
-        return [context for context in contexts if isinstance(context.original_route, APIRoute)]
-    return [route for route in app.routes if isinstance(route, APIRoute)]
+    path: str
+    methods: set[str]
+    operation_id: str | None
 
 
-def _check_operation_ids(app: FastAPI) -> None:
+def api_routes(app: FastAPI) -> list[ApiRoute]:
+    """Every API route of the service's ``app``: the routes of the routers :func:`app.api.include_api` included,
+    each under its prefix."""
+    return [
+        ApiRoute(prefix + route.path, set(route.methods or ()), route.operation_id)
+        for prefix, router in app.state.api_routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.include_in_schema
+    ]
+
+
+# What FastAPI makes up for an operation without a hand-chosen id is `name_path_method`, never camelCase.
+HAND_CHOSEN = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _check_operation_ids(schema: dict[str, Any]) -> None:
     missing = [
-        route.path
-        for route in api_routes(app)
-        if not route.operation_id and getattr(getattr(route, "original_route", route), "include_in_schema", True)
+        path
+        for path, item in schema.get("paths", {}).items()
+        for method, operation in item.items()
+        if method in METHODS and not HAND_CHOSEN.match(operation.get("operationId", ""))
     ]
     if missing:
         raise RuntimeError(f"routes without a hand-chosen operation_id: {missing}")
 
 
 def install_openapi(app: FastAPI) -> None:
-    _check_operation_ids(app)
+    """The document, built now (routes added later are not in it) and refused when an operation has no
+    hand-chosen id."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -92,6 +108,7 @@ def install_openapi(app: FastAPI) -> None:
             routes=app.routes,
             tags=TAGS,
         )
+        _check_operation_ids(schema)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         components["Problem"].pop("$defs", None)
@@ -103,6 +120,7 @@ def install_openapi(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    openapi()
 
 
 # OpenAPI links: how the ids in an answer feed other operations (createDecision's `id` is getDecision's

@@ -213,7 +213,7 @@ async def capture_statement(url: str, case: dict[str, Any], *, rollups: bool = T
     from app.analytics import service as analytics
     from app.analytics.schemas import Bucket, GroupBy, Weight
     from app.core.config import get_settings
-    from app.core.db import Database
+    from app.core.unit_of_work import Database
     from app.decisions.repository import DecisionFilters
 
     database = Database(get_settings().model_copy(update={"analytics_rollups": rollups}), url=url)
@@ -448,7 +448,7 @@ async def fold_rollup(url: str) -> tuple[float, int]:
     from app.analytics import rollup
     from app.analytics.models import BasisRollup
     from app.core.config import get_settings
-    from app.core.db import Database
+    from app.core.unit_of_work import Database
 
     database = Database(get_settings(), url=url)
     try:

@@ -390,7 +390,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile-rows", type=int, default=20_000)
     parser.add_argument(
         "--server-env", action="append", default=[], metavar="NAME=VALUE",
-        help="extra environment for the service, e.g. DECISION_LOG_INTEGRITY_LOG=false (repeatable)",
+        help="extra environment for the service, e.g. DECISION_LOG_ANALYTICS_ROLLUPS=false (repeatable)",
     )  # fmt: skip
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server, no database")
     parser.add_argument("--keep-db", action="store_true")

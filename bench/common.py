@@ -203,6 +203,8 @@ class Service:
     prefix: str = "bench"
     env: dict[str, str] = field(default_factory=dict)
     starts: int = 1
+    # What serves: ``decision-log serve``, or bench/serve.py with a benchmark's switches (see there).
+    serve: list[str] = field(default_factory=lambda: [str(BIN / "decision-log"), "serve"])
     # ``--workers``: with more than one, ``pid`` is uvicorn's supervisor and ``pids()`` adds the workers.
     workers: int = 1
 
@@ -222,7 +224,7 @@ class Service:
         suffix = f"-{self.starts}" if self.starts > 1 else ""
         self.server = Server(
             f"{self.prefix}-{self.engine}{suffix}",
-            [str(BIN / "decision-log"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+            [*self.serve, "--host", "127.0.0.1", "--port", str(port)]
             + (["--workers", str(self.workers)] if self.workers > 1 else []),
             self.env,
             port,
@@ -260,6 +262,7 @@ def service(
     env: dict[str, str] | None = None,
     keep: bool = False,
     workers: int = 1,
+    serve: list[str] | None = None,
 ) -> Iterator[Service]:
     """A fresh, migrated database with a write key and ``decision-log serve`` (one worker, or ``--workers
     N``) on it. The server is stopped and the database dropped (the SQLite files removed) afterwards."""
@@ -292,6 +295,8 @@ def service(
             env=server_env,
             workers=workers,
         )
+        if serve is not None:
+            svc.serve = serve
         svc.start()
         yield svc
     finally:

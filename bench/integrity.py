@@ -7,8 +7,8 @@ and for earlier revisions, same run.
     .venv/bin/python bench/integrity.py --verify 100000 --against main --rounds 3
 
 Each round starts the real service (``decision-log serve``, one worker, background sealer every 5 s,
-checkpoints signed) on a fresh database, once with ``DECISION_LOG_INTEGRITY_LOG=true`` (the default) and
-once with ``false`` (no log entries: only for this comparison), alternating which goes first; posts the
+checkpoints signed) on a fresh database, once as it is and once through ``bench/serve.py --no-integrity-log``
+(no log entries: only for this comparison), alternating which goes first; posts the
 body of bench/write.py with ``--connections`` keep-alive clients for ``--seconds``; reads the server's
 CPU per request from /proc. After each "on" run it times ``decision-log verify`` over what was written.
 Prints the table and writes ``bench/results/integrity.json``.
@@ -95,12 +95,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def measure(args: argparse.Namespace, generator: str, log_on: bool, key: str) -> dict[str, Any]:
-    env = {
-        "DECISION_LOG_INTEGRITY_LOG": "true" if log_on else "false",
-        "DECISION_LOG_SIGNING_KEY": key,
-    }
+    env = {"DECISION_LOG_SIGNING_KEY": key}
+    serve = None if log_on else [sys.executable, str(Path(__file__).with_name("serve.py")), "--no-integrity-log"]
     label = "on" if log_on else "off"
-    with service(args.engine, pg=args.pg, prefix=f"bench_integrity_{label}", env=env) as svc:
+    with service(args.engine, pg=args.pg, prefix=f"bench_integrity_{label}", env=env, serve=serve) as svc:
         with svc.client() as client:
             client.put(f"/v1/people/{OWNER}", json={"name": "Anna Petrova", "team": TEAM}).raise_for_status()
             client.put(f"/v1/data-sources/{SOURCE}", json={"name": "GA4", "kind": "analytics"}).raise_for_status()

@@ -32,9 +32,9 @@ from app.analytics.overview import default_range
 from app.auth.scopes import Scope
 from app.auth.service import create_key
 from app.core.config import Settings
-from app.core.db import Database
 from app.core.migrations import upgrade
 from app.core.types import format_utc
+from app.core.unit_of_work import Database
 from app.demo import run_demo
 from app.main import create_app
 from app.web.rendering import STATIC
@@ -126,8 +126,10 @@ async def measure(url: str, rounds: int, *, demo: bool) -> None:
     print(f"the 7 API calls, summed  p50 {ms(sums, 50)} ms  p95 {ms(sums, 95)} ms")
     print(f"ratio of the p50s        {statistics.median(pages) / statistics.median(sums):.2f}")
     for name, (page_times, api_times) in lists.items():
-        print(f"/ui/decisions ({name}) p50 {ms(page_times, 50)} ms p95 {ms(page_times, 95)} ms; "
-              f"/v1/decisions p50 {ms(api_times, 50)} ms p95 {ms(api_times, 95)} ms")
+        print(
+            f"/ui/decisions ({name}) p50 {ms(page_times, 50)} ms p95 {ms(page_times, 95)} ms; "
+            f"/v1/decisions p50 {ms(api_times, 50)} ms p95 {ms(api_times, 95)} ms"
+        )
     shipped = {
         "HTML of /ui/": html,
         "app.css": (STATIC / "app.css").read_bytes(),

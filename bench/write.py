@@ -170,7 +170,7 @@ async def create_write_key(url: str) -> str:
     from app.auth.scopes import Scope
     from app.auth.service import create_key
     from app.core.config import get_settings
-    from app.core.db import Database
+    from app.core.unit_of_work import Database
 
     database = Database(get_settings(), url=url)
     try:

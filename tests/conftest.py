@@ -49,8 +49,8 @@ from sqlalchemy import text  # noqa: E402
 from app.auth.scopes import Scope  # noqa: E402
 from app.auth.service import create_key  # noqa: E402
 from app.core.config import Settings, get_settings  # noqa: E402
-from app.core.db import Database  # noqa: E402
 from app.core.migrations import upgrade  # noqa: E402
+from app.core.unit_of_work import Database  # noqa: E402
 from app.integrity.repository import append_only_guard_lifted  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import metadata  # noqa: E402

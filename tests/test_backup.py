@@ -30,7 +30,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.backup import DOMAIN_TABLES, unknown_tables
-from app.core.db import async_url
+from app.core.engine import async_url
 from app.core.types import format_utc, utcnow
 from app.demo import run_demo
 from tests import factories

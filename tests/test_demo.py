@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from app.core.db import Database
+from app.core.unit_of_work import Database
 from app.decisions.classification import DATA_BASES
 from app.demo import DEFAULT_SEED, MEMBERS, build_plan, run_demo
 from tests.conftest import DATABASE_URL, make_client

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
-from app.core.db import create_engine
+from app.core.engine import create_engine
 from app.core.migrations import alembic_config, upgrade
 from tests.test_migrations import fresh_url  # noqa: F401 - the fixture: a database of its own
 

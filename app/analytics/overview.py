@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.analytics import service
 from app.analytics.schemas import (
     AccountabilityRow,
@@ -19,8 +17,8 @@ from app.analytics.schemas import (
     SummaryRow,
     Weight,
 )
-from app.core.db import settings_of
 from app.core.types import utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.decisions import repository as decisions
 from app.decisions.schemas import DecisionRead
 from app.decisions.service import to_read
@@ -71,9 +69,7 @@ def default_range(now: datetime | None = None) -> tuple[datetime, datetime]:
     return end - timedelta(days=DEFAULT_DAYS), end
 
 
-async def overview(
-    session: AsyncSession, *, start: datetime, end: datetime, currency: str | None
-) -> Overview:
+async def overview(session: DatabaseSession, *, start: datetime, end: datetime, currency: str | None) -> Overview:
     """The figures of [start, end) and the change against the range of the same length before it. ``currency``
     weights the budget chart (default: the currency most decisions in range are budgeted in)."""
     previous_start = start - (end - start)
@@ -86,7 +82,7 @@ async def overview(
         currency = currencies[0] if currencies else None
     budget = await _by_month(session, start, end, Weight.budget, currency) if currency else []
     changes = parts.strategy_changes
-    stable_days = settings_of(session).strategy_min_stable_days
+    stable_days = session.settings.strategy_min_stable_days
     versions = [
         VersionMark(
             strategy=row.strategy_key,
@@ -126,7 +122,7 @@ async def overview(
 
 
 async def _by_month(
-    session: AsyncSession, start: datetime, end: datetime, weight: Weight, currency: str | None
+    session: DatabaseSession, start: datetime, end: datetime, weight: Weight, currency: str | None
 ) -> list[BasisRow]:
     """The basis analytics by month over every decision, weighted by count or by budget in ``currency``."""
     answer = await service.basis(

@@ -1,6 +1,6 @@
 """The analytics, as SQL. Every figure here is computed by the database (GROUP BY and window
 functions); Python only shapes the aggregated rows. Dialect differences come from the helpers
-in :mod:`app.core.db`."""
+in :mod:`app.core.dialect`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.models import DIMENSIONS, BasisRollup, BasisRollupDelta
-from app.core.db import days_between, dialect_of, json_array_elements, time_bucket
+from app.core.dialect import days_between, dialect_of, json_array_elements, time_bucket
 from app.core.money import from_parts, split_units
 from app.core.types import AnyRow, table_of
 from app.decisions.models import Decision

@@ -9,7 +9,8 @@ import asyncio
 import logging
 
 from app.analytics import queries
-from app.core.db import Database, transaction, try_advisory_lock
+from app.core.dialect import try_advisory_lock
+from app.core.unit_of_work import Database, transaction
 
 logger = logging.getLogger("app.analytics")
 

@@ -19,11 +19,10 @@ from app.analytics.schemas import (
 )
 from app.auth.dependencies import AnalyticsCaller
 from app.core import csv
-from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.http import ExactJSONResponse
 from app.core.money import CURRENCY_RULE, Currency
-from app.core.routing import domain_router
+from app.core.routing import SessionDep, domain_router
 from app.core.types import UtcInput
 from app.decisions.dependencies import RecordFiltersDep
 

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.analytics import queries
 from app.analytics.schemas import (
     AccountabilityAnalytics,
@@ -29,9 +27,9 @@ from app.analytics.schemas import (
     SummaryRow,
     Weight,
 )
-from app.core.db import settings_of
 from app.core.errors import FieldError, Unprocessable
 from app.core.types import EARLIEST, utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.decisions.classification import BasisClass
 from app.decisions.repository import DecisionFilters
 
@@ -41,7 +39,7 @@ NO_FILTERS = DecisionFilters()
 
 
 # ---------------------------------------------------------------------------------------------
-# Calendar: the same buckets as the SQL in app.core.db.time_bucket (UTC; ISO weeks from Monday)
+# Calendar: the same buckets as the SQL in app.core.dialect.time_bucket (UTC; ISO weeks from Monday)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -148,7 +146,7 @@ def share(part: Any, total: Any) -> float | None:
 
 
 async def basis(
-    session: AsyncSession,
+    session: DatabaseSession,
     *,
     start: datetime | None,
     end: datetime | None,
@@ -174,7 +172,7 @@ async def basis(
         group_by=group,
         currency=currency if weight is Weight.budget else None,
         filters=filters,
-        rollups=settings_of(session).analytics_rollups,
+        rollups=session.settings.analytics_rollups,
     )
     shaped = [_basis_row(r.period_start, r.group, r.total, r.data, r.emotion, r.emotion_unsupported) for r in rows]
     if group is None:
@@ -213,7 +211,7 @@ def _zero_filled(rows: list[BasisRow], start: datetime, end: datetime, bucket: B
 
 
 async def strategy_changes(
-    session: AsyncSession, *, start: datetime | None, end: datetime | None, bucket: Bucket
+    session: DatabaseSession, *, start: datetime | None, end: datetime | None, bucket: Bucket
 ) -> StrategyChangeAnalytics:
     _check_range(start, end)
     now = utcnow()
@@ -223,7 +221,7 @@ async def strategy_changes(
         first = min((c for c in candidates if c is not None), default=None)
     start, end = _resolve(start, end, first, bucket, now)
     at = min(end, now)
-    threshold = settings_of(session).strategy_min_stable_days
+    threshold = session.settings.strategy_min_stable_days
     rows = await queries.strategy_changes(session, start=start, end=end, at=at, min_stable_days=threshold)
     months = (end - start).total_seconds() / 86400 / DAYS_PER_MONTH
     series = []
@@ -270,7 +268,7 @@ def _days(value: Any) -> float | None:
     return None if value is None else round(float(value), 4)
 
 
-async def kpis(session: AsyncSession, *, start: datetime | None, end: datetime | None) -> KpiAnalytics:
+async def kpis(session: DatabaseSession, *, start: datetime | None, end: datetime | None) -> KpiAnalytics:
     _check_range(start, end)
     now = utcnow()
     first = None if start is not None else await queries.first_decided_at(session, NO_FILTERS)
@@ -307,7 +305,7 @@ async def kpis(session: AsyncSession, *, start: datetime | None, end: datetime |
 
 
 async def accountability(
-    session: AsyncSession, *, start: datetime | None, end: datetime | None, filters: DecisionFilters
+    session: DatabaseSession, *, start: datetime | None, end: datetime | None, filters: DecisionFilters
 ) -> AccountabilityAnalytics:
     _check_range(start, end)
     now = utcnow()
@@ -338,7 +336,7 @@ async def accountability(
 
 
 async def outcomes(
-    session: AsyncSession, *, start: datetime | None, end: datetime | None, filters: DecisionFilters
+    session: DatabaseSession, *, start: datetime | None, end: datetime | None, filters: DecisionFilters
 ) -> OutcomeAnalytics:
     _check_range(start, end)
     now = utcnow()
@@ -362,7 +360,7 @@ async def outcomes(
     return OutcomeAnalytics(start=start, end=end, rows=rows)
 
 
-async def summary(session: AsyncSession, *, start: datetime | None, end: datetime | None) -> SummaryAnalytics:
+async def summary(session: DatabaseSession, *, start: datetime | None, end: datetime | None) -> SummaryAnalytics:
     """The owner's scorecard: default range the last 90 days."""
     scorecard, _ = await summary_with_parts(session, start=start, end=end)
     return scorecard
@@ -378,7 +376,7 @@ class SummaryParts:
 
 
 async def summary_with_parts(
-    session: AsyncSession, *, start: datetime | None, end: datetime | None
+    session: DatabaseSession, *, start: datetime | None, end: datetime | None
 ) -> tuple[SummaryAnalytics, SummaryParts]:
     """:func:`summary`, and the strategy changes, KPI hygiene and accountability of the same range it rests on."""
     _check_range(start, end)

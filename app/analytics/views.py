@@ -7,17 +7,16 @@ import difflib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.analytics import service as analytics
 from app.analytics.schemas import AccountabilityRow, Bucket, StrategyChangeRow
-from app.core.db import settings_of
 from app.core.pagination import MAX_LIMIT
 from app.core.types import utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.decisions import service as decisions
 from app.decisions.repository import DecisionFilters
 from app.decisions.schemas import DecisionRead
 from app.kpis import service as kpis
+from app.kpis.errors import KpiNotFound
 from app.kpis.schemas import KpiRead, KpiRevisionRead
 from app.people import service as people
 from app.people.schemas import PersonRead
@@ -33,7 +32,7 @@ class StrategyRow:
     changes: StrategyChangeRow | None
 
 
-async def strategy_list(session: AsyncSession) -> list[StrategyRow]:
+async def strategy_list(session: DatabaseSession) -> list[StrategyRow]:
     """Every strategy (the first 500) with how often it has changed over its whole life."""
     found, _ = await strategies.list_strategies(session, limit=MAX_LIMIT, cursor=None)
     first = min((s.created_at for s in found), default=None)
@@ -63,10 +62,10 @@ class StrategyHistory:
     versions: list[VersionChange]  # oldest first
 
 
-async def strategy_history(session: AsyncSession, key: str) -> StrategyHistory:
+async def strategy_history(session: DatabaseSession, key: str) -> StrategyHistory:
     strategy = await strategies.get_strategy(session, key)
     versions, _ = await strategies.list_versions(session, key, limit=MAX_LIMIT, cursor=None)
-    stable_days = settings_of(session).strategy_min_stable_days
+    stable_days = session.settings.strategy_min_stable_days
     changes = []
     previous: StrategyVersionRead | None = None
     for version in versions:
@@ -95,7 +94,7 @@ async def strategy_history(session: AsyncSession, key: str) -> StrategyHistory:
     return StrategyHistory(strategy=strategy, versions=changes)
 
 
-async def kpi_list(session: AsyncSession) -> list[KpiRead]:
+async def kpi_list(session: DatabaseSession) -> list[KpiRead]:
     found, _ = await kpis.list_kpis(session, kind=None, owner=None, limit=MAX_LIMIT, cursor=None)
     return found
 
@@ -108,14 +107,14 @@ class KpiHistory:
     revisions: list[KpiRevisionRead]  # oldest first
 
 
-async def kpi_history(session: AsyncSession, key: str, at: datetime | None) -> KpiHistory:
+async def kpi_history(session: DatabaseSession, key: str, at: datetime | None) -> KpiHistory:
     kpi = await kpis.get_kpi(session, key)
     revisions, _ = await kpis.list_revisions(session, key, limit=MAX_LIMIT, cursor=None)
     as_it_stood = None
     if at is not None:
         try:
             as_it_stood = await kpis.get_kpi(session, key, at)
-        except kpis.KpiNotFound:
+        except KpiNotFound:
             as_it_stood = None
     return KpiHistory(kpi=kpi, at=at, as_it_stood=as_it_stood, revisions=revisions)
 
@@ -126,7 +125,7 @@ class PersonRow:
     accountability: AccountabilityRow | None
 
 
-async def people_accountability(session: AsyncSession, start: datetime, end: datetime) -> list[PersonRow]:
+async def people_accountability(session: DatabaseSession, start: datetime, end: datetime) -> list[PersonRow]:
     """Every person (the first 500) with their accountability over [start, end)."""
     found, _ = await people.list_people(session, team=None, active=None, limit=MAX_LIMIT, cursor=None)
     answer = await analytics.accountability(session, start=start, end=end, filters=analytics.NO_FILTERS)
@@ -141,7 +140,7 @@ class PersonView:
     recent: list[DecisionRead]
 
 
-async def person_view(session: AsyncSession, handle: str, start: datetime, end: datetime) -> PersonView:
+async def person_view(session: DatabaseSession, handle: str, start: datetime, end: datetime) -> PersonView:
     person = await people.get_person(session, handle)
     owned = DecisionFilters(owner=handle)
     answer = await analytics.accountability(session, start=start, end=end, filters=owned)

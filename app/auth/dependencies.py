@@ -4,11 +4,12 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
+from app.auth.errors import ApiKeyInUrlRefused
 from app.auth.ratelimit import RateLimiter
 from app.auth.scopes import Scope
 from app.auth.service import Caller, authenticate
-from app.core.db import request_session
 from app.core.errors import Forbidden, Unauthorized
+from app.core.routing import request_session
 
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>`")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key itself.")
@@ -20,11 +21,6 @@ api_key_query = APIKeyQuery(
     "histories, proxies and server logs, so a `write` or `admin` key sent this way is refused (403 "
     "`api_key_in_url_refused`); send such a key in a header.",
 )
-
-
-class ApiKeyInUrlRefused(Forbidden):
-    code = "api_key_in_url_refused"
-    title = "This API key may not be sent in a URL"
 
 
 async def authenticated_caller(

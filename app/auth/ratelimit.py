@@ -14,13 +14,7 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
-from app.core.errors import AppError
-
-
-class TooManyRequests(AppError):
-    status = 429
-    code = "too_many_requests"
-    title = "Too many requests"
+from app.auth.errors import TooManyRequests
 
 
 class RateLimiter:

@@ -7,18 +7,13 @@ from fastapi import Path, Response
 
 from app.auth import service
 from app.auth.dependencies import AdminCaller
+from app.auth.errors import ApiKeyNotFound
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from app.core.db import SessionDep
-from app.core.errors import NotFound, problem_responses
-from app.core.routing import domain_router
+from app.core.errors import problem_responses
+from app.core.routing import SessionDep, domain_router
 from app.idempotency.service import Idempotent
 
 router = domain_router(prefix="/keys", tags=["keys"])
-
-
-class ApiKeyNotFound(NotFound):
-    code = "api_key_not_found"
-    title = "API key not found"
 
 
 @router.post("", status_code=201, operation_id="createApiKey", responses=problem_responses(409, 413, 415, 422))

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.auth import repository
 from app.auth.models import ApiKey
 from app.auth.scopes import Scope
-from app.core.db import settings_of
 from app.core.errors import Unauthorized, UnknownReference, Unprocessable
 from app.core.types import utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.people import repository as people
 
 KEY_PREFIX = "dlk"
@@ -84,7 +82,7 @@ def forget(prefix: str) -> None:
     _cache.pop(prefix, None)
 
 
-async def authenticate(session: AsyncSession, key: str) -> Caller:
+async def authenticate(session: DatabaseSession, key: str) -> Caller:
     prefix = _parse(key)
     if prefix is None:
         raise Unauthorized("The API key is malformed.")
@@ -104,7 +102,7 @@ async def authenticate(session: AsyncSession, key: str) -> Caller:
         forget(prefix)
         raise Unauthorized(refused)
     caller = caller_of(row)
-    ttl = settings_of(session).key_cache_seconds
+    ttl = session.settings.key_cache_seconds
     if row.expires_at is not None:  # never cached past the key's expiry
         ttl = min(ttl, (row.expires_at - wall).total_seconds())
     if ttl > 0:
@@ -113,7 +111,7 @@ async def authenticate(session: AsyncSession, key: str) -> Caller:
 
 
 async def create_key(
-    session: AsyncSession,
+    session: DatabaseSession,
     *,
     name: str,
     scope: Scope,
@@ -151,12 +149,12 @@ def hash_secret(secret: str) -> str:
     return _hash(secret)
 
 
-async def revoke_key(session: AsyncSession, key_ref: str) -> ApiKey | None:
+async def revoke_key(session: DatabaseSession, key_ref: str) -> ApiKey | None:
     key = await repository.revoke(session, key_ref, utcnow())
     if key is not None:
         forget(key.prefix)
     return key
 
 
-async def list_keys(session: AsyncSession) -> list[ApiKey]:
+async def list_keys(session: DatabaseSession) -> list[ApiKey]:
     return list(await repository.list_all(session))

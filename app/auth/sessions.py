@@ -17,22 +17,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.auth import repository
+from app.auth.errors import SignInLinkNotUsable
 from app.auth.scopes import Scope
 from app.auth.service import Caller, authenticate, caller_of, create_key, hash_secret, refusal
-from app.core.db import settings_of
-from app.core.errors import AppError
 from app.core.types import new_id, utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.people import service as people
 from app.people.schemas import PersonUpsert
-
-
-class SignInLinkNotUsable(AppError):
-    status = 403
-    code = "sign_in_link_not_usable"
-    title = "Sign-in link not usable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +42,16 @@ class PageSession:
     csrf_secret: str = ""
 
 
-async def start(session: AsyncSession, key: str) -> tuple[str, PageSession]:
+async def start(session: DatabaseSession, key: str) -> tuple[str, PageSession]:
     """A new session for the holder of ``key`` (401 when the key does not authenticate): its token, to be
     given to the browser once, and the session."""
     caller = await authenticate(session, key)
     return await _open(session, caller)
 
 
-async def _open(session: AsyncSession, caller: Caller, person_name: str | None = None) -> tuple[str, PageSession]:
+async def _open(session: DatabaseSession, caller: Caller, person_name: str | None = None) -> tuple[str, PageSession]:
     now = utcnow()
-    hours = settings_of(session).session_hours
+    hours = session.settings.session_hours
     expires_at = now + timedelta(hours=hours)
     if caller.expires_at is not None:
         expires_at = min(expires_at, caller.expires_at)
@@ -79,7 +71,7 @@ async def _open(session: AsyncSession, caller: Caller, person_name: str | None =
     return token, PageSession(id=str(session_id), caller=caller, person_name=person_name, expires_at=expires_at)
 
 
-async def resolve(session: AsyncSession, token: str) -> PageSession | None:
+async def resolve(session: DatabaseSession, token: str) -> PageSession | None:
     """The session of this token, or None when there is none, it has ended, or its key no longer works."""
     row = await repository.session_by_hash(session, hash_secret(token))
     now = utcnow()
@@ -90,14 +82,14 @@ async def resolve(session: AsyncSession, token: str) -> PageSession | None:
     )
 
 
-async def from_proxy(session: AsyncSession, identity: str) -> PageSession | None:
+async def from_proxy(session: DatabaseSession, identity: str) -> PageSession | None:
     """The session of a user an authenticating proxy names (by handle or e-mail): they act with their own key,
     the working one of widest scope. None when no active person with a working key answers to ``identity``."""
     now = utcnow()
     row = await repository.key_of_person(session, identity.strip(), now)
     if row is None:
         return None
-    hours = settings_of(session).session_hours
+    hours = session.settings.session_hours
     expires_at = min(now + timedelta(hours=hours), row.expires_at or now + timedelta(hours=hours))
     return PageSession(
         id=f"proxy:{row.id}",
@@ -109,25 +101,25 @@ async def from_proxy(session: AsyncSession, identity: str) -> PageSession | None
     )
 
 
-async def end(session: AsyncSession, token: str) -> None:
+async def end(session: DatabaseSession, token: str) -> None:
     await repository.delete_session(session, hash_secret(token))
 
 
-async def new_sign_in_link(session: AsyncSession) -> str | None:
+async def new_sign_in_link(session: DatabaseSession) -> str | None:
     """A one-time sign-in token for the first administrator while the database holds no key (None otherwise);
     any earlier link stops working."""
     if await repository.any_key(session):
         return None
     now = utcnow()
     token = secrets.token_urlsafe(32)
-    minutes = settings_of(session).sign_in_link_minutes
+    minutes = session.settings.sign_in_link_minutes
     await repository.replace_sign_in_links(
         session, {"token_hash": hash_secret(token), "created_at": now, "expires_at": now + timedelta(minutes=minutes)}
     )
     return token
 
 
-async def sign_in_link_usable(session: AsyncSession, token: str) -> bool:
+async def sign_in_link_usable(session: DatabaseSession, token: str) -> bool:
     """Whether the link still signs someone in: unused, unexpired, and still no key in the database."""
     if not token or await repository.any_key(session):
         return False
@@ -135,7 +127,7 @@ async def sign_in_link_usable(session: AsyncSession, token: str) -> bool:
 
 
 async def set_up_first_administrator(
-    session: AsyncSession, token: str, handle: str, person: PersonUpsert
+    session: DatabaseSession, token: str, handle: str, person: PersonUpsert
 ) -> tuple[str, PageSession, str]:
     """Use the sign-in link: record the administrator as a person, create their ``admin`` key and sign them in.
     Returns the session's token, the session and the key (shown once). 403 when the link is not usable (used,

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.contractors.models import Contractor
-from app.core.db import dialect_of, upsert
+from app.core.dialect import dialect_of, upsert
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, table_of
 

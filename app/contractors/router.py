@@ -5,11 +5,10 @@ from fastapi import Path, Request, Response
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.contractors import service
 from app.contractors.schemas import ContractorKind, ContractorRead, ContractorUpsert
-from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.http import etag_of
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
-from app.core.routing import domain_router
+from app.core.routing import SessionDep, domain_router
 from app.core.types import SLUG_PATTERN
 
 router = domain_router(prefix="/contractors", tags=["contractors"])

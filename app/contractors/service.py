@@ -1,14 +1,13 @@
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.contractors import repository
 from app.contractors.errors import ContractorNotFound
 from app.contractors.schemas import ContractorKind, ContractorRead, ContractorUpsert
 from app.core.types import utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 
 
 async def upsert_contractor(
-    session: AsyncSession, key: str, data: ContractorUpsert
+    session: DatabaseSession, key: str, data: ContractorUpsert
 ) -> tuple[ContractorRead, bool]:
     """Register the contractor or replace its details; logged like every write to the record."""
     now = utcnow()
@@ -29,7 +28,7 @@ async def upsert_contractor(
     return contractor, created
 
 
-async def get_contractor(session: AsyncSession, key: str) -> ContractorRead:
+async def get_contractor(session: DatabaseSession, key: str) -> ContractorRead:
     row = await repository.get(session, key)
     if row is None:
         raise ContractorNotFound(f"No contractor with key {key!r}.")
@@ -37,7 +36,7 @@ async def get_contractor(session: AsyncSession, key: str) -> ContractorRead:
 
 
 async def list_contractors(
-    session: AsyncSession, *, kind: ContractorKind | None, active: bool | None, limit: int, cursor: str | None
+    session: DatabaseSession, *, kind: ContractorKind | None, active: bool | None, limit: int, cursor: str | None
 ) -> tuple[list[ContractorRead], str | None]:
     rows, next_cursor = await repository.list_page(
         session, kind=kind.value if kind else None, active=active, limit=limit, cursor=cursor

@@ -79,8 +79,6 @@ class Settings(BaseSettings):
     # How often the sealer links new log entries into the chain and signs a checkpoint; 0 disables the
     # background sealer (verify still seals on demand).
     integrity_seal_interval_seconds: float = Field(default=5.0, ge=0)
-    # Only for bench/integrity.py's comparison: false writes no log entries (verify then fails). Keep it on.
-    integrity_log: bool = True
     # Analytics (app/analytics/models.py): answer the basis figures from the exact rollups the database keeps
     # (false: always from the decisions themselves, as bench/analytics.py compares), and how often pending
     # rollup deltas are folded (0 disables the background folding; answers stay exact, only slower).

@@ -3,15 +3,16 @@
 SQLAlchemy's execution path costs about 0.1 ms of Python per statement on top of asyncpg's own, and its session
 as much again to begin and end a transaction. The statements that every new decision runs (``POST /v1/decisions``
 and its batch form: the reference check, then one insert of the decisions with their history) skip both: they go
-to asyncpg (its statement cache prepares each once per connection). PostgreSQL only: on SQLite the repositories
-use SQLAlchemy.
+to asyncpg (its statement cache prepares each once per connection). PostgreSQL only: the decisions repository
+chooses its writer by engine (:class:`app.decisions.repository.DecisionWriter`); on SQLite it uses SQLAlchemy.
 
-Which connection, in which transaction:
+The connection is reached through SQLAlchemy's public API only (``AsyncConnection.get_raw_connection()``,
+``AsyncEngine.raw_connection()`` and their ``driver_connection``). Which connection, in which transaction:
 
-- when the request's session has begun (the key was looked up, an idempotency key claimed), the statements run on
-  the session's connection, in its transaction, which the first of them opens as SQLAlchemy's first statement
-  would (a ``BEGIN`` through the same adapter), so the session commits or rolls it back as usual;
-- when nothing has begun in a unit of work (:func:`app.core.db.transaction`), the driver takes the unit's
+- when the session has begun (the key was looked up, an idempotency key claimed), the statements run on the
+  session's connection, in its transaction, so the session commits or rolls it back as usual. SQLAlchemy's adapter
+  begins the driver's transaction with the session's first statement: when none has run yet, one does first;
+- when nothing has begun in a unit of work (:func:`app.core.unit_of_work.transaction`), the driver takes the unit's
   connection from the engine's pool itself and begins the transaction on it; the unit commits or rolls it back
   and returns the connection, and the session must not be used after that (a second transaction: the unit
   refuses to commit it).
@@ -35,13 +36,15 @@ from typing import Any
 
 from sqlalchemy import JSON, Table
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from app.core import watchdog
-from app.core.db import OWN_CONNECTION, TRANSACTION_PROLOGUE, UNIT_OF_WORK, dialect_of, json_text
+from app.core.config import Settings
+from app.core.engine import json_text, transaction_settings_sql
 from app.core.money import MoneyUnits, to_units
+from app.core.unit_of_work import DatabaseSession
 
 logger = logging.getLogger("app.db")
 
@@ -49,99 +52,96 @@ logger = logging.getLogger("app.db")
 class Driver:
     """An asyncpg connection in the unit of work's transaction, its waits bounded."""
 
-    __slots__ = ("_adapted", "_connection", "_server")
+    __slots__ = ("connection", "server")
 
-    def __init__(self, connection: Any, server: watchdog.ServerState | None, adapted: Any = None) -> None:
-        self._connection = connection
-        self._server = server
-        # SQLAlchemy's adapter around the connection when it is the session's: it holds the transaction
-        self._adapted = adapted
+    def __init__(self, connection: Any, server: watchdog.ServerState | None) -> None:
+        self.connection = connection
+        self.server = server
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         """The rows (asyncpg records) of one statement."""
-        with watchdog.WaitForAnswer(self._server, self._connection):
-            if self._adapted is not None and self._adapted._transaction is None:
-                await self._adapted._start_transaction()
-            return await self._connection.fetch(sql, *args)  # type: ignore[no-any-return]
+        with watchdog.WaitForAnswer(self.server, self.connection):
+            return await self.connection.fetch(sql, *args)  # type: ignore[no-any-return]
 
 
 class PooledTransaction:
     """The unit of work's connection, taken from the engine's pool by the driver, and its transaction."""
 
-    __slots__ = ("_connection", "_pooled", "_server", "_transaction", "driver")
+    __slots__ = ("driver", "pooled", "transaction")
 
     def __init__(self, pooled: PoolProxiedConnection, sync_engine: Any) -> None:
-        self._pooled = pooled
-        self._server = watchdog.server_of(sync_engine)
+        self.pooled = pooled
         connection: Any = pooled.driver_connection
-        self._connection = connection
-        self._transaction = connection.transaction()
-        self.driver = Driver(connection, self._server)
+        self.driver = Driver(connection, watchdog.server_of(sync_engine))
+        self.transaction = connection.transaction()
 
     @classmethod
-    async def begin(cls, engine: AsyncEngine) -> PooledTransaction:
-        """A connection from the pool (the same checkout and bounds as the session's) in a new transaction."""
+    async def begin(cls, engine: AsyncEngine, settings: Settings) -> PooledTransaction:
+        """A connection from the pool (the same checkout and bounds as the session's) in a new transaction; behind
+        a pooler in transaction mode, the session settings set first (as the engine's ``begin`` event does)."""
         opened = cls(await engine.raw_connection(), engine.sync_engine)
         try:
-            await opened._answered(opened._transaction.start())
-            prologue = TRANSACTION_PROLOGUE.get(engine.sync_engine)  # behind a transaction-mode pooler only
-            if prologue is not None:
-                await opened._answered(opened._connection.execute(prologue))
+            await opened.answered(opened.transaction.start())
+            if settings.database_pooler == "pgbouncer":
+                await opened.answered(opened.driver.connection.execute(transaction_settings_sql(settings)))
         except BaseException:
-            await opened._release()
+            await opened.release()
             raise
         return opened
 
     async def commit(self) -> None:
         """Commit, then return the connection. A COMMIT refused (a deferred constraint) leaves it healthy: PostgreSQL
-        has rolled back, and it goes back to the pool; one cut off is discarded (:meth:`_release`)."""
+        has rolled back, and it goes back to the pool; one cut off is discarded (:meth:`release`)."""
         try:
-            await self._answered(self._transaction.commit())
+            await self.answered(self.transaction.commit())
         finally:
-            await self._release()
+            await self.release()
 
     async def rollback(self) -> None:
         """Roll back, then return the connection (discarded when it could not: lost, dropped by a bounded wait)."""
         try:
-            await self._answered(self._transaction.rollback())
+            await self.answered(self.transaction.rollback())
         except Exception as error:  # the error that got here matters more: this one is logged
             logger.info("rollback failed: %s: %s", type(error).__name__, error)
         finally:
-            await self._release()
+            await self.release()
 
-    async def _answered(self, step: Awaitable[None]) -> None:
+    async def answered(self, step: Awaitable[Any]) -> None:
         """``step`` (BEGIN, COMMIT, ROLLBACK), its wait for the answer bounded like a statement's."""
-        with watchdog.WaitForAnswer(self._server, self._connection):
+        with watchdog.WaitForAnswer(self.driver.server, self.driver.connection):
             await step
 
-    async def _release(self) -> None:
+    async def release(self) -> None:
         """Back to the pool; discarded instead when closed or still in a transaction (never handed on so)."""
-        if self._connection.is_closed() or self._connection.is_in_transaction():
-            await greenlet_spawn(self._pooled.invalidate)
-        await greenlet_spawn(self._pooled.close)
+        connection = self.driver.connection
+        if connection.is_closed() or connection.is_in_transaction():
+            await greenlet_spawn(self.pooled.invalidate)
+        await greenlet_spawn(self.pooled.close)
 
 
-async def driver(session: AsyncSession) -> Driver | None:
-    """The driver in ``session``'s unit of work on PostgreSQL; None on other engines. When the session has begun,
+async def driver(session: DatabaseSession) -> Driver | None:
+    """The driver in ``session``'s transaction on PostgreSQL; None on other engines. When the session has begun,
     its connection (looked up once per transaction: a create asks twice); when nothing has begun in a unit of
     work, the unit's own connection (see the module's docstring)."""
-    if dialect_of(session) != "postgresql":
+    if session.dialect != "postgresql":
         return None
-    own: PooledTransaction | None = session.info.get(OWN_CONNECTION)
-    if own is not None:
+    own = session.driver_transaction
+    if isinstance(own, PooledTransaction):
         return own.driver
     transaction = session.sync_session.get_transaction()
-    if transaction is None and session.info.get(UNIT_OF_WORK) and isinstance(session.bind, AsyncEngine):
-        own = session.info[OWN_CONNECTION] = await PooledTransaction.begin(session.bind)
-        return own.driver
-    cached = session.info.get("driver")
+    if transaction is None and session.in_unit_of_work and isinstance(session.bind, AsyncEngine):
+        pooled = await PooledTransaction.begin(session.bind, session.settings)
+        session.driver_transaction = pooled
+        return pooled.driver
+    cached = session.session_driver
     if transaction is not None and cached is not None and cached[0] is transaction:
         return cached[1]  # type: ignore[no-any-return]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    adapted: Any = raw.dbapi_connection
-    found = Driver(adapted.driver_connection, watchdog.server_of(connection.sync_engine), adapted)
-    session.info["driver"] = (session.sync_session.get_transaction(), found)
+    found = Driver(raw.driver_connection, watchdog.server_of(connection.sync_engine))
+    if not found.connection.is_in_transaction():  # nothing has run on the session's connection yet
+        await connection.exec_driver_sql("SELECT 1")
+    session.session_driver = (session.sync_session.get_transaction(), found)
     return found
 
 

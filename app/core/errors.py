@@ -15,14 +15,13 @@ from typing import Any, ClassVar
 import asyncpg  # type: ignore[import-untyped]
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
-from fastapi import routing as fastapi_routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from app.core.config import get_settings
 from app.core.observability import CLIENT_CLOSED_REQUEST
@@ -218,17 +217,19 @@ _HTTP_CODES = {
 }
 
 
+# The methods a 405's Allow header may name.
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette reports only the first route's)."""
-    methods: set[str] = set()
-    routes = request.app.routes
-    if hasattr(fastapi_routing, "iter_route_contexts"):  # recent FastAPI: included routers are lazy entries
-        routes = list(fastapi_routing.iter_route_contexts(routes))
-    for route in routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match != Match.NONE and getattr(route, "methods", None):
-            methods |= set(route.methods)
-    return sorted(methods)
+    """Every method some route serves at this path (Starlette reports only the first route's): those a route
+    matches in full, asked of each route (mounts, which take any method, aside)."""
+    routes = [route for route in request.app.routes if not isinstance(route, Mount)]
+    return sorted(
+        method
+        for method in METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    )
 
 
 def _loc(loc: Sequence[Any]) -> list[str | int]:

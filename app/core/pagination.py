@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, ColumnElement, DateTime, Integer, Select, Sma
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
-from app.core.db import byte_order
+from app.core.dialect import byte_order
 from app.core.errors import Unprocessable, problem_responses
 from app.core.text import Text, is_storable
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
 
 from app.core.config import Settings
-from app.core.db import Database, prefer_custom_plans, run_after_commit, transaction
+from app.core.dialect import prefer_custom_plans
 from app.core.money import parse_json
 from app.core.secrets import carries_secret
+from app.core.unit_of_work import Database, DatabaseSession, transaction
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -66,10 +67,25 @@ class TransactionalRoute(APIRoute):
                 record = getattr(request.state, "idempotency", None)
                 if record is not None and response.status_code < 400:
                     await record.store(session, response, keep_body=keep_body)
-            run_after_commit(session)
+            session.run_after_commit()
             return response
 
         return run
+
+
+def request_session(request: Request) -> DatabaseSession:
+    """The request's session, opened by :class:`TransactionalRoute`. Dependencies that other dependencies share
+    (authentication, idempotency) take it from here rather than from ``SessionDep``: FastAPI solves a shared
+    sub-dependency again under each user before its cache answers."""
+    return request.state.session  # type: ignore[no-any-return]
+
+
+async def get_session(request: Request) -> DatabaseSession:
+    """The request's session, opened by :class:`TransactionalRoute`."""
+    return request_session(request)
+
+
+SessionDep = Annotated[DatabaseSession, Depends(get_session)]
 
 
 class LongQueryRoute(TransactionalRoute):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, TypeAlias
 
@@ -146,3 +147,10 @@ def table_of(model: type[SQLModel]) -> Table:
 
 # A result row of any width (SQLAlchemy types rows by their columns' types).
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+
+
+def column_getter(row: Any) -> Callable[[str], Any]:
+    """``get(name)``: a result row's column by name, or a mapping's value (None when it has none)."""
+    if isinstance(row, dict):
+        return row.get
+    return lambda name: getattr(row, name, None)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.core.pagination import MAX_LIMIT
+from app.core.unit_of_work import DatabaseSession
 from app.kpis import service as kpis
 from app.kpis.schemas import KpiRead
 from app.people import service as people
@@ -26,7 +25,7 @@ class Registries:
     kpis: list[KpiRead]
 
 
-async def registries(session: AsyncSession) -> Registries:
+async def registries(session: DatabaseSession) -> Registries:
     """The first 500 of each registry (active people only), in their lists' order."""
     active, _ = await people.list_people(session, team=None, active=True, limit=MAX_LIMIT, cursor=None)
     known_sources, _ = await sources.list_sources(session, kind=None, limit=MAX_LIMIT, cursor=None)

@@ -7,15 +7,16 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import String, bindparam, case, cast, func, literal, null, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import advisory_lock, contains_text, dialect_of, insert_or_nothing, json_array_contains
-from app.core.driver import bind_converters, driver, insert_rows, row_arguments
+from app.core.dialect import advisory_lock, contains_text, dialect_of, insert_or_nothing, json_array_contains
+from app.core.driver import Driver, bind_converters, driver, insert_rows, row_arguments
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, UtcDateTime, table_of, utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.decisions.models import Decision, DecisionRevision
 from app.integrity import repository as integrity_repository
 from app.kpis.models import Kpi
@@ -87,21 +88,131 @@ class References:
         return max(in_force, default=None)
 
 
-async def resolve_references(session: AsyncSession, keys: ReferenceKeys) -> References:
-    """Which of these people, data sources, KPIs and strategies exist, with each strategy's
-    versions: one round trip for all of them, however many decisions they come from."""
-    wanted = {"people": keys.people, "sources": keys.sources, "kpis": keys.kpis, "strategies": keys.strategies}
-    present = frozenset(name for name, named in wanted.items() if named)
-    if not present:
-        return References.none()
-    pg = await driver(session)
-    rows: Sequence[Any]
-    if pg is not None:
-        rows = await pg.fetch(REFERENCES_SQL, *keys.arrays())
-    else:
+@dataclass(frozen=True, slots=True)
+class NewDecisions:
+    """The rows of new decisions, in order: the decisions, their first revisions, and their entries in the
+    tamper-evident log (none when the log is off)."""
+
+    decisions: list[dict[str, Any]]
+    revisions: list[dict[str, Any]]
+    entries: list[dict[str, Any]]
+
+
+class DecisionWriter(Protocol):
+    """How new decisions are written, and the reads that go with them, on one engine: :class:`StatementWriter`
+    (SQLAlchemy statements, any engine) or :class:`DriverWriter` (PostgreSQL, straight through asyncpg).
+    :func:`writer_of` gives the one for a session's engine."""
+
+    async def resolve_references(self, session: DatabaseSession, keys: ReferenceKeys) -> References:
+        """Which of these people, data sources, KPIs and strategies exist, with each strategy's versions: one
+        round trip for all of them, however many decisions they come from."""
+        ...
+
+    async def insert_decisions(
+        self, session: DatabaseSession, new: NewDecisions, *, named: ReferenceKeys | None = None
+    ) -> set[uuid.UUID] | None:
+        """Insert new decisions with their first revisions and log entries; returns the ids written. A decision
+        whose external reference is already taken is not written: its id is missing from the answer, and then no
+        history is written at all (the caller refuses the request, and its transaction rolls back). With
+        ``named``, the registry keys the decisions name that were not checked yet: when one of them does not
+        exist, nothing at all is written, and the answer is None."""
+        ...
+
+    async def ids_by_external_ref(
+        self, session: DatabaseSession, refs: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], uuid.UUID]:
+        """The decisions already holding these external references."""
+        ...
+
+
+class StatementWriter:
+    """:class:`DecisionWriter` through SQLAlchemy statements: the reference query, then one statement per table."""
+
+    async def resolve_references(self, session: DatabaseSession, keys: ReferenceKeys) -> References:
+        wanted = {"people": keys.people, "sources": keys.sources, "kpis": keys.kpis, "strategies": keys.strategies}
+        present = frozenset(name for name, named in wanted.items() if named)
+        if not present:
+            return References.none()
         params = {name: sorted(wanted[name]) for name in present}
-        rows = (await session.execute(_reference_statement(present), params)).mappings().all()
-    return References.from_rows(rows)
+        return References.from_rows((await session.execute(_reference_statement(present), params)).mappings().all())
+
+    async def insert_decisions(
+        self, session: DatabaseSession, new: NewDecisions, *, named: ReferenceKeys | None = None
+    ) -> set[uuid.UUID] | None:
+        if named is not None and not (await self.resolve_references(session, named)).cover(named):
+            return None
+        statement = insert_or_nothing(session.dialect, decision, decision.c.id)
+        written = set((await session.execute(statement, new.decisions)).scalars())
+        if len(written) == len(new.decisions):
+            await session.execute(revision.insert(), new.revisions)
+            if new.entries:
+                await integrity_repository.insert_entries(session, new.entries)
+        return written
+
+    async def ids_by_external_ref(
+        self, session: DatabaseSession, refs: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], uuid.UUID]:
+        statement = select(decision.c.external_system, decision.c.external_id, decision.c.id).where(
+            tuple_(decision.c.external_system, decision.c.external_id).in_(refs)
+        )
+        return {
+            (r["external_system"], r["external_id"]): r["id"] for r in (await session.execute(statement)).mappings()
+        }
+
+
+class DriverWriter:
+    """:class:`DecisionWriter` on PostgreSQL, straight through asyncpg (:mod:`app.core.driver`) in the unit of
+    work's transaction: the insert is one statement however many decisions, the check of ``named`` included (a
+    data-modifying CTE over one decision's values, or over one array per column for a batch)."""
+
+    async def resolve_references(self, session: DatabaseSession, keys: ReferenceKeys) -> References:
+        if not (keys.people or keys.sources or keys.kpis or keys.strategies):
+            return References.none()
+        return References.from_rows(await (await _driver(session)).fetch(REFERENCES_SQL, *keys.arrays()))
+
+    async def insert_decisions(
+        self, session: DatabaseSession, new: NewDecisions, *, named: ReferenceKeys | None = None
+    ) -> set[uuid.UUID] | None:
+        decision_columns, revision_columns = tuple(new.decisions[0]), tuple(new.revisions[0])
+        entry_columns = tuple(new.entries[0]) if new.entries else ()
+        many = len(new.decisions) > 1
+        sql = _create_sql(decision_columns, revision_columns, entry_columns, many=many)
+        args = [
+            len(new.decisions),
+            *row_arguments(new.decisions, decision_columns, DECISION_BINDS, many=many),
+            *row_arguments(new.revisions, revision_columns, REVISION_BINDS, many=many),
+            *row_arguments(new.entries, entry_columns, {}, many=many),
+            *(named or ReferenceKeys()).arrays(),
+        ]
+        records = await (await _driver(session)).fetch(sql, *args)
+        if not records[0]["known"]:
+            return None
+        return {record["id"] for record in records if record["id"] is not None}
+
+    async def ids_by_external_ref(
+        self, session: DatabaseSession, refs: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], uuid.UUID]:
+        """Through the driver, like the insert that found them taken."""
+        systems, ids = [system for system, _ in refs], [external_id for _, external_id in refs]
+        rows = await (await _driver(session)).fetch(EXTERNAL_REFS_SQL, systems, ids)
+        return {(r["external_system"], r["external_id"]): r["id"] for r in rows}
+
+
+async def _driver(session: DatabaseSession) -> Driver:
+    found = await driver(session)
+    if found is None:
+        raise RuntimeError(f"the driver writer needs PostgreSQL, not {session.dialect}")
+    return found
+
+
+# The writer of each engine: a session's dialect is its Database's, fixed when the service starts.
+WRITERS: dict[str, DecisionWriter] = {"postgresql": DriverWriter()}
+STATEMENTS = StatementWriter()
+
+
+def writer_of(session: DatabaseSession) -> DecisionWriter:
+    """The decision writer for ``session``'s engine."""
+    return WRITERS.get(session.dialect, STATEMENTS)
 
 
 # The reference query through the driver (PostgreSQL): every kind at once, an empty array for a kind not asked.
@@ -155,53 +266,6 @@ def _refs(kind: str, key: Any, detail: Any = None, at: Any = None) -> Any:
     )
 
 
-async def insert_decisions(
-    session: AsyncSession,
-    decisions: list[dict[str, Any]],
-    revisions: list[dict[str, Any]],
-    entries: list[dict[str, Any]],
-    *,
-    named: ReferenceKeys | None = None,
-) -> set[uuid.UUID] | None:
-    """Insert new decisions with their first revisions and their entries in the tamper-evident log (none
-    when the log is off); returns the ids written. A decision whose external reference is already taken
-    is not written: its id is missing from the answer, and then no history is written at all (the caller
-    refuses the request, and its transaction rolls back). With ``named``, the registry keys the decisions
-    name that were not checked yet: when one of them does not exist, nothing at all is written, and the
-    answer is None.
-
-    On PostgreSQL, one statement through the driver however many decisions, the check of ``named``
-    included: a data-modifying CTE over one decision's values, or over one array per column for a batch.
-    On SQLite, the reference query, then one statement per table.
-    """
-    pg = await driver(session)
-    if pg is None:
-        if named is not None and not (await resolve_references(session, named)).cover(named):
-            return None
-        statement = insert_or_nothing(dialect_of(session), decision, decision.c.id)
-        written = set((await session.execute(statement, decisions)).scalars())
-        if len(written) == len(decisions):
-            await session.execute(revision.insert(), revisions)
-            if entries:
-                await integrity_repository.insert_entries(session, entries)
-        return written
-    decision_columns, revision_columns = tuple(decisions[0]), tuple(revisions[0])
-    entry_columns = tuple(entries[0]) if entries else ()
-    many = len(decisions) > 1
-    sql = _create_sql(decision_columns, revision_columns, entry_columns, many=many)
-    args = [
-        len(decisions),
-        *row_arguments(decisions, decision_columns, DECISION_BINDS, many=many),
-        *row_arguments(revisions, revision_columns, REVISION_BINDS, many=many),
-        *row_arguments(entries, entry_columns, {}, many=many),
-        *(named or ReferenceKeys()).arrays(),
-    ]
-    records = await pg.fetch(sql, *args)
-    if not records[0]["known"]:
-        return None
-    return {record["id"] for record in records if record["id"] is not None}
-
-
 async def insert_revisions(session: AsyncSession, values: list[dict[str, Any]]) -> None:
     await session.execute(revision.insert(), values)
 
@@ -242,21 +306,6 @@ def _create_sql(
         entry = integrity_repository.entry
         parts.append(f"e AS ({insert_rows(entry, entry_columns, n + m + 2, many=many, where=all_written)})")
     return ", ".join(parts) + " SELECT known.known, d.id FROM known LEFT JOIN d ON true"
-
-
-async def ids_by_external_ref(session: AsyncSession, refs: list[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:
-    """The decisions already holding these external references (through the driver on PostgreSQL, like the insert
-    that found them taken)."""
-    pg = await driver(session)
-    if pg is not None:
-        systems, ids = [system for system, _ in refs], [external_id for _, external_id in refs]
-        rows: Any = await pg.fetch(EXTERNAL_REFS_SQL, systems, ids)
-    else:
-        statement = select(decision.c.external_system, decision.c.external_id, decision.c.id).where(
-            tuple_(decision.c.external_system, decision.c.external_id).in_(refs)
-        )
-        rows = (await session.execute(statement)).mappings()
-    return {(r["external_system"], r["external_id"]): r["id"] for r in rows}
 
 
 EXTERNAL_REFS_SQL = (

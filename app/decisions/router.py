@@ -6,12 +6,11 @@ from fastapi import Request, Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.auth.dependencies import ReadCaller, WriteCaller
-from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.http import ExactJSONResponse, IfMatch
 from app.core.money import answer_form
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
-from app.core.routing import domain_router
+from app.core.routing import SessionDep, domain_router
 from app.decisions import service
 from app.decisions.dependencies import FiltersDep
 from app.decisions.schemas import (

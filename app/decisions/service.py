@@ -9,16 +9,21 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.auth.service import Caller
 from app.core import money, observability
-from app.core.db import after_commit, settings_of
-from app.core.errors import Conflict, FieldError, NotFound, UnknownReference, Unprocessable
+from app.core.errors import Conflict, FieldError, UnknownReference, Unprocessable
 from app.core.http import check_if_match, etag_of
-from app.core.types import AnyRow, format_utc, new_id, utcnow
+from app.core.types import AnyRow, column_getter, format_utc, new_id, utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.decisions import repository
 from app.decisions.classification import classify
+from app.decisions.errors import (
+    DecisionNotActive,
+    DecisionNotFound,
+    DuplicateExternalRef,
+    OutcomeAlreadyRecorded,
+    SupersessionCycle,
+)
 from app.decisions.repository import DecisionFilters
 from app.decisions.schemas import (
     DecisionCreate,
@@ -31,32 +36,6 @@ from app.decisions.schemas import (
     RevisionKind,
 )
 from app.integrity import service as integrity
-
-
-class DecisionNotFound(NotFound):
-    code = "decision_not_found"
-    title = "Decision not found"
-
-
-class DuplicateExternalRef(Conflict):
-    code = "duplicate_external_ref"
-    title = "External reference already used"
-
-
-class DecisionNotActive(Conflict):
-    code = "decision_not_active"
-    title = "Decision is no longer active"
-
-
-class OutcomeAlreadyRecorded(Conflict):
-    code = "outcome_already_recorded"
-    title = "Outcome already recorded"
-
-
-class SupersessionCycle(Conflict):
-    code = "supersession_cycle"
-    title = "Supersession would make a cycle"
-
 
 # The API's JSON form of a decision, as ``to_read(row).model_dump(mode="json")`` gives it.
 DecisionJson = dict[str, Any]
@@ -76,10 +55,20 @@ def etag(decision: DecisionRead | DecisionJson) -> str:
 
 def to_read(row: Any) -> DecisionRead:
     """The API shape of a stored decision (a result row or the values just written)."""
-    get = row.get if isinstance(row, dict) else row._mapping.get
-    external = (
-        {"system": get("external_system"), "id": get("external_id")} if get("external_system") is not None else None
-    )
+    return DecisionRead.model_validate(_api_fields(column_getter(row)))
+
+
+def decision_json(row: dict[str, Any]) -> DecisionJson:
+    """The JSON form of a decision's values, equal to ``to_read(row).model_dump(mode="json")`` without a round of
+    validation and dumping: the write path answers, snapshots and logs what it has just validated (the answer
+    is this with its amount as an exact number: :func:`app.core.money.answer_form`)."""
+    return {name: _json_value(value) for name, value in _api_fields(row.get).items()}
+
+
+def _api_fields(get: Callable[[str], Any]) -> dict[str, Any]:
+    """The API's fields of a decision from its columns (``get(column)``): the one place that maps the one to the
+    other, for :func:`to_read` and :func:`decision_json` alike."""
+    expected = get("expected_outcome")
     outcome = None
     if get("outcome_result") is not None:
         outcome = {
@@ -98,57 +87,14 @@ def to_read(row: Any) -> DecisionRead:
             "at": get("reversed_at"),
             "superseded_by": get("superseded_by"),
         }
-    return DecisionRead.model_validate(
-        {
-            "id": get("id"),
-            "title": get("title"),
-            "description": get("description"),
-            "rationale": get("rationale"),
-            "basis": get("basis"),
-            "basis_class": get("basis_class"),
-            "classification_reason": get("classification_reason"),
-            "evidence": get("evidence"),
-            "owner": get("owner_handle"),
-            "participants": get("participants"),
-            "team": get("team"),
-            "channel": get("channel"),
-            "category": get("category"),
-            "budget_amount": get("budget_amount"),
-            "budget_currency": get("budget_currency"),
-            "decided_at": get("decided_at"),
-            "strategy": get("strategy_key"),
-            "strategy_version": get("strategy_version"),
-            "kpis": get("kpis") or [],
-            "expected_outcome": get("expected_outcome"),
-            "tags": get("tags"),
-            "external_ref": external,
-            "status": get("status"),
-            "revision": get("revision"),
-            "recorded_at": get("recorded_at"),
-            "recorded_by": get("recorded_by"),
-            "updated_at": get("updated_at"),
-            "outcome": outcome,
-            "reversal": reversal,
-        }
-    )
-
-
-def new_decision_json(row: dict[str, Any]) -> DecisionJson:
-    """The JSON form of a decision just built by :func:`_new_row`, put together directly: the write path
-    snapshots and logs what it has just validated without a second round of validation and dumping.
-    Equal to ``to_read(row).model_dump(mode="json")`` (tests/decisions/test_create.py checks it over HTTP
-    against what a GET answers); the answer is this with its amount as an exact number
-    (:func:`app.core.money.answer_form`)."""
-    expected = row["expected_outcome"]
-    amount = row["budget_amount"]
     return {
-        "id": str(row["id"]),
-        "title": row["title"],
-        "description": row["description"],
-        "rationale": row["rationale"],
-        "basis": row["basis"],
-        "basis_class": row["basis_class"],
-        "classification_reason": row["classification_reason"],
+        "id": get("id"),
+        "title": get("title"),
+        "description": get("description"),
+        "rationale": get("rationale"),
+        "basis": get("basis"),
+        "basis_class": get("basis_class"),
+        "classification_reason": get("classification_reason"),
         "evidence": [
             {
                 "source": item["source"],
@@ -157,19 +103,19 @@ def new_decision_json(row: dict[str, Any]) -> DecisionJson:
                 "value": item.get("value"),
                 "note": item.get("note"),
             }
-            for item in row["evidence"]
+            for item in get("evidence")
         ],
-        "owner": row["owner_handle"],
-        "participants": row["participants"],
-        "team": row["team"],
-        "channel": row["channel"],
-        "category": row["category"],
-        "budget_amount": None if amount is None else money.json_value(amount),
-        "budget_currency": row["budget_currency"],
-        "decided_at": format_utc(row["decided_at"]),
-        "strategy": row["strategy_key"],
-        "strategy_version": row["strategy_version"],
-        "kpis": row["kpis"] or [],
+        "owner": get("owner_handle"),
+        "participants": get("participants"),
+        "team": get("team"),
+        "channel": get("channel"),
+        "category": get("category"),
+        "budget_amount": get("budget_amount"),
+        "budget_currency": get("budget_currency"),
+        "decided_at": get("decided_at"),
+        "strategy": get("strategy_key"),
+        "strategy_version": get("strategy_version"),
+        "kpis": get("kpis") or [],
         "expected_outcome": None
         if expected is None
         else {
@@ -178,18 +124,34 @@ def new_decision_json(row: dict[str, Any]) -> DecisionJson:
             "target_value": expected.get("target_value"),
             "review_by": expected.get("review_by"),
         },
-        "tags": row["tags"],
+        "tags": get("tags"),
         "external_ref": None
-        if row["external_system"] is None
-        else {"system": row["external_system"], "id": row["external_id"]},
-        "status": row["status"],
-        "revision": row["revision"],
-        "recorded_at": format_utc(row["recorded_at"]),
-        "recorded_by": row["recorded_by"],
-        "updated_at": format_utc(row["updated_at"]),
-        "outcome": None,
-        "reversal": None,
+        if get("external_system") is None
+        else {"system": get("external_system"), "id": get("external_id")},
+        "status": get("status"),
+        "revision": get("revision"),
+        "recorded_at": get("recorded_at"),
+        "recorded_by": get("recorded_by"),
+        "updated_at": get("updated_at"),
+        "outcome": outcome,
+        "reversal": reversal,
     }
+
+
+def _json_value(value: Any) -> Any:
+    """A field's value in the JSON form, as :class:`DecisionRead` dumps it: times in UTC with a ``Z``, ids as text,
+    amounts as :func:`app.core.money.json_value` gives them, and the same inside nested fields."""
+    if isinstance(value, datetime):
+        return format_utc(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return money.json_value(value)
+    if isinstance(value, dict):
+        return {name: _json_value(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    return value
 
 
 def _content_columns(fields: dict[str, Any]) -> dict[str, Any]:
@@ -226,9 +188,9 @@ def _content_columns(fields: dict[str, Any]) -> dict[str, Any]:
 Loc = list[str | int]
 
 
-def _latest_allowed(session: AsyncSession, now: datetime) -> datetime:
+def _latest_allowed(session: DatabaseSession, now: datetime) -> datetime:
     """The latest time a decision or review may carry: now plus the clock skew allowed."""
-    return now + timedelta(seconds=settings_of(session).clock_skew_seconds)
+    return now + timedelta(seconds=session.settings.clock_skew_seconds)
 
 
 def _check_budget(amount: Decimal, currency: str, prefix: Loc, field: str) -> list[FieldError]:
@@ -297,11 +259,11 @@ def _wanted(data: DecisionCreate | DecisionUpdate, prefix: Loc) -> list[Referenc
 
 
 async def _check_references(
-    session: AsyncSession, wanted: list[Reference], *, errors: list[FieldError] | None = None
+    session: DatabaseSession, wanted: list[Reference], *, errors: list[FieldError] | None = None
 ) -> repository.References:
     """Raise 422 naming every unknown person, data source, strategy or KPI (and any ``errors`` already
     found); otherwise return what was found."""
-    refs = await repository.resolve_references(session, _keys(wanted))
+    refs = await repository.writer_of(session).resolve_references(session, _keys(wanted))
     found = {
         "person": refs.teams.keys(),
         "data source": refs.sources,
@@ -339,13 +301,13 @@ def _summary(errors: list[FieldError]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-async def create_decision(session: AsyncSession, data: DecisionCreate, caller: Caller) -> DecisionJson:
+async def create_decision(session: DatabaseSession, data: DecisionCreate, caller: Caller) -> DecisionJson:
     (decision,) = await create_decisions(session, [data], caller, loc=lambda _: ["body"])
     return decision
 
 
 async def create_decisions(
-    session: AsyncSession, items: list[DecisionCreate], caller: Caller, *, loc: Callable[[int], Loc]
+    session: DatabaseSession, items: list[DecisionCreate], caller: Caller, *, loc: Callable[[int], Loc]
 ) -> list[DecisionJson]:
     """Record decisions, all or nothing: every refusal names the item (``loc(index)``) and field.
     Returns their JSON form (:data:`DecisionJson`), in order.
@@ -385,7 +347,7 @@ async def create_decisions(
     else:
         refs, unchecked = repository.References.none(), _keys(wanted)
     rows = [_new_row(data, refs, now, caller) for data in items]
-    decisions = [new_decision_json(row) for row in rows]
+    decisions = [decision_json(row) for row in rows]
     revisions = [
         _revision_row(
             row["id"],
@@ -400,15 +362,16 @@ async def create_decisions(
         for row, decision in zip(rows, decisions, strict=True)
     ]
     entries = integrity.entries(session, _log_items(revisions))
-    written = await repository.insert_decisions(session, rows, revisions, entries, named=unchecked)
+    writer, new = repository.writer_of(session), repository.NewDecisions(rows, revisions, entries)
+    written = await writer.insert_decisions(session, new, named=unchecked)
     if written is None:  # a key named was unknown when the insert looked, and nothing was written
         await _check_references(session, wanted)  # names it (422) …
-        written = await repository.insert_decisions(session, rows, revisions, entries)  # … unless registered since
+        written = await writer.insert_decisions(session, new)  # … unless registered since
         assert written is not None  # without keys to check, the insert always answers
     if len(written) < len(rows):
         await _raise_duplicate_external_refs(session, items, rows, written, loc)
     classes = [row["basis_class"] for row in rows]
-    after_commit(session, lambda: observability.count_decisions(classes))
+    session.after_commit(lambda: observability.count_decisions(classes))
     return decisions
 
 
@@ -433,7 +396,7 @@ def _new_row(data: DecisionCreate, refs: repository.References, now: datetime, c
 
 
 async def _raise_duplicate_external_refs(
-    session: AsyncSession,
+    session: DatabaseSession,
     items: list[DecisionCreate],
     rows: list[dict[str, Any]],
     written: set[uuid.UUID],
@@ -444,7 +407,8 @@ async def _raise_duplicate_external_refs(
         for index, (data, row) in enumerate(zip(items, rows, strict=True))
         if row["id"] not in written and data.external_ref is not None
     ]
-    existing = await repository.ids_by_external_ref(session, [(ref.system, ref.id) for _, ref in clashes])
+    refs = [(ref.system, ref.id) for _, ref in clashes]
+    existing = await repository.writer_of(session).ids_by_external_ref(session, refs)
     errors = [
         FieldError(
             loc=[*loc(index), "external_ref"],
@@ -459,9 +423,9 @@ async def _raise_duplicate_external_refs(
     )
 
 
-async def _insert_history(session: AsyncSession, revisions: list[dict[str, Any]]) -> None:
+async def _insert_history(session: DatabaseSession, revisions: list[dict[str, Any]]) -> None:
     """A change's revision rows, and their entries in the tamper-evident log (one statement each, however
-    many decisions). New decisions are written with theirs by ``repository.insert_decisions``."""
+    many decisions). New decisions are written with theirs by ``DecisionWriter.insert_decisions``."""
     await repository.insert_revisions(session, revisions)
     await integrity.record_many(session, _log_items(revisions))
 
@@ -518,7 +482,7 @@ def _revision_row(
     }
 
 
-async def get_decision(session: AsyncSession, decision_id: uuid.UUID) -> DecisionRead:
+async def get_decision(session: DatabaseSession, decision_id: uuid.UUID) -> DecisionRead:
     row = await repository.get(session, decision_id)
     if row is None:
         raise DecisionNotFound(f"No decision with id {decision_id}.")
@@ -526,7 +490,7 @@ async def get_decision(session: AsyncSession, decision_id: uuid.UUID) -> Decisio
 
 
 async def _current_for_change(
-    session: AsyncSession, decision_id: uuid.UUID, if_match: str | None
+    session: DatabaseSession, decision_id: uuid.UUID, if_match: str | None
 ) -> tuple[AnyRow, DecisionRead]:
     row = await repository.get(session, decision_id, for_update=True)
     if row is None:
@@ -541,7 +505,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _apply(
-    session: AsyncSession,
+    session: DatabaseSession,
     row: AnyRow,
     current: DecisionRead,
     columns: dict[str, Any],
@@ -554,7 +518,7 @@ async def _apply(
 ) -> DecisionRead:
     """Write ``columns`` as the next revision, with its history entry. Nothing changes → nothing written."""
     now = utcnow()
-    merged = dict(row._mapping) | columns
+    merged = {column.name: getattr(row, column.name) for column in repository.decision.c} | columns
     candidate = to_read(merged | {"revision": current.revision + 1, "updated_at": now})
     before = current.model_dump(mode="json")
     after = candidate.model_dump(mode="json")
@@ -580,12 +544,12 @@ async def _apply(
             )
         ],
     )
-    after_commit(session, lambda: observability.count_change(kind.value))
+    session.after_commit(lambda: observability.count_change(kind.value))
     return candidate
 
 
 async def update_decision(
-    session: AsyncSession, decision_id: uuid.UUID, data: DecisionUpdate, caller: Caller, if_match: str | None
+    session: DatabaseSession, decision_id: uuid.UUID, data: DecisionUpdate, caller: Caller, if_match: str | None
 ) -> DecisionRead:
     row, current = await _current_for_change(session, decision_id, if_match)
     fields = data.changes()
@@ -638,7 +602,7 @@ async def update_decision(
 
 
 async def reverse_decision(
-    session: AsyncSession, decision_id: uuid.UUID, data: ReverseRequest, caller: Caller, if_match: str | None
+    session: DatabaseSession, decision_id: uuid.UUID, data: ReverseRequest, caller: Caller, if_match: str | None
 ) -> DecisionRead:
     if data.superseded_by is not None:
         # Before the decision's row is locked: the supersession writes a reference to the other decision, which
@@ -684,7 +648,7 @@ async def reverse_decision(
 
 
 async def record_outcome(
-    session: AsyncSession, decision_id: uuid.UUID, data: OutcomeCreate, caller: Caller, if_match: str | None
+    session: DatabaseSession, decision_id: uuid.UUID, data: OutcomeCreate, caller: Caller, if_match: str | None
 ) -> DecisionRead:
     row, current = await _current_for_change(session, decision_id, if_match)
     if current.outcome is not None:
@@ -731,14 +695,14 @@ async def record_outcome(
 
 
 async def list_decisions(
-    session: AsyncSession, filters: DecisionFilters, *, limit: int, cursor: str | None
+    session: DatabaseSession, filters: DecisionFilters, *, limit: int, cursor: str | None
 ) -> tuple[list[DecisionRead], str | None]:
     rows, next_cursor = await repository.list_page(session, filters, limit=limit, cursor=cursor)
     return [to_read(row) for row in rows], next_cursor
 
 
 async def list_revisions(
-    session: AsyncSession, decision_id: uuid.UUID, *, limit: int, cursor: str | None
+    session: DatabaseSession, decision_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> tuple[list[DecisionRevisionRead], str | None]:
     if not await repository.exists(session, decision_id):
         raise DecisionNotFound(f"No decision with id {decision_id}.")
@@ -775,7 +739,7 @@ class DecisionHistory:
 MAX_REVISIONS_SHOWN = 500
 
 
-async def decision_history(session: AsyncSession, decision_id: uuid.UUID) -> DecisionHistory:
+async def decision_history(session: DatabaseSession, decision_id: uuid.UUID) -> DecisionHistory:
     decision = await get_decision(session, decision_id)
     revisions, _ = await list_revisions(session, decision_id, limit=MAX_REVISIONS_SHOWN, cursor=None)
     supersedes = [to_read(row) for row in await repository.superseded_by(session, decision_id)]

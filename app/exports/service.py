@@ -7,9 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from app.core import csv
-from app.core.db import Database, write_intent
 from app.core.http import exact_json
 from app.core.types import AnyRow
+from app.core.unit_of_work import Database, read_stream
 from app.decisions import repository
 from app.decisions.schemas import DecisionRead
 from app.decisions.service import to_read
@@ -41,9 +41,8 @@ async def _prepended(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[
 async def _stream(
     database: Database, *, updated_since: datetime | None, fmt: ExportFormat, bom: bool
 ) -> AsyncIterator[bytes]:
-    """Runs on its own read-only session: the response outlives the request's transaction. The first chunk
+    """Runs in its own read-only unit of work: the response outlives the request's transaction. The first chunk
     (the CSV header with the first rows) comes once the first rows are read."""
-    write_intent.set(False)
     line = csv.CsvLine()
 
     def render(rows: Sequence[AnyRow]) -> bytes:
@@ -54,7 +53,7 @@ async def _stream(
         return "".join(line(row[c] for c in DECISION_COLUMNS) for row in dumped).encode()
 
     head = ((csv.BOM if bom else "") + line(DECISION_COLUMNS)).encode() if fmt is ExportFormat.csv else b""
-    async with database.sessionmaker() as session:
+    async with read_stream(database) as session:
         chunks = repository.stream_for_export(session, updated_since)
         first = await anext(chunks, None)
         yield head + (render(first) if first else b"")

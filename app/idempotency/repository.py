@@ -2,10 +2,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import dialect_of, insert_or_nothing
+from app.core.dialect import dialect_of, insert_or_nothing
 from app.core.types import AnyRow, table_of
 from app.idempotency.models import IdempotencyRecord
 
@@ -46,8 +46,3 @@ async def store_response(
         .where(record.c.api_key_id == api_key_id, record.c.key == key)
         .values(response_status=status, response_headers=headers, response_body=body)
     )
-
-
-async def purge_expired(session: AsyncSession, now: datetime) -> int:
-    result = await session.execute(delete(record).where(record.c.expires_at <= now))
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]

@@ -29,41 +29,16 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import request_caller
-from app.core.db import request_session, settings_of
-from app.core.errors import Conflict, FieldError, Unprocessable
+from app.core.errors import FieldError
+from app.core.routing import request_session
 from app.core.types import utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.idempotency import repository
+from app.idempotency.errors import IdempotencyKeyReused, IdempotencyRequestInFlight, IdempotentReplay, SecretNotReplayed
 
 REPLAYED_HEADERS = ("content-type", "location", "etag", "link")
-
-
-class IdempotencyKeyReused(Unprocessable):
-    code = "idempotency_key_reused"
-    title = "Idempotency key reused with another request"
-
-
-class IdempotencyRequestInFlight(Conflict):
-    code = "idempotency_request_in_flight"
-    title = "A request with this idempotency key is still in flight"
-
-
-class SecretNotReplayed(Conflict):
-    code = "secret_not_replayed"
-    title = "The first response carried a secret, which is not shown again"
-
-
-class IdempotentReplay(Exception):
-    """Raised before the handler runs, to answer with the stored response instead."""
-
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        super().__init__(status)
-        self.status, self.headers, self.body = status, headers, body
-
-    def response(self) -> Response:
-        return Response(self.body, status_code=self.status, headers={**self.headers, "Idempotent-Replayed": "true"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +46,7 @@ class IdempotencyClaim:
     api_key_id: uuid.UUID
     key: str
 
-    async def store(self, session: AsyncSession, response: Response, *, keep_body: bool = True) -> None:
+    async def store(self, session: DatabaseSession, response: Response, *, keep_body: bool = True) -> None:
         """Keep ``response`` for replays; its status and headers alone (the body NULL) without ``keep_body``."""
         headers = {name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS}
         body = bytes(response.body) if keep_body else None
@@ -117,7 +92,7 @@ async def claim(request: Request, idempotency_key: str) -> IdempotencyClaim:
     values = {
         "fingerprint": fingerprint,
         "created_at": now,
-        "expires_at": now + timedelta(hours=settings_of(session).idempotency_ttl_hours),
+        "expires_at": now + timedelta(hours=session.settings.idempotency_ttl_hours),
         "response_status": None,
         "response_headers": None,
         "response_body": None,

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Table, Text, and_, cast, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.core.db import advisory_lock, try_advisory_lock
+from app.core.dialect import advisory_lock, try_advisory_lock
 from app.core.types import AnyRow, table_of
 from app.decisions.models import Decision, DecisionRevision
 from app.integrity.models import IntegrityCheckpoint, IntegrityEntry, IntegrityLink

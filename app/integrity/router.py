@@ -8,10 +8,9 @@ from fastapi import Depends, Request, Response
 from app.auth.dependencies import AdminCaller, require_scope
 from app.auth.scopes import Scope
 from app.auth.service import Caller
-from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.http import etag_of
-from app.core.routing import domain_router
+from app.core.routing import SessionDep, domain_router
 from app.integrity import service, verify
 from app.integrity.schemas import CheckpointRead, IntegrityReport, PublicKeyRead
 

@@ -19,14 +19,13 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.db import Database, settings_of, transaction
-from app.core.errors import Conflict, NotFound
 from app.core.types import format_utc, utcnow
+from app.core.unit_of_work import Database, DatabaseSession, transaction
 from app.integrity import canonical as jcs
 from app.integrity import repository, signing
+from app.integrity.errors import CheckpointNotFound, CheckpointUnverifiable, SigningKeyNotConfigured
 from app.integrity.schemas import CHECKPOINT_FORMAT, CheckpointRead, PublicKeyRead
 
 logger = logging.getLogger("app.integrity")
@@ -145,22 +144,27 @@ def _entry(item: LogItem, at: datetime) -> dict[str, Any]:
     }
 
 
-async def record(session: AsyncSession, item: LogItem) -> None:
+async def record(session: DatabaseSession, item: LogItem) -> None:
     """Append one entry for a write to the record, in the write's transaction."""
     await record_many(session, [item])
 
 
-async def record_many(session: AsyncSession, items: Iterable[LogItem]) -> None:
+async def record_many(session: DatabaseSession, items: Iterable[LogItem]) -> None:
     """:func:`record` for several writes of one request, in one statement."""
     rows = entries(session, items)
     if rows:
         await repository.insert_entries(session, rows)
 
 
-def entries(session: AsyncSession, items: Iterable[LogItem]) -> list[dict[str, Any]]:
+# Whether writes add their entries to the tamper-evident log: always, in the service. Only a benchmark turns it off,
+# to measure what the log costs (bench/serve.py --no-integrity-log; verify then fails).
+LOG_WRITES = True
+
+
+def entries(session: DatabaseSession, items: Iterable[LogItem]) -> list[dict[str, Any]]:
     """The log's rows for these writes, for a repository that inserts them in the same statement as the write;
-    none when the log is off."""
-    if not settings_of(session).integrity_log:
+    none when the log is off (a benchmark's comparison: :data:`LOG_WRITES`)."""
+    if not LOG_WRITES:
         return []
     now = utcnow()
     return [_entry(item, now) for item in items]
@@ -272,21 +276,6 @@ def warn_when_unsigned(sealer: Sealer) -> None:
         )
 
 
-class SigningKeyNotConfigured(NotFound):
-    code = "signing_key_not_configured"
-    title = "No signing key configured"
-
-
-class CheckpointNotFound(NotFound):
-    code = "checkpoint_not_found"
-    title = "No signed checkpoint yet"
-
-
-class CheckpointUnverifiable(Conflict):
-    code = "checkpoint_unverifiable"
-    title = "The latest checkpoint does not verify"
-
-
 def published_key(settings: Settings) -> PublicKeyRead:
     """The public half of the signing key, as GET /v1/integrity/public-key answers it."""
     key = signing.load_private_key(settings)
@@ -318,10 +307,10 @@ def checkpoint_read(row: Any) -> CheckpointRead:
     )
 
 
-async def latest_checkpoint(session: AsyncSession) -> CheckpointRead:
+async def latest_checkpoint(session: DatabaseSession) -> CheckpointRead:
     """The latest signed checkpoint, once its signature verifies with a key this service trusts (its signing key,
     DECISION_LOG_INTEGRITY_TRUSTED_KEYS): the service publishes nothing the database alone could have forged."""
-    trusted = set().union(*signing.configured_trust(settings_of(session)).values())
+    trusted = set().union(*signing.configured_trust(session.settings).values())
     if not trusted:
         raise SigningKeyNotConfigured("This service signs no checkpoints: DECISION_LOG_SIGNING_KEY is not set.")
     row = await repository.latest_checkpoint(session)

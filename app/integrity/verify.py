@@ -41,9 +41,9 @@ from app.analytics import queries as analytics
 from app.contractors.models import Contractor
 from app.contractors.schemas import ContractorRead
 from app.core.config import Settings
-from app.core.db import Database, transaction
 from app.core.money import from_parts
 from app.core.types import format_utc, table_of
+from app.core.unit_of_work import Database, transaction
 from app.decisions import service as decisions
 from app.decisions.models import Decision, DecisionRevision
 from app.integrity import repository, signing

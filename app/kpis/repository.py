@@ -4,7 +4,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import dialect_of, insert_or_nothing
+from app.core.dialect import dialect_of, insert_or_nothing
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, table_of
 from app.kpis.models import Kpi, KpiRevision

@@ -3,11 +3,10 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Response
 
 from app.auth.dependencies import ReadCaller, WriteCaller
-from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.http import IfMatch
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
-from app.core.routing import domain_router
+from app.core.routing import SessionDep, domain_router
 from app.core.types import SLUG_PATTERN, UtcInput
 from app.kpis import service
 from app.kpis.schemas import KpiKind, KpiPut, KpiRead, KpiRevisionRead

@@ -2,23 +2,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.auth.service import Caller
-from app.core.errors import NotFound, PreconditionFailed, UnknownReference
+from app.core.errors import PreconditionFailed, UnknownReference
 from app.core.http import check_if_match, etag_of
-from app.core.types import format_utc, utcnow
+from app.core.types import column_getter, format_utc, utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 from app.kpis import repository
+from app.kpis.errors import KpiNotFound
 from app.kpis.schemas import KpiPut, KpiRead, KpiRevisionRead
 from app.people import repository as people
 
 FIELDS = ("name", "unit", "kind", "target", "direction", "owner")
-
-
-class KpiNotFound(NotFound):
-    code = "kpi_not_found"
-    title = "KPI not found"
 
 
 def etag(kpi: KpiRead) -> str:
@@ -27,7 +22,7 @@ def etag(kpi: KpiRead) -> str:
 
 def _read(row: Any) -> KpiRead:
     """The API shape of a stored KPI (a result row, or its columns by name)."""
-    get = row.get if isinstance(row, dict) else row._mapping.get
+    get = column_getter(row)
     return KpiRead(
         key=get("key"),
         name=get("name"),
@@ -54,7 +49,7 @@ def _columns(data: KpiPut) -> dict[str, Any]:
 
 
 async def put_kpi(
-    session: AsyncSession, key: str, data: KpiPut, caller: Caller, if_match: str | None
+    session: DatabaseSession, key: str, data: KpiPut, caller: Caller, if_match: str | None
 ) -> tuple[KpiRead, bool]:
     """Create the KPI (revision 1) or record a revision; a PUT that changes nothing records nothing."""
     if data.owner is not None and not await people.teams_of(session, {data.owner}):
@@ -105,7 +100,7 @@ def _public(kpi: KpiRead) -> dict[str, Any]:
 
 
 async def _record(
-    session: AsyncSession, kpi: KpiRead, at: datetime, caller: Caller, reason: str | None, changes: dict[str, Any]
+    session: DatabaseSession, kpi: KpiRead, at: datetime, caller: Caller, reason: str | None, changes: dict[str, Any]
 ) -> None:
     """Every KPI write ends here: its revision, and its entry in the tamper-evident log."""
     snapshot = kpi.model_dump(mode="json")
@@ -137,7 +132,7 @@ def revision_fields(revision: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def get_kpi(session: AsyncSession, key: str, at: datetime | None = None) -> KpiRead:
+async def get_kpi(session: DatabaseSession, key: str, at: datetime | None = None) -> KpiRead:
     if at is not None:
         snapshot = await repository.snapshot_at(session, key, at)
         if snapshot is None:
@@ -151,14 +146,14 @@ async def get_kpi(session: AsyncSession, key: str, at: datetime | None = None) -
 
 
 async def list_kpis(
-    session: AsyncSession, *, kind: str | None, owner: str | None, limit: int, cursor: str | None
+    session: DatabaseSession, *, kind: str | None, owner: str | None, limit: int, cursor: str | None
 ) -> tuple[list[KpiRead], str | None]:
     rows, next_cursor = await repository.list_page(session, kind=kind, owner=owner, limit=limit, cursor=cursor)
     return [_read(row) for row in rows], next_cursor
 
 
 async def list_revisions(
-    session: AsyncSession, key: str, *, limit: int, cursor: str | None
+    session: DatabaseSession, key: str, *, limit: int, cursor: str | None
 ) -> tuple[list[KpiRevisionRead], str | None]:
     await get_kpi(session, key)
     rows, next_cursor = await repository.revisions_page(session, key, limit=limit, cursor=cursor)

@@ -3,7 +3,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import dialect_of, upsert
+from app.core.dialect import dialect_of, upsert
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, table_of
 from app.people.models import Person

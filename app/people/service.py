@@ -1,18 +1,12 @@
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.core.errors import NotFound
 from app.core.types import utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 from app.people import repository
+from app.people.errors import PersonNotFound
 from app.people.schemas import PersonRead, PersonRole, PersonUpsert
 
 
-class PersonNotFound(NotFound):
-    code = "person_not_found"
-    title = "Person not found"
-
-
-async def upsert_person(session: AsyncSession, handle: str, data: PersonUpsert) -> tuple[PersonRead, bool]:
+async def upsert_person(session: DatabaseSession, handle: str, data: PersonUpsert) -> tuple[PersonRead, bool]:
     """Create or replace; returns the person and whether it was created."""
     now = utcnow()
     row = await repository.upsert_person(
@@ -26,7 +20,7 @@ async def upsert_person(session: AsyncSession, handle: str, data: PersonUpsert) 
     return person, created
 
 
-async def get_person(session: AsyncSession, handle: str) -> PersonRead:
+async def get_person(session: DatabaseSession, handle: str) -> PersonRead:
     row = await repository.get(session, handle)
     if row is None:
         raise PersonNotFound(f"No person with handle {handle!r}.")
@@ -34,7 +28,7 @@ async def get_person(session: AsyncSession, handle: str) -> PersonRead:
 
 
 async def list_people(
-    session: AsyncSession,
+    session: DatabaseSession,
     *,
     team: str | None,
     active: bool | None,

@@ -3,7 +3,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import dialect_of, upsert
+from app.core.dialect import dialect_of, upsert
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, table_of
 from app.sources.models import DataSource
@@ -31,10 +31,3 @@ async def list_page(
     return await keyset_page(
         session, statement, [(data_source.c.key, False)], limit=limit, cursor=cursor, key=lambda row: [row.key]
     )
-
-
-async def existing_keys(session: AsyncSession, keys: set[str]) -> set[str]:
-    if not keys:
-        return set()
-    rows = await session.execute(select(data_source.c.key).where(data_source.c.key.in_(keys)))
-    return set(rows.scalars())

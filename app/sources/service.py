@@ -1,18 +1,12 @@
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.core.errors import NotFound
 from app.core.types import utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 from app.sources import repository
+from app.sources.errors import DataSourceNotFound
 from app.sources.schemas import DataSourceKind, DataSourceRead, DataSourceUpsert
 
 
-class DataSourceNotFound(NotFound):
-    code = "data_source_not_found"
-    title = "Data source not found"
-
-
-async def upsert_source(session: AsyncSession, key: str, data: DataSourceUpsert) -> tuple[DataSourceRead, bool]:
+async def upsert_source(session: DatabaseSession, key: str, data: DataSourceUpsert) -> tuple[DataSourceRead, bool]:
     now = utcnow()
     values = {
         "key": key,
@@ -31,7 +25,7 @@ async def upsert_source(session: AsyncSession, key: str, data: DataSourceUpsert)
     return source, created
 
 
-async def get_source(session: AsyncSession, key: str) -> DataSourceRead:
+async def get_source(session: DatabaseSession, key: str) -> DataSourceRead:
     row = await repository.get(session, key)
     if row is None:
         raise DataSourceNotFound(f"No data source with key {key!r}.")
@@ -39,7 +33,7 @@ async def get_source(session: AsyncSession, key: str) -> DataSourceRead:
 
 
 async def list_sources(
-    session: AsyncSession, *, kind: DataSourceKind | None, limit: int, cursor: str | None
+    session: DatabaseSession, *, kind: DataSourceKind | None, limit: int, cursor: str | None
 ) -> tuple[list[DataSourceRead], str | None]:
     rows, next_cursor = await repository.list_page(
         session, kind=kind.value if kind else None, limit=limit, cursor=cursor

@@ -4,7 +4,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import dialect_of, insert_or_nothing
+from app.core.dialect import dialect_of, insert_or_nothing
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, UtcDateTime, table_of
 from app.strategies.models import Strategy, StrategyVersion
@@ -95,9 +95,7 @@ async def versions_between(session: AsyncSession, start: datetime, end: datetime
         func.lag(version.c.effective_from).over(partition_by=version.c.strategy_key, order_by=version.c.number),
         UtcDateTime,
     )
-    ranked = (
-        select(version, previous.label("previous_effective_from")).where(version.c.effective_from < end).subquery()
-    )
+    ranked = select(version, previous.label("previous_effective_from")).where(version.c.effective_from < end).subquery()
     statement = (
         select(ranked, strategy.c.title.label("strategy_title"))
         .join(strategy, strategy.c.key == ranked.c.strategy_key)

@@ -1,30 +1,15 @@
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.core.errors import Conflict, NotFound, UnknownReference, Unprocessable
+from app.core.errors import UnknownReference, Unprocessable
 from app.core.http import etag_of
-from app.core.types import format_utc, utcnow
+from app.core.types import column_getter, format_utc, utcnow
+from app.core.unit_of_work import DatabaseSession
 from app.integrity import service as integrity
 from app.people import repository as people
 from app.strategies import repository
+from app.strategies.errors import DuplicateStrategy, StrategyNotFound, StrategyVersionNotFound
 from app.strategies.schemas import StrategyCreate, StrategyRead, StrategyVersionCreate, StrategyVersionRead
-
-
-class StrategyNotFound(NotFound):
-    code = "strategy_not_found"
-    title = "Strategy not found"
-
-
-class StrategyVersionNotFound(NotFound):
-    code = "strategy_version_not_found"
-    title = "Strategy version not found"
-
-
-class DuplicateStrategy(Conflict):
-    code = "duplicate_strategy"
-    title = "Strategy already exists"
 
 
 def etag(strategy: StrategyRead) -> str:
@@ -61,7 +46,7 @@ def _version(row: Any) -> StrategyVersionRead:
     )
 
 
-async def create_strategy(session: AsyncSession, data: StrategyCreate) -> StrategyRead:
+async def create_strategy(session: DatabaseSession, data: StrategyCreate) -> StrategyRead:
     now = utcnow()
     values = {
         "key": data.key,
@@ -84,7 +69,7 @@ def logged_strategy(row: Any) -> dict[str, Any]:
     """What the tamper-evident log keeps of a strategy: its own fields, from the values written or a row read.
     Its versions are logged apart; its version count, latest ``effective_from`` and ``updated_at`` follow
     from them (verification recomputes them), and ``current_version`` from the time of asking."""
-    get = row.get if isinstance(row, dict) else row._mapping.get
+    get = column_getter(row)
     return {
         "key": get("key"),
         "title": get("title"),
@@ -93,7 +78,7 @@ def logged_strategy(row: Any) -> dict[str, Any]:
     }
 
 
-async def get_strategy(session: AsyncSession, key: str) -> StrategyRead:
+async def get_strategy(session: DatabaseSession, key: str) -> StrategyRead:
     row = await repository.get(session, key, utcnow())
     if row is None:
         raise StrategyNotFound(f"No strategy with key {key!r}.")
@@ -101,13 +86,13 @@ async def get_strategy(session: AsyncSession, key: str) -> StrategyRead:
 
 
 async def list_strategies(
-    session: AsyncSession, *, limit: int, cursor: str | None
+    session: DatabaseSession, *, limit: int, cursor: str | None
 ) -> tuple[list[StrategyRead], str | None]:
     rows, next_cursor = await repository.list_page(session, utcnow(), limit=limit, cursor=cursor)
     return [_strategy(row) for row in rows], next_cursor
 
 
-async def add_version(session: AsyncSession, key: str, data: StrategyVersionCreate) -> StrategyVersionRead:
+async def add_version(session: DatabaseSession, key: str, data: StrategyVersionCreate) -> StrategyVersionRead:
     if data.changed_by is not None and not await people.teams_of(session, {data.changed_by}):
         raise UnknownReference.field(["body", "changed_by"], f"unknown person {data.changed_by!r}")
     number = await repository.claim_next_number(session, key, data.effective_from)
@@ -143,13 +128,13 @@ async def add_version(session: AsyncSession, key: str, data: StrategyVersionCrea
     return version
 
 
-async def _require_strategy(session: AsyncSession, key: str) -> None:
+async def _require_strategy(session: DatabaseSession, key: str) -> None:
     found, _ = await repository.latest_effective_from(session, key)
     if not found:
         raise StrategyNotFound(f"No strategy with key {key!r}.")
 
 
-async def get_version(session: AsyncSession, key: str, number: int) -> StrategyVersionRead:
+async def get_version(session: DatabaseSession, key: str, number: int) -> StrategyVersionRead:
     row = await repository.get_version(session, key, number)
     if row is None:
         await _require_strategy(session, key)
@@ -158,7 +143,7 @@ async def get_version(session: AsyncSession, key: str, number: int) -> StrategyV
 
 
 async def list_versions(
-    session: AsyncSession, key: str, *, limit: int, cursor: str | None
+    session: DatabaseSession, key: str, *, limit: int, cursor: str | None
 ) -> tuple[list[StrategyVersionRead], str | None]:
     await _require_strategy(session, key)
     rows, next_cursor = await repository.versions_page(session, key, limit=limit, cursor=cursor)

@@ -20,9 +20,10 @@ from pydantic import ValidationError
 from app.auth.scopes import Scope
 from app.auth.sessions import PageSession
 from app.core import csv
-from app.core.db import SessionDep, savepoint
 from app.core.errors import AppError, PreconditionFailed
+from app.core.routing import SessionDep
 from app.core.types import utcnow
+from app.core.unit_of_work import savepoint
 from app.decisions import service as decisions
 from app.decisions.classification import Basis, BasisClass
 from app.decisions.dependencies import FiltersDep

@@ -13,9 +13,10 @@ from pydantic import ValidationError
 from app.auth import service as keys
 from app.auth.schemas import ApiKeyCreate
 from app.auth.scopes import Scope
-from app.core.db import SessionDep, savepoint
 from app.core.errors import AppError, NotFound
+from app.core.routing import SessionDep
 from app.core.types import utcnow
+from app.core.unit_of_work import savepoint
 from app.decisions.registries import registries
 from app.web import forms
 from app.web.i18n import N_, translations

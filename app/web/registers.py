@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.analytics import views
-from app.core.db import SessionDep
+from app.core.routing import SessionDep
 from app.core.types import SLUG_PATTERN
 from app.web import charts
 from app.web.rendering import PageRoute, render

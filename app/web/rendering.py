@@ -19,7 +19,8 @@ from starlette.datastructures import QueryParams
 from app.core.errors import AppError
 from app.core.routing import TransactionalRoute
 from app.web import changes, i18n, labels
-from app.web.session import LANG_COOKIE, SignInRequired, csrf_of, keep_form_token, sign_in_url
+from app.web.errors import SignInRequired
+from app.web.session import LANG_COOKIE, csrf_of, keep_form_token, sign_in_url
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"

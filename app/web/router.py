@@ -13,8 +13,8 @@ from pydantic import StringConstraints, TypeAdapter, ValidationError
 from app.analytics.overview import default_range, overview
 from app.auth import sessions
 from app.auth.scopes import Scope
-from app.core.db import SessionDep
 from app.core.errors import NotFound, Unauthorized, Unprocessable
+from app.core.routing import SessionDep
 from app.core.types import SLUG_PATTERN, format_utc, utcnow
 from app.people.schemas import PersonUpsert
 from app.web import charts, forms
@@ -132,9 +132,7 @@ async def set_up(
     if errors:
         context = {"token": token, "usable": True, "form_token": form_token(request), "errors": errors.fields}
         return render(request, "setup.html", {**context, "values": values}, status=422)
-    new_token, page_session, key = await sessions.set_up_first_administrator(
-        session, token, values["handle"], person
-    )
+    new_token, page_session, key = await sessions.set_up_first_administrator(session, token, values["handle"], person)
     request.state.page_session = page_session
     response = render(request, "setup_done.html", {"key": key, "person": person, "handle": values["handle"]})
     response.headers["Cache-Control"] = "no-store"

@@ -24,28 +24,15 @@ from app.auth import sessions
 from app.auth.scopes import Scope
 from app.auth.sessions import PageSession
 from app.core.config import Settings
-from app.core.db import request_session, settings_of
-from app.core.errors import AppError, Forbidden
+from app.core.errors import Forbidden
+from app.core.routing import request_session
+from app.web.errors import CsrfRefused, SignInRequired
 
 SESSION_COOKIE = "dl_session"
 FORM_COOKIE = "dl_form"  # the double-submit token of the forms that come before a session
 LANG_COOKIE = "lang"
 CSRF_FIELD = "csrf_token"
 HOME = "/ui/"
-
-
-class SignInRequired(Exception):
-    """No valid session: the page answers 303 to the sign-in page, which leads back to ``next``."""
-
-    def __init__(self, next_url: str) -> None:
-        super().__init__(next_url)
-        self.next_url = next_url
-
-
-class CsrfRefused(AppError):
-    status = 403
-    code = "csrf_refused"
-    title = "Form expired"
 
 
 def csrf_token(session_token: str) -> str:
@@ -133,7 +120,7 @@ async def current_session(request: Request) -> PageSession | None:
     found = await sessions.resolve(database, token) if token else None
     secret = token or ""
     if found is None:
-        identity = proxy_identity(request, settings_of(database))
+        identity = proxy_identity(request, database.settings)
         if identity is not None:
             found = await sessions.from_proxy(database, identity)
             if found is None:

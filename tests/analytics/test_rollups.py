@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select, update
 from app.analytics import rollup
 from app.analytics.models import BasisRollup, BasisRollupDelta
 from app.core.config import Settings
-from app.core.db import Database
+from app.core.unit_of_work import Database
 from app.decisions.models import Decision, DecisionRevision
 from app.main import create_app
 from tests import factories

@@ -11,7 +11,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from app.core.config import Settings
-from app.core.db import Database
+from app.core.unit_of_work import Database
 from app.main import create_app
 from tests import factories
 from tests.conftest import make_client

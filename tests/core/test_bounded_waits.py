@@ -15,10 +15,10 @@ from sqlalchemy import text
 
 from app import health
 from app.core.config import Settings
-from app.core.db import Database, transaction
 from app.core.driver import driver
 from app.core.errors import ServiceUnavailable
 from app.core.middleware import ConcurrencyLimit
+from app.core.unit_of_work import Database, transaction
 from app.main import create_app
 from tests import factories
 from tests.conftest import DATABASE_URL, DIALECT, make_client

@@ -6,8 +6,8 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import text
 
-from app.core.db import Database, transaction
 from app.core.driver import driver
+from app.core.unit_of_work import Database, transaction
 
 postgres_only = pytest.mark.postgres_only
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.core.db import Database
+from app.core.unit_of_work import Database
 from tests import factories
 from tests.decisions.helpers import assert_problem, error_at
 

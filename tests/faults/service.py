@@ -22,8 +22,8 @@ import httpx
 from app.auth.scopes import Scope
 from app.auth.service import create_key
 from app.core.config import Settings
-from app.core.db import Database
 from app.core.migrations import upgrade
+from app.core.unit_of_work import Database
 from tests import factories
 from tests.faults.cluster import free_port
 

@@ -14,8 +14,8 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text, update
 
-from app.core.db import Database
 from app.core.types import format_utc
+from app.core.unit_of_work import Database
 from app.integrity import signing
 from app.integrity.repository import append_only_guard_lifted, checkpoint, decision_revision, entry, link
 from app.integrity.service import GENESIS, Sealer, canonical, chain_step, decision_entity, entry_hash

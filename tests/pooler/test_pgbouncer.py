@@ -28,8 +28,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
-from app.core.db import Database, PoolerMismatch, transaction
 from app.core.driver import driver
+from app.core.engine import PoolerMismatch
+from app.core.unit_of_work import Database, transaction
 from app.main import create_app
 from tests import factories
 from tests.conftest import DATABASE_URL

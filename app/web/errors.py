@@ -1,0 +1,19 @@
+"""The errors of the pages: a sign-in to go through first, and a form expired (403 with its problem code)."""
+
+from __future__ import annotations
+
+from app.core.errors import AppError
+
+
+class SignInRequired(Exception):
+    """No valid session: the page answers 303 to the sign-in page, which leads back to ``next``."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+class CsrfRefused(AppError):
+    status = 403
+    code = "csrf_refused"
+    title = "Form expired"
