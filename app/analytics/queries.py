@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import and_, case, delete, func, literal, literal_column, null, or_, select, union_all
@@ -153,11 +154,10 @@ def _decision_rows(
     dialect: str,
     *,
     clock: Clock | None,
-    sign: int = 1,
 ) -> Any:
     """The decisions to aggregate, as (at, grp, basis_class, unsupported, n, high, low): ``at`` the wall-clock time
     of ``clock``'s zone (UTC when None), ``high`` and ``low`` the parts of the budget
-    (:func:`app.core.money.split_units`) when the budgets are added up; every figure times ``sign``."""
+    (:func:`app.core.money.split_units`) when the budgets are added up."""
     high, low = split_units(decision.c.budget_amount) if currency else (null(), null())
     at = decision.c.decided_at if clock is None else clock.wall(decision.c.decided_at, dialect)
     statement = select(
@@ -165,9 +165,9 @@ def _decision_rows(
         (GROUP_COLUMNS[group_by] if group_by else null()).label("grp"),
         decision.c.basis_class,
         (decision.c.classification_reason == "data_claim_without_evidence").label("unsupported"),
-        literal(sign).label("n"),
-        (high * sign if currency and sign != 1 else high).label("high"),
-        (low * sign if currency and sign != 1 else low).label("low"),
+        literal(1).label("n"),
+        high.label("high"),
+        low.label("low"),
     ).where(_in_range(decision.c.decided_at, start, end))
     if currency:
         statement = statement.where(decision.c.budget_currency == currency, decision.c.budget_amount.is_not(None))
@@ -274,22 +274,51 @@ def _moved_rows(
 ) -> list[Any]:
     """The decisions of the rollup's months whose local bucket is not their UTC one, moved: -1 in the UTC month
     the rollup counts them in (``at`` their UTC time, read as the wall time the cells' periods are), +1 at
-    their local time. They lie between a bucket's first UTC instant and its first local instant."""
-    edges = []
-    month = plan.months_from
-    while month <= plan.months_to:
-        if bucket == "month" or (month.month - 1) % (3 if bucket == "quarter" else 12) == 0:
-            local = local_midnight(month.date(), clock.name)
-            low, high = max(min(month, local), plan.months_from), min(max(month, local), plan.months_to)
-            if low < high:
-                edges.append(_in_range(decision.c.decided_at, low, high))
-        month = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=UTC)
-    if not edges:
+    their local time. They lie between a bucket's first UTC instant and its first local instant (``edges``):
+    joined to those few ranges, each is read once through the ``decided_at`` index, whatever the statistics
+    say, and gives both its rows."""
+    edges = _edges(clock.name, bucket, plan.months_from, plan.months_to)
+    if edges is None:
         return []
-    near_edges = or_(*edges)
-    leaving = _decision_rows(start, end, group_by, currency, filters, dialect, clock=None, sign=-1)
-    arriving = _decision_rows(start, end, group_by, currency, filters, dialect, clock=clock)
-    return [leaving.where(near_edges), arriving.where(near_edges)]
+    moves = union_all(select(literal(1).label("sign")), select(literal(-1).label("sign"))).subquery("moves")
+    sign = moves.c.sign
+    high, low = split_units(decision.c.budget_amount) if currency else (null(), null())
+    statement = (
+        select(
+            case((sign == 1, clock.wall(decision.c.decided_at, dialect)), else_=decision.c.decided_at).label("at"),
+            (GROUP_COLUMNS[group_by] if group_by else null()).label("grp"),
+            decision.c.basis_class,
+            (decision.c.classification_reason == "data_claim_without_evidence").label("unsupported"),
+            sign.label("n"),
+            (high * sign if currency else high).label("high"),
+            (low * sign if currency else low).label("low"),
+        )
+        .select_from(
+            edges.join(decision, _in_range(decision.c.decided_at, edges.c.low, edges.c.high)).join(moves, literal(True))
+        )
+        .where(_in_range(decision.c.decided_at, start, end))
+    )
+    if currency:
+        statement = statement.where(decision.c.budget_currency == currency, decision.c.budget_amount.is_not(None))
+    return [apply_filters(statement, filters, dialect)]
+
+
+@lru_cache(maxsize=256)
+def _edges(zone: str, bucket: str, months_from: datetime, months_to: datetime) -> Any:
+    """The UTC ranges (``low``, ``high``) between the first UTC instant and the first local instant of each
+    bucket starting in [months_from, months_to], as a small table (None when there is none). Cached: the same
+    zone and range are asked again and again, and the construct is immutable."""
+    instant = decision.c.decided_at.type
+    ranges = []
+    month = months_from
+    while month <= months_to:
+        if bucket == "month" or (month.month - 1) % (3 if bucket == "quarter" else 12) == 0:
+            local = local_midnight(month.date(), zone)
+            low, high = max(min(month, local), months_from), min(max(month, local), months_to)
+            if low < high:
+                ranges.append(select(literal(low, instant).label("low"), literal(high, instant).label("high")))
+        month = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=UTC)
+    return union_all(*ranges).subquery("edges") if ranges else None
 
 
 async def fold_rollup_deltas(session: AsyncSession) -> int:
