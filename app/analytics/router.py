@@ -153,6 +153,9 @@ async def get_basis_analytics(
 ) -> BasisAnalytics:
     """The share of decisions made on data versus on emotions, per bucket of `decided_at` and group.
 
+    Buckets are the calendar of `tz` (default `DECISION_LOG_TIMEZONE`): each starts at a local midnight
+    (weeks on the local Monday), across daylight-saving changes, and `period_start` is its local date.
+
     Rows: `period_start` (null when `bucket=none`), `group` (null when not grouped), `total`, `data`,
     `emotion`, `emotion_unsupported`, `data_share` = data / total and `emotion_share` = emotion / total
     (4 places, null when total is 0). Without `group_by`, every bucket between `from` and `to`
@@ -190,7 +193,8 @@ async def get_strategy_change_analytics(
     end: To = None,
     bucket: Annotated[Bucket, Query(description="With a bucket, `series` counts changes per bucket.")] = Bucket.none,
 ) -> StrategyChangeAnalytics:
-    """How often each strategy changes, over [`from`, `to`) of `effective_from`.
+    """How often each strategy changes, over [`from`, `to`) of `effective_from`; the `series` buckets are
+    the calendar of `tz` (local midnights, weeks on the local Monday).
 
     One row per strategy that had a version in force before `to` (or was recorded before `to`).
     Every version after the first is a change; `unexplained_changes` have a blank `change_reason`.
