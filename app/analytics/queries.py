@@ -109,7 +109,7 @@ async def basis(
     if plan is not None:
         moved = []
         if bucket is not None and not clock.is_utc:
-            moved = _moved_rows(plan, bucket, start, end, group_by, currency, filters, dialect, clock)
+            moved = _moved_rows(plan, bucket, group_by, currency, filters, dialect, clock)
         rows = _rollup_rows(plan, rows, group_by, currency, filters, moved)
     source = rows.subquery("rows")
     period = time_bucket(source.c.at, bucket, dialect) if bucket else null()
@@ -256,16 +256,16 @@ def _rollup_rows(
         if filters.basis_class is not None:
             cells = cells.where(table.c.basis_class == filters.basis_class)
         parts.append(cells)
-    outside = or_(decision.c.decided_at < plan.months_from, decision.c.decided_at >= plan.months_to)
-    parts.append(decisions.where(outside))
+    # Before and after the whole months, as two parts: each one range of the decided_at index, whatever the
+    # statistics say (an OR of the two is read as the whole range, filtered, when they are stale).
+    parts.append(decisions.where(decision.c.decided_at < plan.months_from))
+    parts.append(decisions.where(decision.c.decided_at >= plan.months_to))
     return union_all(*parts, *moved)
 
 
 def _moved_rows(
     plan: RollupPlan,
     bucket: str,
-    start: datetime,
-    end: datetime,
     group_by: str | None,
     currency: str | None,
     filters: DecisionFilters,
@@ -274,11 +274,10 @@ def _moved_rows(
 ) -> list[Any]:
     """The decisions of the rollup's months whose local bucket is not their UTC one, moved: -1 in the UTC month
     the rollup counts them in (``at`` their UTC time, read as the wall time the cells' periods are), +1 at
-    their local time. They lie between a bucket's first UTC instant and its first local instant (``edges``):
-    joined to those few ranges, each is read once through the ``decided_at`` index, whatever the statistics
-    say, and gives both its rows."""
-    edges = _edges(clock.name, bucket, plan.months_from, plan.months_to)
-    if edges is None:
+    their local time. They lie between a bucket's first UTC instant and its first local instant (the edges):
+    each is read once, and gives both its rows through a two-row join."""
+    near_edges = _near_edges(clock.name, bucket, plan.months_from, plan.months_to)
+    if near_edges is None:
         return []
     moves = union_all(select(literal(1).label("sign")), select(literal(-1).label("sign"))).subquery("moves")
     sign = moves.c.sign
@@ -293,10 +292,10 @@ def _moved_rows(
             (high * sign if currency else high).label("high"),
             (low * sign if currency else low).label("low"),
         )
-        .select_from(
-            edges.join(decision, _in_range(decision.c.decided_at, edges.c.low, edges.c.high)).join(moves, literal(True))
-        )
-        .where(_in_range(decision.c.decided_at, start, end))
+        .select_from(decision.join(moves, literal(True)))
+        # The edges lie within [start, end): no other bound on decided_at, so that the only ranges of the index
+        # to read are the edges' (a bound around them all is read whole, and filtered, on stale statistics).
+        .where(near_edges)
     )
     if currency:
         statement = statement.where(decision.c.budget_currency == currency, decision.c.budget_amount.is_not(None))
@@ -304,21 +303,20 @@ def _moved_rows(
 
 
 @lru_cache(maxsize=256)
-def _edges(zone: str, bucket: str, months_from: datetime, months_to: datetime) -> Any:
-    """The UTC ranges (``low``, ``high``) between the first UTC instant and the first local instant of each
-    bucket starting in [months_from, months_to], as a small table (None when there is none). Cached: the same
-    zone and range are asked again and again, and the construct is immutable."""
-    instant = decision.c.decided_at.type
-    ranges = []
+def _near_edges(zone: str, bucket: str, months_from: datetime, months_to: datetime) -> Any:
+    """``decided_at`` between the first UTC instant and the first local instant of a bucket, for the buckets
+    starting in [months_from, months_to]: an OR of index ranges (None when there is none). Cached: the same
+    zone and range are asked again and again, and the expression is immutable."""
+    edges = []
     month = months_from
     while month <= months_to:
         if bucket == "month" or (month.month - 1) % (3 if bucket == "quarter" else 12) == 0:
             local = local_midnight(month.date(), zone)
             low, high = max(min(month, local), months_from), min(max(month, local), months_to)
             if low < high:
-                ranges.append(select(literal(low, instant).label("low"), literal(high, instant).label("high")))
+                edges.append(_in_range(decision.c.decided_at, low, high))
         month = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=UTC)
-    return union_all(*ranges).subquery("edges") if ranges else None
+    return or_(*edges) if edges else None
 
 
 async def fold_rollup_deltas(session: AsyncSession) -> int:

@@ -36,17 +36,13 @@ def zone_names() -> frozenset[str]:
     return frozenset(resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split())
 
 
-class UnknownTimeZone(Unprocessable):
-    code = "unknown_time_zone"
-    title = "Unknown time zone"
-
-
 def check_zone(name: str, loc: tuple[str, ...] = ("query", "tz")) -> str:
     """``name`` when it is an IANA zone of the pinned tzdata, else 422 naming ``loc``."""
     if name not in zone_names():
-        raise UnknownTimeZone(
+        # A validation error like any other bad parameter (code validation_failed), of its own type.
+        raise Unprocessable(
             f"Unknown time zone {name!r}: give an IANA zone name such as `Europe/Berlin` or `UTC`.",
-            errors=[FieldError(loc=list(loc), msg="unknown IANA time zone", type="value_error.time_zone")],
+            errors=[FieldError(loc=list(loc), msg="unknown IANA time zone", type="value_error.unknown_time_zone")],
         )
     return name
 
