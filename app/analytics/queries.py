@@ -105,7 +105,8 @@ async def basis(
     UTC instant and the local midnight of each bucket's first day are read for it."""
     dialect = dialect_of(session)
     plan = _rollup_plan(start, end, bucket, group_by, filters) if rollups else None
-    rows = _decision_rows(start, end, group_by, currency, filters, dialect, clock=clock)
+    # Without buckets no row needs its local time.
+    rows = _decision_rows(start, end, group_by, currency, filters, dialect, clock=clock if bucket else None)
     if plan is not None:
         moved = []
         if bucket is not None and not clock.is_utc:

@@ -137,8 +137,8 @@ def _row_columns(result: BaseModel) -> list[str]:
 async def get_basis_analytics(
     session: SessionDep,
     answer: AnswerDep,
-    calendar: CalendarDep,
     _: AnalyticsCaller,
+    calendar: CalendarDep,
     filters: RecordFiltersDep,
     start: From = None,
     end: To = None,
@@ -187,8 +187,8 @@ async def get_basis_analytics(
 async def get_strategy_change_analytics(
     session: SessionDep,
     answer: AnswerDep,
-    calendar: CalendarDep,
     _: AnalyticsCaller,
+    calendar: CalendarDep,
     start: From = None,
     end: To = None,
     bucket: Annotated[Bucket, Query(description="With a bucket, `series` counts changes per bucket.")] = Bucket.none,
@@ -215,8 +215,8 @@ async def get_strategy_change_analytics(
 async def get_kpi_analytics(
     session: SessionDep,
     answer: AnswerDep,
-    calendar: CalendarDep,
     _: AnalyticsCaller,
+    calendar: CalendarDep,
     start: From = None,
     end: To = None,
 ) -> KpiAnalytics:
@@ -233,8 +233,8 @@ async def get_kpi_analytics(
 async def get_accountability_analytics(
     session: SessionDep,
     answer: AnswerDep,
-    calendar: CalendarDep,
     _: AnalyticsCaller,
+    calendar: CalendarDep,
     filters: RecordFiltersDep,
     start: From = None,
     end: To = None,
@@ -252,8 +252,8 @@ async def get_accountability_analytics(
 async def get_outcome_analytics(
     session: SessionDep,
     answer: AnswerDep,
-    calendar: CalendarDep,
     _: AnalyticsCaller,
+    calendar: CalendarDep,
     filters: RecordFiltersDep,
     start: From = None,
     end: To = None,
@@ -271,8 +271,8 @@ async def get_outcome_analytics(
 async def get_summary_analytics(
     session: SessionDep,
     answer: AnswerDep,
-    calendar: CalendarDep,
     _: AnalyticsCaller,
+    calendar: CalendarDep,
     start: Annotated[
         UtcInput | None, Query(alias="from", description="Inclusive. Defaults to 90 days before `to`.")
     ] = None,

@@ -296,3 +296,9 @@ def test_unknown_configured_zone_is_refused_at_start():
     with pytest.raises(ValidationError, match="unknown IANA time zone"):
         Settings(timezone="Europe/Atlantis")
     assert Settings(timezone="Pacific/Chatham").timezone == "Pacific/Chatham"
+
+
+async def test_a_caller_without_a_key_is_refused_before_the_zone_is_read(anon):
+    response = await anon.get(BASIS, params={"tz": "Mars/Olympus_Mons"})
+
+    assert response.status_code == 401, response.text
