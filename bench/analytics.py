@@ -3,6 +3,16 @@ SQLite, against the raw SQL of the same aggregation run directly through the dri
 
     .venv/bin/python bench/analytics.py                       # or: make bench-analytics
     .venv/bin/python bench/analytics.py --engines postgresql --pg-rows 200000 --repetitions 10
+    .venv/bin/python bench/analytics.py --engines postgresql --load api --later 60   # as users load it
+
+Every API case is also timed in another zone (``--tz``, default America/New_York; '' to skip): the same request
+with ``tz=<zone>``, which is what a service configured with ``DECISION_LOG_TIMEZONE=<zone>`` answers by default
+(the setting only fills in ``tz``). The rollup keeps UTC months; the zone's answer adds the decisions near each
+month edge (``api tz``, and ``tz/utc`` its ratio to the UTC answer: goal <= 1.2x).
+
+``--load api`` posts the decisions through ``POST /v1/decisions/batch`` (batches of 1,000, ``--api-clients``
+clients) instead of loading them directly, and times the cases right after the ingest, with whatever the
+service's background folding has done by then, and again ``--later`` seconds later.
 
 What one run does, for each engine:
 
@@ -194,7 +204,11 @@ def normalise(rows: list[Any]) -> list[tuple[Any, ...]]:
         get = r.get if isinstance(r, dict) else (lambda k, r=r: r[k])
         period = get("period_start")
         period = period.isoformat() if isinstance(period, date) else str(period)
-        values = (int(get("total")), int(get("data")), int(get("emotion")), int(get("emotion_unsupported")))
+        # The service's statement names its counts `<figure>_n` (budgets are `<figure>_high`/`_low`).
+        values = tuple(
+            int(get(name) if get(name) is not None else get(f"{name}_n"))
+            for name in ("total", "data", "emotion", "emotion_unsupported")
+        )
         if values[0]:
             out.append((period, get("group"), *values))
     return out
@@ -409,17 +423,28 @@ def measure_cases(
         }
         if base_statements:
             runs["base_sql"] = runner.query(*base_statements[name])
-        client = None
+        clients = []
         if "api" in methods and svc is not None:
             runs["api"], client = api_runner(svc, api_params(case))
+            clients.append(client)
+            if args.tz:
+                # The same request in another zone: what a service configured with DECISION_LOG_TIMEZONE=<tz>
+                # answers by default (the setting only fills in `tz`). Its buckets differ from the UTC ones.
+                runs["api_tz"], client = api_runner(svc, {**api_params(case), "tz": args.tz})
+                clients.append(client)
+                methods = (*methods, "api_tz") if "api_tz" not in methods else methods
         try:
-            answers = {method: normalise(runs[method]()) for method in runs if method != "api"}
+            answers = {method: normalise(runs[method]()) for method in runs if not method.startswith("api")}
             if "api" in runs:
                 answers["api"] = normalise(runs["api"]().json()["rows"])
             same = all(a == answers["raw_sql"] for a in answers.values())
+            if "api_tz" in runs:
+                zoned = normalise(runs["api_tz"]().json()["rows"])
+                # Every decision is counted in the zone too (only the buckets they fall in move).
+                same = same and sum(r[2] for r in zoned) == sum(r[2] for r in answers["raw_sql"])
             timings = time_methods(runs, args.repetitions, args.warmup, methods)
         finally:
-            if client is not None:
+            for client in clients:
                 client.close()
         stats = {m: summary_ms(t) for m, t in timings.items()}
         raw_p50 = stats["raw_sql"]["p50"]
@@ -432,6 +457,9 @@ def measure_cases(
             "ratio_p50_vs_raw": {m: stats[m]["p50"] / raw_p50 for m in methods},
             "ratio_p95_vs_raw": {m: stats[m]["p95"] / stats["raw_sql"]["p95"] for m in methods},
         }
+        if "api_tz" in stats:
+            results[name]["tz"] = args.tz
+            results[name]["ratio_p50_tz_vs_utc"] = stats["api_tz"]["p50"] / stats["api"]["p50"]
         log(
             f"  {label}{name}: {len(answers['raw_sql'])} rows over {results[name]['decisions']:,} decisions, "
             + ", ".join(f"{m} p50 {stats[m]['p50']:.1f} ms (p95 {stats[m]['p95']:.1f})" for m in methods)
@@ -467,11 +495,16 @@ def run_engine(engine: str, args: argparse.Namespace, org: Organisation) -> dict
     with service(engine, pg=args.pg, prefix="bench_analytics", keep=args.keep_db) as svc:
         with svc.client() as client:
             register(client, org)
-        log(f"{engine}: loading {count:,} decisions directly (untimed)")
-        rows = stored_rows(org, count, seed=args.seed)
         sqlite_path = svc.url.removeprefix("sqlite:///")
+        if args.load == "api":
+            log(f"{engine}: posting {count:,} decisions through POST /v1/decisions/batch (batches of 1,000)")
+            load_s = load_through_api(svc, org, count, args)
+        else:
+            log(f"{engine}: loading {count:,} decisions directly (untimed)")
+        rows = stored_rows(org, count, seed=args.seed)
         if engine == "postgresql":
-            load_s = asyncio.run(copy_into_pg(svc.url, rows, total=count))
+            if args.load != "api":
+                load_s = asyncio.run(copy_into_pg(svc.url, rows, total=count))
             runner: Any = PgRunner(svc.url)
             raw, raw_params = PG_RAW, _pg_params
             size = runner.fetchval("SELECT pg_size_pretty(pg_total_relation_size('decision'))")
@@ -481,15 +514,22 @@ def run_engine(engine: str, args: argparse.Namespace, org: Organisation) -> dict
                 for r in ("jit", "max_parallel_workers_per_gather", "work_mem", "shared_buffers")
             }
         else:
-            load_s = insert_into_sqlite(svc.url, rows)
+            if args.load != "api":
+                load_s = insert_into_sqlite(svc.url, rows)
             runner = SqliteRunner(sqlite_path)
             raw, raw_params = SQLITE_RAW, _sqlite_params
             size = f"{Path(sqlite_path).stat().st_size / 2**20:.0f} MB (file)"
             heap = None
             settings = {"sqlite_version": sqlite3.sqlite_version}
         log(f"{engine}: loaded in {load_s:.0f} s; table {size}")
-        fold_s, cells = asyncio.run(fold_rollup(svc.url))
-        log(f"{engine}: rollup deltas folded in {fold_s:.1f} s: {cells:,} cells")
+        if args.load == "api":
+            # As a user meets it: whatever the service's own background folding has done by now.
+            fold_s, cells = 0.0, int(runner.fetchval("SELECT count(*) FROM basis_rollup"))
+            pending = int(runner.fetchval("SELECT count(*) FROM basis_rollup_delta"))
+            log(f"{engine}: right after the ingest: {cells:,} rollup cells, {pending:,} deltas pending")
+        else:
+            fold_s, cells = asyncio.run(fold_rollup(svc.url))
+            log(f"{engine}: rollup deltas folded in {fold_s:.1f} s: {cells:,} cells")
         top_owner = runner.fetchval(
             "SELECT owner_handle FROM decision GROUP BY owner_handle ORDER BY count(*) DESC, owner_handle LIMIT 1"
         )
@@ -499,6 +539,13 @@ def run_engine(engine: str, args: argparse.Namespace, org: Organisation) -> dict
         base = {name: asyncio.run(capture_statement(svc.url, case, rollups=False)) for name, case in cases.items()}
         try:
             results = measure_cases(svc, runner, cases, statements, raw, raw_params, args, base_statements=base)
+            later = None
+            if args.load == "api" and args.later:
+                log(f"{engine}: the service left alone for {args.later:.0f} s, then the same again")
+                time.sleep(args.later)
+                later = measure_cases(
+                    svc, runner, cases, statements, raw, raw_params, args, base_statements=base, label="later: "
+                )
             plans = {}
             for name in cases:
                 sql, params = statements[name]
@@ -530,11 +577,32 @@ def run_engine(engine: str, args: argparse.Namespace, org: Organisation) -> dict
         "top_owner": top_owner,
         "statements": {name: s for name, (s, _) in statements.items()},
         "base_statements": {name: s for name, (s, _) in base.items()},
+        "load": args.load,
         "cases": results,
+        "cases_later": later,
         "plans": plans,
         "experiments": experiment,
         "profile": profile_text,
     }
+
+
+def load_through_api(svc: Service, org: Organisation, count: int, args: argparse.Namespace) -> float:
+    """``count`` decisions of the organisation posted as a client would (bench/batch.py's clients); seconds."""
+    from batch import run_api
+    from common import Generator
+
+    bodies = list(Generator(org, count, seed=args.seed).bodies())
+    payloads = [
+        json.dumps({"items": bodies[i : i + 1000]}, ensure_ascii=False, separators=(",", ":")).encode()
+        for i in range(0, len(bodies), 1000)
+    ]
+    started = time.perf_counter()
+    outcome = asyncio.run(run_api(svc.server.base_url, svc.auth, payloads, args.api_clients))
+    elapsed = time.perf_counter() - started
+    if set(outcome["statuses"]) != {201}:
+        raise RuntimeError(f"ingest through the API failed: {outcome['statuses']} {outcome['failures']}")
+    log(f"{svc.engine}: {count:,} decisions posted in {elapsed:.0f} s ({count / elapsed:,.0f}/s)")
+    return elapsed
 
 
 def profile(py_spy: str, svc: Service, cases: dict[str, dict[str, Any]], requests: int) -> str:
@@ -614,24 +682,32 @@ def _sqlite_params(case: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def table(results: dict[str, dict[str, Any]], config: dict[str, Any]) -> str:
+    result_later_label = f"+{config['later']:.0f}s"
     header = ("engine", "case", "rows", "api p50", "p95", "app_sql p50", "p95", "raw_sql p50", "p95",
-              "api/raw p50", "api/app_sql", "app_sql/raw", "same")  # fmt: skip
+              "api/raw p50", "api/app_sql", "app_sql/raw", "api tz p50", "tz/utc", "same")  # fmt: skip
     lines = []
     for engine, result in results.items():
-        for name, case in result["cases"].items():
+        timed = [(name, case) for name, case in result["cases"].items()]
+        timed += [(f"{name} {result_later_label}", case) for name, case in (result.get("cases_later") or {}).items()]
+        for name, case in timed:
             ms = case["ms"]
             lines.append(
                 (engine, name, str(case["rows"]), f"{ms['api']['p50']:.1f}", f"{ms['api']['p95']:.1f}",
                  f"{ms['app_sql']['p50']:.1f}", f"{ms['app_sql']['p95']:.1f}", f"{ms['raw_sql']['p50']:.1f}",
                  f"{ms['raw_sql']['p95']:.1f}", f"{case['ratio_p50_vs_raw']['api']:.2f}x",
                  f"{ms['api']['p50'] / ms['app_sql']['p50']:.2f}x", f"{case['ratio_p50_vs_raw']['app_sql']:.2f}x",
+                 f"{ms['api_tz']['p50']:.1f}" if "api_tz" in ms else "-",
+                 f"{case['ratio_p50_tz_vs_utc']:.2f}x" if "api_tz" in ms else "-",
                  "yes" if case["same_answers"] else "NO")
             )  # fmt: skip
     widths = [max(len(header[i]), *(len(line[i]) for line in lines)) for i in range(len(header))]
     out = ["  ".join(h.rjust(w) if i > 1 else h.ljust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
     out += ["  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True)))
             for line in lines]  # fmt: skip
-    out.append("times in ms; target api/raw p50 <= 1.20x; goal api p50 < 50 ms at 1 M (needs rollups)")
+    out.append(
+        "times in ms; target api/raw p50 <= 1.20x; goal api p50 < 50 ms at 1 M (needs rollups); "
+        f"api tz: the same request with tz={config['tz'] or '-'}, goal tz/utc <= 1.2x"
+    )
     for engine, result in results.items():
         out.append(
             f"{engine}: {result['decisions']:,} decisions, table {result['table_size']},"
@@ -678,6 +754,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--py-spy", help="path to py-spy: profiles the service over extra API calls of each case")
     parser.add_argument("--profile-requests", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--load",
+        choices=("copy", "api"),
+        default="copy",
+        help="copy: COPY / INSERT directly and fold the rollup before timing; api: POST /v1/decisions/batch as "
+        "users load it, timed right after the ingest and again --later seconds later",
+    )
+    parser.add_argument("--later", type=float, default=60.0)
+    parser.add_argument("--api-clients", type=int, default=4)
+    parser.add_argument(
+        "--tz", default="America/New_York", help="also time each API case in this zone (`tz`); '' to skip"
+    )
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server, no database")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--output", type=Path, default=RESULTS / "analytics.json")
@@ -697,6 +785,9 @@ def main() -> None:
         "pg_rows": args.pg_rows,
         "sqlite_rows": args.sqlite_rows,
         "range": [org.start.isoformat(), org.end.isoformat()],
+        "tz": args.tz,
+        "load": args.load,
+        "later": args.later,
         "machine": machine_note(),
         "loadavg_before": load_before["loadavg"],
         "python": platform.python_version(),
@@ -704,7 +795,7 @@ def main() -> None:
         "git": git_state(),
     }
     for result in results.values():
-        for case in result["cases"].values():
+        for case in [*result["cases"].values(), *(result.get("cases_later") or {}).values()]:
             case["meets_target"] = case["ratio_p50_vs_raw"]["api"] <= 1.2
             case["meets_goal_50ms"] = case["ms"]["api"]["p50"] < 50
     args.output.parent.mkdir(parents=True, exist_ok=True)

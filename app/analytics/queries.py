@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import and_, case, delete, func, literal, literal_column, null, or_, select, union_all
@@ -16,6 +17,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.models import DIMENSIONS, BasisRollup, BasisRollupDelta
+from app.analytics.zones import Clock, local_midnight
 from app.core.dialect import days_between, dialect_of, json_array_elements, time_bucket
 from app.core.money import from_parts, split_units
 from app.core.types import AnyRow, table_of
@@ -83,10 +85,11 @@ async def basis(
     group_by: str | None,
     currency: str | None,
     filters: DecisionFilters,
+    clock: Clock,
     rollups: bool = True,
 ) -> list[BasisFigures]:
-    """Decisions on data vs on emotions per (bucket, group); weighted by budget in ``currency``
-    when it is given, else counted.
+    """Decisions on data vs on emotions per (bucket, group) of the wall clock of ``clock``'s zone; weighted by
+    budget in ``currency`` when it is given, else counted.
 
     Budgets are added as the high and low parts of their ten-thousandths (:func:`app.core.money.split_units`),
     each an exact 64-bit integer sum on both engines; each row's parts make its exact Decimal.
@@ -94,12 +97,21 @@ async def basis(
     With ``rollups``, whole months come from the rollup (:mod:`app.analytics.models`) when it can answer
     the question: buckets of a month or longer, at most one of owner/team/channel/category/strategy
     filtered (and grouped by that one or not at all), no other filter but ``basis_class``. The days before
-    the first and after the last whole month of the range come from the decisions themselves."""
+    the first and after the last whole month of the range come from the decisions themselves.
+
+    The rollup's months are UTC months, and they serve every zone (changing the configured zone rebuilds
+    nothing): a decision near a month's edge whose local bucket is not its UTC one is moved, by a row of -1 in
+    its UTC month and one of +1 at its local time (:func:`_moved_rows`). Only the decisions between the first
+    UTC instant and the local midnight of each bucket's first day are read for it."""
     dialect = dialect_of(session)
     plan = _rollup_plan(start, end, bucket, group_by, filters) if rollups else None
-    rows = _decision_rows(start, end, group_by, currency, filters, dialect)
+    # Without buckets no row needs its local time.
+    rows = _decision_rows(start, end, group_by, currency, filters, dialect, clock=clock if bucket else None)
     if plan is not None:
-        rows = _rollup_rows(plan, rows, group_by, currency, filters)
+        moved = []
+        if bucket is not None and not clock.is_utc:
+            moved = _moved_rows(plan, bucket, group_by, currency, filters, dialect, clock)
+        rows = _rollup_rows(plan, rows, group_by, currency, filters, moved)
     source = rows.subquery("rows")
     period = time_bucket(source.c.at, bucket, dialect) if bucket else null()
     conditions: dict[str, Any] = {
@@ -135,13 +147,22 @@ async def basis(
 
 
 def _decision_rows(
-    start: datetime, end: datetime, group_by: str | None, currency: str | None, filters: DecisionFilters, dialect: str
+    start: datetime,
+    end: datetime,
+    group_by: str | None,
+    currency: str | None,
+    filters: DecisionFilters,
+    dialect: str,
+    *,
+    clock: Clock | None,
 ) -> Any:
-    """The decisions to aggregate, as (at, grp, basis_class, unsupported, n, high, low): ``high`` and ``low`` the
-    parts of the budget (:func:`app.core.money.split_units`) when the budgets are added up."""
+    """The decisions to aggregate, as (at, grp, basis_class, unsupported, n, high, low): ``at`` the wall-clock time
+    of ``clock``'s zone (UTC when None), ``high`` and ``low`` the parts of the budget
+    (:func:`app.core.money.split_units`) when the budgets are added up."""
     high, low = split_units(decision.c.budget_amount) if currency else (null(), null())
+    at = decision.c.decided_at if clock is None else clock.wall(decision.c.decided_at, dialect)
     statement = select(
-        decision.c.decided_at.label("at"),
+        at.label("at"),
         (GROUP_COLUMNS[group_by] if group_by else null()).label("grp"),
         decision.c.basis_class,
         (decision.c.classification_reason == "data_claim_without_evidence").label("unsupported"),
@@ -209,10 +230,15 @@ def _month_ceiling(moment: datetime) -> datetime:
 
 
 def _rollup_rows(
-    plan: RollupPlan, decisions: Any, group_by: str | None, currency: str | None, filters: DecisionFilters
+    plan: RollupPlan,
+    decisions: Any,
+    group_by: str | None,
+    currency: str | None,
+    filters: DecisionFilters,
+    moved: list[Any],
 ) -> Any:
-    """The rows to aggregate: folded cells, pending deltas and, of ``decisions``, those outside the whole
-    months, all as (at, grp, basis_class, unsupported, n, high, low)."""
+    """The rows to aggregate: folded cells, pending deltas, of ``decisions`` those outside the whole months,
+    and the ``moved`` rows, all as (at, grp, basis_class, unsupported, n, high, low)."""
     parts = []
     for table in (rollup, rollup_delta):
         cells = select(
@@ -231,9 +257,67 @@ def _rollup_rows(
         if filters.basis_class is not None:
             cells = cells.where(table.c.basis_class == filters.basis_class)
         parts.append(cells)
-    outside = or_(decision.c.decided_at < plan.months_from, decision.c.decided_at >= plan.months_to)
-    parts.append(decisions.where(outside))
-    return union_all(*parts)
+    # Before and after the whole months, as two parts: each one range of the decided_at index, whatever the
+    # statistics say (an OR of the two is read as the whole range, filtered, when they are stale).
+    parts.append(decisions.where(decision.c.decided_at < plan.months_from))
+    parts.append(decisions.where(decision.c.decided_at >= plan.months_to))
+    return union_all(*parts, *moved)
+
+
+def _moved_rows(
+    plan: RollupPlan,
+    bucket: str,
+    group_by: str | None,
+    currency: str | None,
+    filters: DecisionFilters,
+    dialect: str,
+    clock: Clock,
+) -> list[Any]:
+    """The decisions of the rollup's months whose local bucket is not their UTC one, moved: -1 in the UTC month
+    the rollup counts them in (``at`` their UTC time, read as the wall time the cells' periods are), +1 at
+    their local time. They lie between a bucket's first UTC instant and its first local instant (the edges):
+    each is read once, and gives both its rows through a two-row join."""
+    near_edges = _near_edges(clock.name, bucket, plan.months_from, plan.months_to)
+    if near_edges is None:
+        return []
+    moves = union_all(select(literal(1).label("sign")), select(literal(-1).label("sign"))).subquery("moves")
+    sign = moves.c.sign
+    high, low = split_units(decision.c.budget_amount) if currency else (null(), null())
+    statement = (
+        select(
+            case((sign == 1, clock.wall(decision.c.decided_at, dialect)), else_=decision.c.decided_at).label("at"),
+            (GROUP_COLUMNS[group_by] if group_by else null()).label("grp"),
+            decision.c.basis_class,
+            (decision.c.classification_reason == "data_claim_without_evidence").label("unsupported"),
+            sign.label("n"),
+            (high * sign if currency else high).label("high"),
+            (low * sign if currency else low).label("low"),
+        )
+        .select_from(decision.join(moves, literal(True)))
+        # The edges lie within [start, end): no other bound on decided_at, so that the only ranges of the index
+        # to read are the edges' (a bound around them all is read whole, and filtered, on stale statistics).
+        .where(near_edges)
+    )
+    if currency:
+        statement = statement.where(decision.c.budget_currency == currency, decision.c.budget_amount.is_not(None))
+    return [apply_filters(statement, filters, dialect)]
+
+
+@lru_cache(maxsize=256)
+def _near_edges(zone: str, bucket: str, months_from: datetime, months_to: datetime) -> Any:
+    """``decided_at`` between the first UTC instant and the first local instant of a bucket, for the buckets
+    starting in [months_from, months_to]: an OR of index ranges (None when there is none). Cached: the same
+    zone and range are asked again and again, and the expression is immutable."""
+    edges = []
+    month = months_from
+    while month <= months_to:
+        if bucket == "month" or (month.month - 1) % (3 if bucket == "quarter" else 12) == 0:
+            local = local_midnight(month.date(), zone)
+            low, high = max(min(month, local), months_from), min(max(month, local), months_to)
+            if low < high:
+                edges.append(_in_range(decision.c.decided_at, low, high))
+        month = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=UTC)
+    return or_(*edges) if edges else None
 
 
 async def fold_rollup_deltas(session: AsyncSession) -> int:
@@ -435,10 +519,13 @@ async def strategy_changes(
     return list((await session.execute(statement)).all())
 
 
-async def strategy_change_series(session: AsyncSession, *, start: datetime, end: datetime, bucket: str) -> list[AnyRow]:
+async def strategy_change_series(
+    session: AsyncSession, *, start: datetime, end: datetime, bucket: str, clock: Clock
+) -> list[AnyRow]:
+    """Changes per strategy and bucket of ``effective_from`` on the wall clock of ``clock``'s zone."""
     dialect = dialect_of(session)
     versions = _changes()
-    period = time_bucket(versions.c.effective_from, bucket, dialect)
+    period = time_bucket(clock.wall(versions.c.effective_from, dialect), bucket, dialect)
     statement = (
         select(
             period.label("period_start"),

@@ -1,11 +1,13 @@
 """Analytics: how marketing is really managed, as JSON (`rows` of flat objects) or CSV."""
 
+import re
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
-from app.analytics import service
+from app.analytics import service, zones
 from app.analytics.schemas import (
     AccountabilityAnalytics,
     BasisAnalytics,
@@ -28,10 +30,25 @@ from app.decisions.dependencies import RecordFiltersDep
 
 router = domain_router(prefix="/analytics", tags=["analytics"], long_queries=True)
 
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+BOUNDS = "A timestamp with a zone, or a bare date: that day's midnight in `tz`."
 From = Annotated[
-    UtcInput | None, Query(alias="from", description="Inclusive. Defaults to the first activity's bucket.")
+    UtcInput | None,
+    Query(alias="from", description=f"Inclusive. Defaults to the first activity's bucket. {BOUNDS}"),
 ]
-To = Annotated[UtcInput | None, Query(alias="to", description="Exclusive. Defaults to now.")]
+To = Annotated[UtcInput | None, Query(alias="to", description=f"Exclusive. Defaults to now. {BOUNDS}")]
+Tz = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="The IANA time zone to answer in (`Europe/Berlin`, `America/New_York`, `Asia/Kolkata`); "
+        "default the service's `DECISION_LOG_TIMEZONE` (itself `UTC` unless set). Buckets start at its local "
+        "midnights (weeks on its Mondays), across daylight-saving changes; `period_start` is a date on its "
+        "calendar; a bare date in `from`/`to` is its midnight. The answer echoes it (`tz`; the `Time-Zone` "
+        "header, also on CSV). An unknown zone → 422.",
+        examples=["Europe/Berlin"],
+    ),
+]
 Format = Annotated[
     str | None,
     Query(
@@ -45,33 +62,68 @@ CLASSIFICATION = (
     "Classification: `intuition`, `emotion` and `authority` are emotional bases; `data`, `experiment` and "
     "`research` count as `data` only with at least one evidence item, otherwise as `emotion` "
     "(`data_claim_without_evidence`, shown apart as `emotion_unsupported`). Every decision made counts, "
-    "whatever its status. Time is UTC; `from` is inclusive, `to` exclusive; weeks are ISO weeks (Monday)."
+    "whatever its status. Time is stored in UTC and answered in `tz`; `from` is inclusive, `to` exclusive; "
+    "weeks are ISO weeks (Monday)."
 )
+
+
+TIME_ZONE_HEADER = "Time-Zone"
 
 
 def _responses(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
     return {
-        200: {"content": {"text/csv": {"schema": {"type": "string"}, "example": "period_start,group,total\r\n"}}},
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": "period_start,group,total\r\n"}},
+            "headers": {
+                TIME_ZONE_HEADER: {
+                    "description": "The IANA time zone of the answer (`tz`), on JSON and CSV alike.",
+                    "schema": {"type": "string", "example": "Europe/Berlin"},
+                }
+            },
+        },
         **problem_responses(422),
     }
 
 
 class Answer:
-    """How a report is answered: its model as JSON, or its rows as CSV (`format=csv` or `Accept: text/csv`)."""
+    """How a report is answered: its model as JSON, or its rows as CSV (`format=csv` or `Accept: text/csv`);
+    either way with the `Time-Zone` header naming the zone of its dates."""
 
     def __init__(self, request: Request, format: Format = None, bom: Bom = False) -> None:
         self.csv = csv.wants_csv(request.headers.get("accept"), format)
         self.bom = bom
 
     def __call__(self, result: BaseModel, name: str) -> Any:
+        response: Any
         if not self.csv:
-            return ExactJSONResponse(result)
-        rows = [row.model_dump(mode="json") for row in result.rows]  # type: ignore[attr-defined]
-        columns = list(type(result.rows[0]).model_fields) if result.rows else _row_columns(result)  # type: ignore[attr-defined]
-        return csv.response(columns, rows, bom=self.bom, filename=name)
+            response = ExactJSONResponse(result)
+        else:
+            rows = [row.model_dump(mode="json") for row in result.rows]  # type: ignore[attr-defined]
+            columns = list(type(result.rows[0]).model_fields) if result.rows else _row_columns(result)  # type: ignore[attr-defined]
+            response = csv.response(columns, rows, bom=self.bom, filename=name)
+        response.headers[TIME_ZONE_HEADER] = result.tz  # type: ignore[attr-defined]
+        return response
 
 
 AnswerDep = Annotated[Answer, Depends()]
+
+
+class Calendar:
+    """The zone a request is answered in (`tz`, else `DECISION_LOG_TIMEZONE`; unknown → 422 naming `tz`), and
+    its reading of `from`/`to`: a bare date is that day's local midnight, a timestamp the instant it names."""
+
+    def __init__(self, request: Request, session: SessionDep, tz: Tz = None) -> None:
+        self.tz = zones.check_zone(tz if tz is not None else session.settings.timezone)
+        self.query = request.query_params
+
+    def bound(self, value: datetime | None, name: str) -> datetime | None:
+        raw = self.query.get(name)
+        if value is None or raw is None or not DATE_ONLY.match(raw.strip()):
+            return value
+        return zones.local_midnight(value.date(), self.tz)  # the date's UTC midnight, as UtcInput read it
+
+
+CalendarDep = Annotated[Calendar, Depends()]
 
 
 def _row_columns(result: BaseModel) -> list[str]:
@@ -85,6 +137,7 @@ async def get_basis_analytics(
     session: SessionDep,
     answer: AnswerDep,
     _: AnalyticsCaller,
+    calendar: CalendarDep,
     filters: RecordFiltersDep,
     start: From = None,
     end: To = None,
@@ -99,6 +152,9 @@ async def get_basis_analytics(
 ) -> BasisAnalytics:
     """The share of decisions made on data versus on emotions, per bucket of `decided_at` and group.
 
+    Buckets are the calendar of `tz` (default `DECISION_LOG_TIMEZONE`): each starts at a local midnight
+    (weeks on the local Monday), across daylight-saving changes, and `period_start` is its local date.
+
     Rows: `period_start` (null when `bucket=none`), `group` (null when not grouped), `total`, `data`,
     `emotion`, `emotion_unsupported`, `data_share` = data / total and `emotion_share` = emotion / total
     (4 places, null when total is 0). Without `group_by`, every bucket between `from` and `to`
@@ -112,8 +168,9 @@ async def get_basis_analytics(
     """
     result = await service.basis(
         session,
-        start=start,
-        end=end,
+        start=calendar.bound(start, "from"),
+        end=calendar.bound(end, "to"),
+        tz=calendar.tz,
         bucket=bucket,
         group_by=group_by,
         weight=weight,
@@ -130,11 +187,13 @@ async def get_strategy_change_analytics(
     session: SessionDep,
     answer: AnswerDep,
     _: AnalyticsCaller,
+    calendar: CalendarDep,
     start: From = None,
     end: To = None,
     bucket: Annotated[Bucket, Query(description="With a bucket, `series` counts changes per bucket.")] = Bucket.none,
 ) -> StrategyChangeAnalytics:
-    """How often each strategy changes, over [`from`, `to`) of `effective_from`.
+    """How often each strategy changes, over [`from`, `to`) of `effective_from`; the `series` buckets are
+    the calendar of `tz` (local midnights, weeks on the local Monday).
 
     One row per strategy that had a version in force before `to` (or was recorded before `to`).
     Every version after the first is a change; `unexplained_changes` have a blank `change_reason`.
@@ -145,7 +204,9 @@ async def get_strategy_change_analytics(
     `strategy_usage` is the share of decisions decided in range that name a strategy. The CSV form
     holds `rows`.
     """
-    result = await service.strategy_changes(session, start=start, end=end, bucket=bucket)
+    result = await service.strategy_changes(
+        session, start=calendar.bound(start, "from"), end=calendar.bound(end, "to"), tz=calendar.tz, bucket=bucket
+    )
     return answer(result, "strategy-changes")  # type: ignore[no-any-return]
 
 
@@ -154,13 +215,16 @@ async def get_kpi_analytics(
     session: SessionDep,
     answer: AnswerDep,
     _: AnalyticsCaller,
+    calendar: CalendarDep,
     start: From = None,
     end: To = None,
 ) -> KpiAnalytics:
     """KPI hygiene: KPIs by `kind` and the `money_share`, KPIs without an owner, changes (revisions
     after the first) and unexplained changes (no `change_reason`) made in range, and decisions per
     KPI (decided in range). One row per KPI created before `to`."""
-    result = await service.kpis(session, start=start, end=end)
+    result = await service.kpis(
+        session, start=calendar.bound(start, "from"), end=calendar.bound(end, "to"), tz=calendar.tz
+    )
     return answer(result, "kpis")  # type: ignore[no-any-return]
 
 
@@ -169,6 +233,7 @@ async def get_accountability_analytics(
     session: SessionDep,
     answer: AnswerDep,
     _: AnalyticsCaller,
+    calendar: CalendarDep,
     filters: RecordFiltersDep,
     start: From = None,
     end: To = None,
@@ -176,7 +241,9 @@ async def get_accountability_analytics(
     """Per owner, over decisions decided in range: decisions, `data_share`, `emotion_share`,
     reviewed, reviews due (`expected_outcome.review_by` passed by `to`, or now when `to` is later),
     overdue reviews (due and not reviewed), reversed (reversed or superseded) and `reversal_rate`."""
-    result = await service.accountability(session, start=start, end=end, filters=filters)
+    result = await service.accountability(
+        session, start=calendar.bound(start, "from"), end=calendar.bound(end, "to"), tz=calendar.tz, filters=filters
+    )
     return answer(result, "accountability")  # type: ignore[no-any-return]
 
 
@@ -185,6 +252,7 @@ async def get_outcome_analytics(
     session: SessionDep,
     answer: AnswerDep,
     _: AnalyticsCaller,
+    calendar: CalendarDep,
     filters: RecordFiltersDep,
     start: From = None,
     end: To = None,
@@ -192,7 +260,9 @@ async def get_outcome_analytics(
     """One row per basis class (`data`, `emotion`) over decisions decided in range: reviewed,
     success, partial, failure, inconclusive and `success_rate` = success / (reviewed - inconclusive),
     null when that is 0."""
-    result = await service.outcomes(session, start=start, end=end, filters=filters)
+    result = await service.outcomes(
+        session, start=calendar.bound(start, "from"), end=calendar.bound(end, "to"), tz=calendar.tz, filters=filters
+    )
     return answer(result, "outcomes")  # type: ignore[no-any-return]
 
 
@@ -201,6 +271,7 @@ async def get_summary_analytics(
     session: SessionDep,
     answer: AnswerDep,
     _: AnalyticsCaller,
+    calendar: CalendarDep,
     start: Annotated[
         UtcInput | None, Query(alias="from", description="Inclusive. Defaults to 90 days before `to`.")
     ] = None,
@@ -208,5 +279,7 @@ async def get_summary_analytics(
 ) -> SummaryAnalytics:
     """The owner's scorecard for a range (default the last 90 days): the headline figures of the
     other analytics endpoints in one row."""
-    result = await service.summary(session, start=start, end=end)
+    result = await service.summary(
+        session, start=calendar.bound(start, "from"), end=calendar.bound(end, "to"), tz=calendar.tz
+    )
     return answer(result, "summary")  # type: ignore[no-any-return]

@@ -11,6 +11,11 @@ from app.core.types import UtcOutput
 from app.decisions.classification import BasisClass
 from app.kpis.schemas import KpiDirection, KpiKind
 
+TZ_ECHO = (
+    "The IANA time zone the answer is in: buckets start at its local midnights and `period_start` is a date "
+    "on its calendar; `from` and `to` are the range's instants in UTC (a bare date asked for is that zone's midnight)."
+)
+
 # A count of decisions, or a sum of budgets: exact, and written as the JSON number it is (app.core.money).
 Amount = Annotated[int | MoneyOut, WithJsonSchema({"type": "number"})]
 
@@ -38,7 +43,10 @@ class Weight(StrEnum):
 
 
 class BasisRow(BaseModel):
-    period_start: date | None = Field(description="First day of the bucket (UTC); null when `bucket=none`.")
+    period_start: date | None = Field(
+        description="First day of the bucket on the calendar of `tz` (the bucket starts at that day's local "
+        "midnight); null when `bucket=none`."
+    )
     group: str | None = Field(description="The group's value; null when not grouped (or the decision has none).")
     total: Amount = Field(
         description="Decisions (or, with `weight=budget`, the exact sum of their budgets) in the row: the "
@@ -54,6 +62,7 @@ class BasisRow(BaseModel):
 class BasisAnalytics(BaseModel):
     start: UtcOutput = Field(serialization_alias="from")
     end: UtcOutput = Field(serialization_alias="to")
+    tz: str = Field(description=TZ_ECHO, examples=["Europe/Berlin"])
     bucket: Bucket
     group_by: GroupBy
     weight: Weight
@@ -85,6 +94,7 @@ class StrategyChangeSeriesRow(BaseModel):
 class StrategyChangeAnalytics(BaseModel):
     start: UtcOutput = Field(serialization_alias="from")
     end: UtcOutput = Field(serialization_alias="to")
+    tz: str = Field(description=TZ_ECHO, examples=["Europe/Berlin"])
     bucket: Bucket
     min_stable_days: float
     decisions: int = Field(description="Decisions decided in range.")
@@ -111,6 +121,7 @@ class KpiRow(BaseModel):
 class KpiAnalytics(BaseModel):
     start: UtcOutput = Field(serialization_alias="from")
     end: UtcOutput = Field(serialization_alias="to")
+    tz: str = Field(description=TZ_ECHO, examples=["Europe/Berlin"])
     kpis: int
     money_kpis: int
     activity_kpis: int
@@ -139,6 +150,7 @@ class AccountabilityRow(BaseModel):
 class AccountabilityAnalytics(BaseModel):
     start: UtcOutput = Field(serialization_alias="from")
     end: UtcOutput = Field(serialization_alias="to")
+    tz: str = Field(description=TZ_ECHO, examples=["Europe/Berlin"])
     rows: list[AccountabilityRow]
 
 
@@ -156,6 +168,7 @@ class OutcomeRow(BaseModel):
 class OutcomeAnalytics(BaseModel):
     start: UtcOutput = Field(serialization_alias="from")
     end: UtcOutput = Field(serialization_alias="to")
+    tz: str = Field(description=TZ_ECHO, examples=["Europe/Berlin"])
     rows: list[OutcomeRow]
 
 
@@ -188,4 +201,5 @@ class SummaryRow(BaseModel):
 class SummaryAnalytics(BaseModel):
     start: UtcOutput = Field(serialization_alias="from")
     end: UtcOutput = Field(serialization_alias="to")
+    tz: str = Field(description=TZ_ECHO, examples=["Europe/Berlin"])
     rows: list[SummaryRow] = Field(description="One row: the headline figures of every analytics endpoint.")

@@ -4,10 +4,10 @@ shapes its aggregated rows (shares, zero-filled buckets). Nothing here counts de
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from app.analytics import queries
+from app.analytics import queries, zones
 from app.analytics.schemas import (
     AccountabilityAnalytics,
     AccountabilityRow,
@@ -39,12 +39,13 @@ NO_FILTERS = DecisionFilters()
 
 
 # ---------------------------------------------------------------------------------------------
-# Calendar: the same buckets as the SQL in app.core.dialect.time_bucket (UTC; ISO weeks from Monday)
+# Calendar: the same buckets as the SQL (app.core.dialect.time_bucket on the zone's wall clock, app.analytics.zones):
+# local dates, ISO weeks from Monday, each bucket starting at the local midnight of its first day
 # ---------------------------------------------------------------------------------------------
 
 
-def bucket_start(moment: datetime, unit: Bucket) -> date:
-    day = moment.astimezone(UTC).date()
+def bucket_start(moment: datetime, unit: Bucket, tz: str = zones.UTC_NAME) -> date:
+    day = zones.local_date(moment, tz)
     if unit is Bucket.week:
         return day - timedelta(days=day.weekday())
     if unit is Bucket.month:
@@ -64,15 +65,15 @@ def next_bucket(start: date, unit: Bucket) -> date:
     return start.replace(year=start.year + month // 12, month=month % 12 + 1)
 
 
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+def _midnight(day: date, tz: str) -> datetime:
+    return zones.local_midnight(day, tz)
 
 
-def buckets(start: datetime, end: datetime, unit: Bucket, *, limit: int | None = None) -> list[date]:
+def buckets(start: datetime, end: datetime, unit: Bucket, tz: str, *, limit: int | None = None) -> list[date]:
     """Every bucket that overlaps [start, end); with ``limit``, stops once there are more than that."""
     out: list[date] = []
-    current = bucket_start(start, unit)
-    while _midnight(current) < end:
+    current = bucket_start(start, unit, tz)
+    while _midnight(current, tz) < end:
         out.append(current)
         if limit is not None and len(out) > limit:
             break
@@ -83,12 +84,12 @@ def buckets(start: datetime, end: datetime, unit: Bucket, *, limit: int | None =
     return out
 
 
-def _too_many_buckets(start: datetime, end: datetime, unit: Bucket) -> bool:
+def _too_many_buckets(start: datetime, end: datetime, unit: Bucket, tz: str) -> bool:
     """The estimate spares ordinary ranges the count; the count stops one past the limit, so a range of
     thousands of years costs no more than the limit (and reaching year 9999 does not overflow)."""
     if _bucket_count(start, end, unit) <= MAX_BUCKETS:
         return False
-    return len(buckets(start, end, unit, limit=MAX_BUCKETS)) > MAX_BUCKETS
+    return len(buckets(start, end, unit, tz, limit=MAX_BUCKETS)) > MAX_BUCKETS
 
 
 def _bucket_count(start: datetime, end: datetime, unit: Bucket) -> int:
@@ -110,7 +111,12 @@ def _check_range(start: datetime | None, end: datetime | None) -> None:
 
 
 def _resolve(
-    start: datetime | None, end: datetime | None, first: datetime | None, unit: Bucket | None, now: datetime
+    start: datetime | None,
+    end: datetime | None,
+    first: datetime | None,
+    unit: Bucket | None,
+    now: datetime,
+    tz: str,
 ) -> tuple[datetime, datetime]:
     """``from`` defaults to the start of the first bucket with activity, ``to`` to now. Activity stored before
     the earliest timestamp accepted (imported, or recorded before the bound existed) does not stretch the default
@@ -118,13 +124,13 @@ def _resolve(
     end = end or now
     if start is None:
         first = max(first or end, EARLIEST)
-        start = min(_midnight(bucket_start(first, unit)) if unit and unit is not Bucket.none else first, end)
+        start = min(_midnight(bucket_start(first, unit, tz), tz) if unit and unit is not Bucket.none else first, end)
     if start > end:
         raise Unprocessable(
             "`from` must be before `to`.",
             errors=[FieldError(loc=["query", "from"], msg="must be before `to`", type="value_error.range")],
         )
-    if unit is not None and unit is not Bucket.none and _too_many_buckets(start, end, unit):
+    if unit is not None and unit is not Bucket.none and _too_many_buckets(start, end, unit, tz):
         raise Unprocessable(
             f"The range holds more than {MAX_BUCKETS} {unit.value} buckets; at most {MAX_BUCKETS} are answered.",
             errors=[
@@ -134,6 +140,11 @@ def _resolve(
             ],
         )
     return start, end
+
+
+def zone_of(session: DatabaseSession, tz: str | None) -> str:
+    """``tz`` (an IANA zone, checked), or the configured ``DECISION_LOG_TIMEZONE``."""
+    return zones.check_zone(tz if tz is not None else session.settings.timezone)
 
 
 def share(part: Any, total: Any) -> float | None:
@@ -155,13 +166,15 @@ async def basis(
     weight: Weight,
     currency: str | None,
     filters: DecisionFilters,
+    tz: str | None = None,
 ) -> BasisAnalytics:
     _check_range(start, end)
+    tz = zone_of(session, tz)
     if weight is Weight.budget and currency is None:
         raise Unprocessable.field(["query", "currency"], "currency is required with weight=budget")
     now = utcnow()
     first = None if start is not None else await queries.first_decided_at(session, filters)
-    start, end = _resolve(start, end, first, bucket, now)
+    start, end = _resolve(start, end, first, bucket, now, tz)
     unit = None if bucket is Bucket.none else bucket.value
     group = None if group_by is GroupBy.none else group_by.value
     rows = await queries.basis(
@@ -172,14 +185,16 @@ async def basis(
         group_by=group,
         currency=currency if weight is Weight.budget else None,
         filters=filters,
+        clock=zones.clock(tz, start, end),
         rollups=session.settings.analytics_rollups,
     )
     shaped = [_basis_row(r.period_start, r.group, r.total, r.data, r.emotion, r.emotion_unsupported) for r in rows]
     if group is None:
-        shaped = _zero_filled(shaped, start, end, bucket)
+        shaped = _zero_filled(shaped, start, end, bucket, tz)
     return BasisAnalytics(
         start=start,
         end=end,
+        tz=tz,
         bucket=bucket,
         group_by=group_by,
         weight=weight,
@@ -203,23 +218,24 @@ def _basis_row(
     )
 
 
-def _zero_filled(rows: list[BasisRow], start: datetime, end: datetime, bucket: Bucket) -> list[BasisRow]:
+def _zero_filled(rows: list[BasisRow], start: datetime, end: datetime, bucket: Bucket, tz: str) -> list[BasisRow]:
     if bucket is Bucket.none:
         return rows or [_basis_row(None, None, 0, 0, 0, 0)]
     found = {row.period_start: row for row in rows}
-    return [found.get(day) or _basis_row(day, None, 0, 0, 0, 0) for day in buckets(start, end, bucket)]
+    return [found.get(day) or _basis_row(day, None, 0, 0, 0, 0) for day in buckets(start, end, bucket, tz)]
 
 
 async def strategy_changes(
-    session: DatabaseSession, *, start: datetime | None, end: datetime | None, bucket: Bucket
+    session: DatabaseSession, *, start: datetime | None, end: datetime | None, bucket: Bucket, tz: str | None = None
 ) -> StrategyChangeAnalytics:
     _check_range(start, end)
+    tz = zone_of(session, tz)
     now = utcnow()
     first = None
     if start is None:
         candidates = [await queries.first_effective_from(session), await queries.first_decided_at(session, NO_FILTERS)]
         first = min((c for c in candidates if c is not None), default=None)
-    start, end = _resolve(start, end, first, bucket, now)
+    start, end = _resolve(start, end, first, bucket, now, tz)
     at = min(end, now)
     threshold = session.settings.strategy_min_stable_days
     rows = await queries.strategy_changes(session, start=start, end=end, at=at, min_stable_days=threshold)
@@ -233,12 +249,15 @@ async def strategy_changes(
                 changes=r.changes,
                 unexplained_changes=r.unexplained_changes,
             )
-            for r in await queries.strategy_change_series(session, start=start, end=end, bucket=bucket.value)
+            for r in await queries.strategy_change_series(
+                session, start=start, end=end, bucket=bucket.value, clock=zones.clock(tz, start, end)
+            )
         ]
     usage = await queries.strategy_usage(session, start=start, end=end)
     return StrategyChangeAnalytics(
         start=start,
         end=end,
+        tz=tz,
         bucket=bucket,
         min_stable_days=threshold,
         decisions=usage.decisions,
@@ -268,11 +287,14 @@ def _days(value: Any) -> float | None:
     return None if value is None else round(float(value), 4)
 
 
-async def kpis(session: DatabaseSession, *, start: datetime | None, end: datetime | None) -> KpiAnalytics:
+async def kpis(
+    session: DatabaseSession, *, start: datetime | None, end: datetime | None, tz: str | None = None
+) -> KpiAnalytics:
     _check_range(start, end)
+    tz = zone_of(session, tz)
     now = utcnow()
     first = None if start is not None else await queries.first_decided_at(session, NO_FILTERS)
-    start, end = _resolve(start, end, first, None, now)
+    start, end = _resolve(start, end, first, None, now, tz)
     rows = [
         KpiRow(
             kpi=r.kpi,
@@ -293,6 +315,7 @@ async def kpis(session: DatabaseSession, *, start: datetime | None, end: datetim
     return KpiAnalytics(
         start=start,
         end=end,
+        tz=tz,
         kpis=len(rows),
         money_kpis=money,
         activity_kpis=len(rows) - money,
@@ -305,16 +328,23 @@ async def kpis(session: DatabaseSession, *, start: datetime | None, end: datetim
 
 
 async def accountability(
-    session: DatabaseSession, *, start: datetime | None, end: datetime | None, filters: DecisionFilters
+    session: DatabaseSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    filters: DecisionFilters,
+    tz: str | None = None,
 ) -> AccountabilityAnalytics:
     _check_range(start, end)
+    tz = zone_of(session, tz)
     now = utcnow()
     first = None if start is not None else await queries.first_decided_at(session, filters)
-    start, end = _resolve(start, end, first, None, now)
+    start, end = _resolve(start, end, first, None, now, tz)
     rows = await queries.accountability(session, start=start, end=end, at=min(end, now), filters=filters)
     return AccountabilityAnalytics(
         start=start,
         end=end,
+        tz=tz,
         rows=[
             AccountabilityRow(
                 owner=r.owner,
@@ -336,12 +366,18 @@ async def accountability(
 
 
 async def outcomes(
-    session: DatabaseSession, *, start: datetime | None, end: datetime | None, filters: DecisionFilters
+    session: DatabaseSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    filters: DecisionFilters,
+    tz: str | None = None,
 ) -> OutcomeAnalytics:
     _check_range(start, end)
+    tz = zone_of(session, tz)
     now = utcnow()
     first = None if start is not None else await queries.first_decided_at(session, filters)
-    start, end = _resolve(start, end, first, None, now)
+    start, end = _resolve(start, end, first, None, now, tz)
     found = {r.basis_class: r for r in await queries.outcomes(session, start=start, end=end, filters=filters)}
     rows = []
     for basis_class in ("data", "emotion"):
@@ -357,12 +393,14 @@ async def outcomes(
                 success_rate=share(counts["success"], counts["reviewed"] - counts["inconclusive"]),
             )
         )
-    return OutcomeAnalytics(start=start, end=end, rows=rows)
+    return OutcomeAnalytics(start=start, end=end, tz=tz, rows=rows)
 
 
-async def summary(session: DatabaseSession, *, start: datetime | None, end: datetime | None) -> SummaryAnalytics:
+async def summary(
+    session: DatabaseSession, *, start: datetime | None, end: datetime | None, tz: str | None = None
+) -> SummaryAnalytics:
     """The owner's scorecard: default range the last 90 days."""
-    scorecard, _ = await summary_with_parts(session, start=start, end=end)
+    scorecard, _ = await summary_with_parts(session, start=start, end=end, tz=tz)
     return scorecard
 
 
@@ -376,10 +414,11 @@ class SummaryParts:
 
 
 async def summary_with_parts(
-    session: DatabaseSession, *, start: datetime | None, end: datetime | None
+    session: DatabaseSession, *, start: datetime | None, end: datetime | None, tz: str | None = None
 ) -> tuple[SummaryAnalytics, SummaryParts]:
     """:func:`summary`, and the strategy changes, KPI hygiene and accountability of the same range it rests on."""
     _check_range(start, end)
+    tz = zone_of(session, tz)
     now = utcnow()
     end = end or now
     start = start or min(end, now) - timedelta(days=90)
@@ -394,16 +433,19 @@ async def summary_with_parts(
             weight=Weight.count,
             currency=None,
             filters=NO_FILTERS,
+            tz=tz,
         )
     ).rows[0]
-    strategy = await strategy_changes(session, start=start, end=end, bucket=Bucket.none)
-    kpi = await kpis(session, start=start, end=end)
-    owners = (await accountability(session, start=start, end=end, filters=NO_FILTERS)).rows
-    results = {r.basis_class: r for r in (await outcomes(session, start=start, end=end, filters=NO_FILTERS)).rows}
+    strategy = await strategy_changes(session, start=start, end=end, bucket=Bucket.none, tz=tz)
+    kpi = await kpis(session, start=start, end=end, tz=tz)
+    owners = (await accountability(session, start=start, end=end, filters=NO_FILTERS, tz=tz)).rows
+    outcome_rows = (await outcomes(session, start=start, end=end, filters=NO_FILTERS, tz=tz)).rows
+    results = {r.basis_class: r for r in outcome_rows}
     reversed_ = sum(r.reversed for r in owners)
     scorecard = SummaryAnalytics(
         start=start,
         end=end,
+        tz=tz,
         rows=[
             SummaryRow(
                 decisions=int(basis_rows.total),

@@ -2,6 +2,7 @@
 
 import json
 from functools import lru_cache
+from importlib import resources
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -84,6 +85,18 @@ class Settings(BaseSettings):
     # rollup deltas are folded (0 disables the background folding; answers stay exact, only slower).
     analytics_rollups: bool = True
     rollup_fold_interval_seconds: float = Field(default=2.0, ge=0)
+    # The IANA time zone analytics answer in when a request names none (`tz`): buckets start at its local
+    # midnights, bare dates in `from`/`to` are its midnights. Zones come from the pinned tzdata package
+    # (app/analytics/zones.py). Changing it needs nothing rebuilt: the rollups serve every zone.
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zones = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+        if value not in zones:
+            raise ValueError(f"unknown IANA time zone {value!r} (e.g. UTC, Europe/Berlin)")
+        return value
 
     @field_validator("cors_origins", "integrity_trusted_keys", "trusted_user_proxies", mode="before")
     @classmethod

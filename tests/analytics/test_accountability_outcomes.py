@@ -76,6 +76,7 @@ async def test_accountability_per_owner_is_exact(client, dataset):
     assert body == {
         "from": R_FROM,
         "to": R_TO,
+        "tz": "UTC",
         "rows": [
             # D1 D2 D6 D7 D8. Reviewed D1, D6. Due by 2026-10-01: D1 (reviewed), D2 (not: overdue); D8 is due in
             # 2099. D6 reversed and D7 superseded both count as reversed.
@@ -125,7 +126,7 @@ async def test_accountability_filters(client, dataset):
 async def test_accountability_empty_range_has_no_rows(client, dataset):
     body = await get_json(client, ACCOUNTABILITY, **{"from": "2024-01-01", "to": "2025-01-01"})
 
-    assert body == {"from": "2024-01-01T00:00:00.000000Z", "to": "2025-01-01T00:00:00.000000Z", "rows": []}
+    assert body == {"from": "2024-01-01T00:00:00.000000Z", "to": "2025-01-01T00:00:00.000000Z", "tz": "UTC", "rows": []}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,6 +140,7 @@ async def test_outcomes_per_basis_class_are_exact(client, dataset):
     assert body == {
         "from": R_FROM,
         "to": R_TO,
+        "tz": "UTC",
         "rows": [
             # D1 success, D4 partial, D6 success (reversed, still reviewed), D8 -, D10 success: 3 / 4.
             outcome_row("data", 5, 4, 3, 1, 0, 0, 0.75),

@@ -67,7 +67,15 @@ def weeks_r() -> list[dict[str, Any]]:
 
 
 def answer(rows_: list[dict[str, Any]], **top: Any) -> dict[str, Any]:
-    body = {"from": R_FROM, "to": R_TO, "bucket": "month", "group_by": "none", "weight": "count", "currency": None}
+    body = {
+        "from": R_FROM,
+        "to": R_TO,
+        "tz": "UTC",
+        "bucket": "month",
+        "group_by": "none",
+        "weight": "count",
+        "currency": None,
+    }
     return {**body, **top, "rows": rows_}
 
 
@@ -361,6 +369,7 @@ async def test_basis_empty_range_zero_fills_every_bucket_with_null_shares(client
     assert body == {
         "from": "2024-01-01T00:00:00.000000Z",
         "to": "2024-04-01T00:00:00.000000Z",
+        "tz": "UTC",
         "bucket": bucket,
         "group_by": "none",
         "weight": "count",

@@ -45,6 +45,7 @@ async def test_kpi_analytics_are_exact(client, dataset):
     assert body == {
         "from": "2026-01-01T00:00:00.000000Z",
         "to": "2100-01-01T00:00:00.000000Z",
+        "tz": "UTC",
         "kpis": 3,
         "money_kpis": 2,
         "activity_kpis": 1,
@@ -88,6 +89,7 @@ async def test_kpi_analytics_range_before_the_kpis_existed_is_empty(client, data
     assert body == {
         "from": "2026-01-01T00:00:00.000000Z",
         "to": "2026-10-01T00:00:00.000000Z",
+        "tz": "UTC",
         "kpis": 0,
         "money_kpis": 0,
         "activity_kpis": 0,

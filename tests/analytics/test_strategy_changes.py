@@ -62,6 +62,7 @@ def answer(rows: list[dict[str, Any]], series: list[dict[str, Any]], **top: Any)
     body = {
         "from": R_FROM,
         "to": R_TO,
+        "tz": "UTC",
         "bucket": "none",
         "min_stable_days": 30.0,
         # D1 D3 D4 D5 D6 D8 D10 name a strategy, D2 D7 D9 D11 do not.
@@ -127,6 +128,7 @@ async def test_strategy_changes_current_version_at_past_to_and_even_median(clien
     assert body == {
         "from": "2026-01-01T00:00:00.000000Z",
         "to": "2026-03-01T00:00:00.000000Z",
+        "tz": "UTC",
         "bucket": "none",
         "min_stable_days": 30.0,
         "decisions": 3,  # D1, D2, D3

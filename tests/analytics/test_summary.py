@@ -33,7 +33,7 @@ async def test_summary_over_range_is_exact(client, dataset):
         7, 4, 1, 2, 0.1818,  # reviews: D1 D3 D4 D5 D6 D9 D10; due D1 D2 D5 D9; overdue D2; reversed D6 D7
         0.75, 0.0,  # as /outcomes
     )  # fmt: skip
-    assert body == {"from": R_FROM, "to": R_TO, "rows": [expected]}
+    assert body == {"from": R_FROM, "to": R_TO, "tz": "UTC", "rows": [expected]}
 
 
 async def test_summary_with_to_ahead_includes_kpis(client, dataset):
