@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from app.analytics.router import router as analytics
 from app.auth.router import router as keys
 from app.decisions.router import router as decisions
+from app.events.router import router as events
 from app.exports.router import router as exports
 from app.integrity.router import router as integrity
 from app.kpis.router import router as kpis
@@ -17,7 +18,7 @@ from app.sources.router import router as sources
 from app.strategies.router import router as strategies
 
 PREFIX = "/v1"
-ROUTERS = (people, sources, decisions, strategies, kpis, exports, analytics, keys, integrity)
+ROUTERS = (people, sources, decisions, strategies, kpis, exports, analytics, keys, integrity, events)
 
 
 def include_api(app: FastAPI) -> None:

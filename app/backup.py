@@ -87,10 +87,12 @@ from app.models import (
     DataSource,
     Decision,
     DecisionRevision,
+    Event,
     IdempotencyRecord,
     Kpi,
     KpiRevision,
     Person,
+    ReviewDue,
     SignInLink,
     Strategy,
     StrategyVersion,
@@ -111,6 +113,8 @@ DOMAIN_TABLES: tuple[Table, ...] = (
     table_of(KpiRevision),
     table_of(Decision),
     table_of(DecisionRevision),
+    # The decisions whose `decision.review_due` has fired: a restored database does not fire them again.
+    table_of(ReviewDue),
     # The tamper-evident log (app/integrity), so a restored database still verifies.
     *integrity_repository.TABLES,
 )
@@ -118,7 +122,14 @@ DOMAIN_TABLE_NAMES = tuple(table.name for table in DOMAIN_TABLES)
 KEY_TABLE: Table = table_of(ApiKey)
 # Left out on purpose: stored responses to POSTs, kept a day, meaningless once the data has moved; the pages'
 # sessions and the first administrator's sign-in link (after the keys: they refer to them).
-TRANSIENT_TABLES: tuple[Table, ...] = (table_of(IdempotencyRecord), table_of(WebSession), table_of(SignInLink))
+# The event feed too: its order is the writing transactions' ids, which belong to the database that wrote them (a
+# restored database starts a feed of its own).
+TRANSIENT_TABLES: tuple[Table, ...] = (
+    table_of(IdempotencyRecord),
+    table_of(WebSession),
+    table_of(SignInLink),
+    table_of(Event),
+)
 # Left out too: derived from the decisions by the database's own triggers as they are inserted (or deleted).
 DERIVED_TABLES: tuple[Table, ...] = (table_of(BasisRollup), table_of(BasisRollupDelta))
 

@@ -405,6 +405,27 @@ def _print_report(report: Report) -> None:
         )
 
 
+@cli.command("scan-reviews")
+def scan_reviews() -> None:
+    """Fire `decision.review_due` for every decision whose review date has passed with no review and that has not
+    had one yet (what `serve` does every DECISION_LOG_REVIEW_SCAN_INTERVAL_SECONDS). Safe beside running services:
+    one process scans at a time, and a decision's event fires once."""
+    from app.events import reviews
+
+    async def run() -> int | None:
+        database = backup.maintenance_database()
+        try:
+            return await reviews.scan(database)
+        finally:
+            await database.dispose()
+
+    fired = asyncio.run(run())
+    if fired is None:
+        typer.echo("Another process is scanning now; nothing done here.")
+    else:
+        typer.echo(f"decision.review_due fired for {fired} decision(s).")
+
+
 @cli.command("signing-key")
 def signing_key() -> None:
     """Print a new Ed25519 signing key for DECISION_LOG_SIGNING_KEY (base64), then its public key."""

@@ -21,6 +21,7 @@ from app.core.errors import install_error_handlers
 from app.core.logging import install_redaction
 from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, KeepPeer, SecurityHeaders
 from app.core.observability import RequestTelemetry, install_metrics, new_request_id
+from app.events import reviews
 from app.idempotency.service import IdempotentReplay
 from app.integrity.service import Sealer, warn_when_unsigned
 from app.openapi import DESCRIPTION, install_openapi
@@ -51,7 +52,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.rollup_fold_interval_seconds > 0
             else None
         )
-        tasks = [task for task in (sealing, folding) if task is not None]
+        scanning = (
+            asyncio.create_task(reviews.run(app.state.db, settings.review_scan_interval_seconds), name="review-scan")
+            if settings.review_scan_interval_seconds > 0
+            else None
+        )
+        tasks = [task for task in (sealing, folding, scanning) if task is not None]
         memory.settle()
         try:
             yield

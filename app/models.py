@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from app.analytics.models import BasisRollup, BasisRollupDelta
 from app.auth.models import ApiKey, SignInLink, WebSession
 from app.decisions.models import Decision, DecisionRevision
+from app.events.models import Event, ReviewDue
 from app.idempotency.models import IdempotencyRecord
 from app.integrity.models import IntegrityCheckpoint, IntegrityEntry, IntegrityLink
 from app.kpis.models import Kpi, KpiRevision
@@ -21,6 +22,7 @@ __all__ = [
     "DataSource",
     "Decision",
     "DecisionRevision",
+    "Event",
     "IdempotencyRecord",
     "IntegrityCheckpoint",
     "IntegrityEntry",
@@ -28,6 +30,7 @@ __all__ = [
     "Kpi",
     "KpiRevision",
     "Person",
+    "ReviewDue",
     "SignInLink",
     "Strategy",
     "StrategyVersion",

@@ -41,6 +41,8 @@ os.environ["DECISION_LOG_SIGNING_KEY"] = TEST_SIGNING_KEY
 os.environ["DECISION_LOG_INTEGRITY_SEAL_INTERVAL_SECONDS"] = "0"
 # Nor background folding of the analytics rollup: tests fold when they mean to (app.analytics.rollup.fold).
 os.environ["DECISION_LOG_ROLLUP_FOLD_INTERVAL_SECONDS"] = "0"
+# Nor the background scan for due reviews: tests scan when they mean to (app.events.reviews.scan).
+os.environ["DECISION_LOG_REVIEW_SCAN_INTERVAL_SECONDS"] = "0"
 
 import httpx  # noqa: E402
 from asgi_lifespan import LifespanManager  # noqa: E402
@@ -56,12 +58,14 @@ from app.main import create_app  # noqa: E402
 
 # Tables emptied between tests, children first; API keys persist for the whole run, except those made for people.
 TABLES = [
+    "event",
     "web_session",
     "sign_in_link",
     "integrity_checkpoint",
     "integrity_link",
     "integrity_entry",
     "idempotency_record",
+    "review_due",
     "decision_revision",
     "decision",
     "kpi_revision",

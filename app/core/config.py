@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     # rollup deltas are folded (0 disables the background folding; answers stay exact, only slower).
     analytics_rollups: bool = True
     rollup_fold_interval_seconds: float = Field(default=2.0, ge=0)
+    # How often each process looks for decisions whose review date has passed with no review, to fire
+    # `decision.review_due` (once per decision; one process scans at a time). 0: no background scan
+    # (`decision-log scan-reviews` does it on demand).
+    review_scan_interval_seconds: float = Field(default=60.0, ge=0)
 
     @field_validator("cors_origins", "integrity_trusted_keys", "trusted_user_proxies", mode="before")
     @classmethod

@@ -2,6 +2,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
 from app.core.types import utcnow
+from app.events import service as events
+from app.events.schemas import EventType
 from app.integrity import service as integrity
 from app.people import repository
 from app.people.schemas import PersonRead, PersonUpsert
@@ -20,9 +22,9 @@ async def upsert_person(session: AsyncSession, handle: str, data: PersonUpsert) 
     )
     person, created = PersonRead.model_validate(row, from_attributes=True), row.created_at == now
     kind = "person.created" if created else "person.updated"
-    await integrity.record(
-        session, integrity.LogItem(kind, integrity.person_entity(handle), person.model_dump(mode="json"))
-    )
+    snapshot = person.model_dump(mode="json")
+    await integrity.record(session, integrity.LogItem(kind, integrity.person_entity(handle), snapshot))
+    await events.emit(session, events.NewEvent(EventType(kind), integrity.person_entity(handle), {"person": snapshot}))
     return person, created
 
 
