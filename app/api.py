@@ -16,9 +16,10 @@ from app.kpis.router import router as kpis
 from app.people.router import router as people
 from app.sources.router import router as sources
 from app.strategies.router import router as strategies
+from app.webhooks.router import router as webhooks
 
 PREFIX = "/v1"
-ROUTERS = (people, sources, decisions, strategies, kpis, exports, analytics, keys, integrity, events)
+ROUTERS = (people, sources, decisions, strategies, kpis, exports, analytics, keys, integrity, events, webhooks)
 
 
 def include_api(app: FastAPI) -> None:

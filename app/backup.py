@@ -96,6 +96,9 @@ from app.models import (
     SignInLink,
     Strategy,
     StrategyVersion,
+    Webhook,
+    WebhookAttempt,
+    WebhookMessage,
     WebSession,
     metadata,
 )
@@ -129,6 +132,11 @@ TRANSIENT_TABLES: tuple[Table, ...] = (
     table_of(WebSession),
     table_of(SignInLink),
     table_of(Event),
+    # Subscriptions are configuration of a deployment, their secrets encrypted with its key: set up again after a
+    # restore (their messages and delivery log go with them).
+    table_of(Webhook),
+    table_of(WebhookMessage),
+    table_of(WebhookAttempt),
 )
 # Left out too: derived from the decisions by the database's own triggers as they are inserted (or deleted).
 DERIVED_TABLES: tuple[Table, ...] = (table_of(BasisRollup), table_of(BasisRollupDelta))

@@ -437,6 +437,15 @@ def signing_key() -> None:
     typer.echo(private)
 
 
+@cli.command("webhook-key")
+def webhook_key() -> None:
+    """Print a new key for DECISION_LOG_WEBHOOK_SECRET_KEY: it encrypts the webhooks' signing secrets at rest (keep
+    it: with another key the stored secrets no longer decrypt, and their subscriptions must be made again)."""
+    from app.webhooks import crypto
+
+    typer.echo(crypto.new_key())
+
+
 def main() -> None:
     try:
         cli()

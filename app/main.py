@@ -26,6 +26,7 @@ from app.idempotency.service import IdempotentReplay
 from app.integrity.service import Sealer, warn_when_unsigned
 from app.openapi import DESCRIPTION, install_openapi
 from app.web import include_pages
+from app.webhooks.dispatcher import Dispatcher
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,7 +58,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.review_scan_interval_seconds > 0
             else None
         )
-        tasks = [task for task in (sealing, folding, scanning) if task is not None]
+        app.state.dispatcher = dispatcher = Dispatcher(app.state.db)
+        dispatching = (
+            asyncio.create_task(dispatcher.run(settings.webhook_poll_interval_seconds), name="webhook-dispatcher")
+            if settings.webhook_poll_interval_seconds > 0
+            else None
+        )
+        tasks = [task for task in (sealing, folding, scanning, dispatching) if task is not None]
         memory.settle()
         try:
             yield
@@ -66,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await dispatcher.close()
             await app.state.db.dispose()
 
     app = FastAPI(

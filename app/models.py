@@ -12,6 +12,7 @@ from app.kpis.models import Kpi, KpiRevision
 from app.people.models import Person
 from app.sources.models import DataSource
 from app.strategies.models import Strategy, StrategyVersion
+from app.webhooks.models import Webhook, WebhookAttempt, WebhookMessage
 
 metadata = SQLModel.metadata
 
@@ -35,5 +36,8 @@ __all__ = [
     "Strategy",
     "StrategyVersion",
     "WebSession",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookMessage",
     "metadata",
 ]

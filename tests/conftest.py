@@ -43,6 +43,10 @@ os.environ["DECISION_LOG_INTEGRITY_SEAL_INTERVAL_SECONDS"] = "0"
 os.environ["DECISION_LOG_ROLLUP_FOLD_INTERVAL_SECONDS"] = "0"
 # Nor the background scan for due reviews: tests scan when they mean to (app.events.reviews.scan).
 os.environ["DECISION_LOG_REVIEW_SCAN_INTERVAL_SECONDS"] = "0"
+# Nor the webhook dispatcher: tests/webhooks runs it in apps of their own, with a receiver on loopback.
+os.environ["DECISION_LOG_WEBHOOK_POLL_INTERVAL_SECONDS"] = "0"
+# Signing secrets are encrypted with this test key (never use it anywhere else).
+os.environ["DECISION_LOG_WEBHOOK_SECRET_KEY"] = "dGVzdC13ZWJob29rLWtleS1ub3QtZm9yLXVzZS0wMDE="
 
 import httpx  # noqa: E402
 from asgi_lifespan import LifespanManager  # noqa: E402
@@ -58,6 +62,9 @@ from app.main import create_app  # noqa: E402
 
 # Tables emptied between tests, children first; API keys persist for the whole run, except those made for people.
 TABLES = [
+    "webhook_attempt",
+    "webhook_message",
+    "webhook",
     "event",
     "web_session",
     "sign_in_link",

@@ -30,6 +30,9 @@ LISTS = {
     "listKpiRevisions": "/v1/kpis/cpa/revisions",
     "listEvents": "/v1/events",
 }
+# Lists behind the admin scope, whose records need a receiver: their forged cursors are tried in
+# tests/webhooks/test_webhook_cursors.py.
+COVERED_ELSEWHERE = {"listWebhooks", "listWebhookDeliveries"}
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T")
 FORGED: dict[str, list[Any]] = {
@@ -67,7 +70,7 @@ def test_every_list_of_the_spec_is_covered():
         for operation in methods.values()
         if any(p["name"] == "cursor" for p in operation.get("parameters", []))
     }
-    assert listed == set(LISTS)
+    assert listed == set(LISTS) | COVERED_ELSEWHERE
 
 
 @pytest.fixture
