@@ -32,6 +32,9 @@ logger = logging.getLogger("app.webhooks")
 FAN_OUT_LOCK = 0x57484F4B  # 'WHOK': the advisory lock key of the fan-out
 FAN_OUT_BATCH = 1000
 USER_AGENT = "decision-log-webhooks/1"
+# A claimed message is leased for twice the attempt's timeout and this: past it, a message whose process died
+# mid-attempt is due again.
+LEASE_MARGIN_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +76,11 @@ class Dispatcher:
                 await asyncio.wait_for(self.wake.wait(), interval)
 
     async def round(self) -> int:
-        """Fan out new events, then attempt every message due: the number of attempts made."""
+        """Fan out new events, then attempt every message due: the number of attempts made. Without an enabled
+        subscription a round is one read (no write transaction to compete with the service's writes)."""
+        async with transaction(self.database, writes=False) as session:
+            if not await repository.any_enabled(session):
+                return 0
         await self.fan_out()
         attempts = 0
         while True:
@@ -123,7 +130,7 @@ class Dispatcher:
     async def _claim(self) -> list[AnyRow]:
         now = utcnow()
         # Held until the attempt's time is surely up: then, if this process died, another takes the message.
-        lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds * 3 + 30)
+        lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds * 2 + LEASE_MARGIN_SECONDS)
         limit = self.settings.statement_timeout_seconds + 1
         async with transaction(self.database, writes=True, wait_limit=limit) as session:
             return await repository.claim_due(session, now, self.settings.webhook_max_concurrency, lease)

@@ -88,6 +88,10 @@ async def insert_messages(session: AsyncSession, rows: list[dict[str, Any]]) -> 
 # ---------------------------------------------------------------------------------------------
 
 
+async def any_enabled(session: AsyncSession) -> bool:
+    return bool(await session.scalar(select(select(webhook.c.id).where(webhook.c.enabled.is_(True)).exists())))
+
+
 async def enabled_webhooks(session: AsyncSession) -> list[AnyRow]:
     return list((await session.execute(select(webhook).where(webhook.c.enabled.is_(True)))).all())
 

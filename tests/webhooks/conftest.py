@@ -34,6 +34,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
     delay: float = 0.0
+    delays: list[float] = field(default_factory=list)  # per request, before `delay` applies
 
     @property
     def url(self) -> str:
@@ -56,9 +57,10 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             this = state["receiver"]
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if this.delay:
-                time.sleep(this.delay)
             this.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            delay = this.delays.pop(0) if this.delays else this.delay
+            if delay:
+                time.sleep(delay)
             status = this.answers.pop(0) if this.answers else 200
             self.send_response(status)
             self.send_header("Content-Length", "0")

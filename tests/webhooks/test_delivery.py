@@ -156,10 +156,12 @@ async def test_slack_format_posts_a_readable_message(dispatching_app, receiver, 
         await factories.version(client, effective_from="2026-01-11T00:00:00Z", summary="Cut display <now>")
         requests = await receiver.wait_for(2)
 
-    message = json.loads(requests[1].body)
+    # Messages are delivered concurrently: they may arrive in either order.
+    [second] = [r for r in requests if "version 2" in json.loads(r.body)["text"]]
+    message = json.loads(second.body)
     assert message["text"] == (
         "*strategy.version_added*: Strategy growth-2026 version 2: Cut display &lt;now&gt; "
         "(no reason given; only 10.0 days after the previous version)"
     )
     assert message["blocks"][0] == {"type": "section", "text": {"type": "mrkdwn", "text": message["text"]}}
-    assert "webhook-signature" in requests[1].headers
+    assert "webhook-signature" in second.headers
