@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import orjson
 
+from app.core import observability
 from app.core.db import Database, transaction, try_advisory_lock
 from app.core.types import AnyRow, new_id, utcnow
 from app.webhooks import crypto, formats, guard, repository, service
@@ -79,6 +80,9 @@ class Dispatcher:
         """Fan out new events, then attempt every message due: the number of attempts made. Without an enabled
         subscription a round is one read (no write transaction to compete with the service's writes)."""
         async with transaction(self.database, writes=False) as session:
+            pending, oldest = await repository.backlog(session)
+            observability.WEBHOOK_PENDING.set(pending)
+            observability.WEBHOOK_OLDEST_PENDING.set((utcnow() - oldest).total_seconds() if oldest else 0)
             if not await repository.any_enabled(session):
                 return 0
         await self.fan_out()
@@ -186,6 +190,7 @@ class Dispatcher:
             state, next_at = "pending", now + timedelta(seconds=schedule[number - 1])
         else:
             state = "failed"
+        observability.series(observability.WEBHOOK_ATTEMPTS, "retrying" if state == "pending" else state).inc()
         limit = self.settings.statement_timeout_seconds + 1
         async with transaction(self.database, writes=True, wait_limit=limit) as session:
             await repository.record_attempt(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, tuple_, update
@@ -145,8 +145,17 @@ async def record_attempt(session: AsyncSession, values: dict[str, Any], message_
     await session.execute(update(message).where(message.c.id == values["message_id"]).values(**message_values))
 
 
-async def pending_count(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(message).where(message.c.state == "pending")) or 0)
+async def backlog(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many messages wait for delivery, and when the oldest was made."""
+    row = (
+        await session.execute(select(func.count(), func.min(message.c.created_at)).where(message.c.state == "pending"))
+    ).one()
+    oldest = row[1]
+    if isinstance(oldest, str):  # SQLite answers an aggregate's timestamp as text
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(row[0]), oldest
 
 
 def subscribed(types: list[str]) -> list[str] | None:

@@ -165,3 +165,39 @@ async def test_slack_format_posts_a_readable_message(dispatching_app, receiver, 
     )
     assert message["blocks"][0] == {"type": "section", "text": {"type": "mrkdwn", "text": message["text"]}}
     assert "webhook-signature" in second.headers
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    line = f"{name}{{{wanted}}} " if labels else f"{name} "
+    return sum(float(row.split()[-1]) for row in text.splitlines() if row.startswith(line))
+
+
+async def test_metrics_count_attempts_by_outcome_and_show_the_backlog(dispatching_app, receiver, client) -> None:
+    receiver.answers = [500]
+    async with dispatching_app() as admin:
+        before = (await admin.get("/metrics")).text
+        hook = await _subscribe(admin, receiver)
+        await factories.person(client, "anna.petrova")
+        await _log(admin, hook["id"], 2)
+        await asyncio.sleep(0.3)  # a round after the delivery
+        after = (await admin.get("/metrics")).text
+
+    for outcome, more in (("retrying", 1), ("delivered", 1), ("failed", 0)):
+        name = "decision_log_webhook_attempts_total"
+        assert _sample(after, name, outcome=outcome) - _sample(before, name, outcome=outcome) == more, outcome
+    assert _sample(after, "decision_log_webhook_messages_pending") == 0
+    assert _sample(after, "decision_log_webhook_oldest_pending_seconds") == 0
+
+
+async def test_metrics_show_messages_waiting_for_a_retry(dispatching_app, receiver, client) -> None:
+    receiver.answers = [500]
+    async with dispatching_app(webhook_retry_schedule=[60]) as admin:
+        hook = await _subscribe(admin, receiver)
+        await factories.person(client, "anna.petrova")
+        await _log(admin, hook["id"], 1)
+        await asyncio.sleep(0.3)  # a round after the attempt
+        text = (await admin.get("/metrics")).text
+
+    assert _sample(text, "decision_log_webhook_messages_pending") == 1
+    assert _sample(text, "decision_log_webhook_oldest_pending_seconds") > 0
