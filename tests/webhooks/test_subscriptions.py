@@ -124,3 +124,18 @@ async def test_webhook_key_command_prints_a_key_that_encrypts(settings: Settings
     keyed = settings.model_copy(update={"webhook_secret_key": SecretStr(key)})
     secret = crypto.new_secret()
     assert crypto.unseal(keyed, crypto.seal(keyed, secret)) == secret
+
+
+async def test_a_signing_secret_is_never_logged_nor_replayed(admin: httpx.AsyncClient) -> None:
+    from app.core.logging import redact
+
+    headers = {"Idempotency-Key": "webhook-create-1"}
+    body = {"url": PUBLIC_URL, "events": ["*"]}
+    created = await admin.post("/v1/webhooks", json=body, headers=headers)
+    assert created.status_code == 201
+    secret = created.json()["secret"]
+
+    replay = await admin.post("/v1/webhooks", json=body, headers=headers)
+    assert replay.status_code == 409 and replay.json()["code"] == "secret_not_replayed"
+    assert secret not in replay.text
+    assert redact(f"payload {secret} sent") == "payload whsec_[redacted] sent"
