@@ -36,6 +36,8 @@ USER_AGENT = "decision-log-webhooks/1"
 # A claimed message is leased for twice the attempt's timeout and this: past it, a message whose process died
 # mid-attempt is due again.
 LEASE_MARGIN_SECONDS = 5.0
+# Messages claimed at once: this many times the concurrency (their attempts then recorded in one transaction).
+CLAIM_WAVES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,8 @@ class Dispatcher:
             claimed = await self._claim()
             if not claimed:
                 return attempts
-            await asyncio.gather(*(self._deliver(row) for row in claimed))
+            outcomes = await asyncio.gather(*(self._attempt_within_slots(row) for row in claimed))
+            await self._record(claimed, outcomes)
             attempts += len(claimed)
 
     async def fan_out(self) -> int:
@@ -133,16 +136,18 @@ class Dispatcher:
 
     async def _claim(self) -> list[AnyRow]:
         now = utcnow()
-        # Held until the attempt's time is surely up: then, if this process died, another takes the message.
-        lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds * 2 + LEASE_MARGIN_SECONDS)
+        # A wave of CLAIM_WAVES times the concurrency, leased until its attempts' time is surely up (each wave of
+        # attempts within the timeout, twice over): then, if this process died, another takes the messages.
+        concurrency = self.settings.webhook_max_concurrency
+        waves = CLAIM_WAVES * 2
+        lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds * waves + LEASE_MARGIN_SECONDS)
         limit = self.settings.statement_timeout_seconds + 1
         async with transaction(self.database, writes=True, wait_limit=limit) as session:
-            return await repository.claim_due(session, now, self.settings.webhook_max_concurrency, lease)
+            return await repository.claim_due(session, now, concurrency * CLAIM_WAVES, lease)
 
-    async def _deliver(self, row: AnyRow) -> None:
+    async def _attempt_within_slots(self, row: AnyRow) -> Outcome:
         async with self.slots:
-            outcome = await self.attempt(row)
-        await self._record(row, outcome)
+            return await self.attempt(row)
 
     async def attempt(self, row: AnyRow) -> Outcome:
         """POST the message once: to the address its host resolves to now, checked again (a name that resolved to
@@ -179,22 +184,24 @@ class Dispatcher:
             return done(None, f"{type(error).__name__}: {error}"[:500])
         return done(response.status_code, None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}")
 
-    async def _record(self, row: AnyRow, outcome: Outcome) -> None:
+    async def _record(self, rows: list[AnyRow], outcomes: list[Outcome]) -> None:
+        """A wave's attempts in the delivery log, their messages' next state, and their subscriptions' health, in
+        one transaction."""
         now = utcnow()
-        number = row.attempts + 1
         schedule = self.settings.webhook_retry_schedule
-        next_at = None
-        if outcome.delivered:
-            state = "delivered"
-        elif number - 1 < len(schedule):
-            state, next_at = "pending", now + timedelta(seconds=schedule[number - 1])
-        else:
-            state = "failed"
-        observability.series(observability.WEBHOOK_ATTEMPTS, "retrying" if state == "pending" else state).inc()
-        limit = self.settings.statement_timeout_seconds + 1
-        async with transaction(self.database, writes=True, wait_limit=limit) as session:
-            await repository.record_attempt(
-                session,
+        attempts, messages = [], []
+        health: dict[Any, Outcome] = {}
+        for row, outcome in zip(rows, outcomes, strict=True):
+            number = row.attempts + 1
+            next_at = None
+            if outcome.delivered:
+                state = "delivered"
+            elif number - 1 < len(schedule):
+                state, next_at = "pending", now + timedelta(seconds=schedule[number - 1])
+            else:
+                state = "failed"
+            observability.series(observability.WEBHOOK_ATTEMPTS, "retrying" if state == "pending" else state).inc()
+            attempts.append(
                 {
                     "id": new_id(),
                     "webhook_id": row.webhook_id,
@@ -206,10 +213,17 @@ class Dispatcher:
                     "duration_ms": outcome.duration_ms,
                     "attempted_at": now,
                     "next_attempt_at": next_at,
-                },
-                {"state": state, "attempts": number, "next_attempt_at": next_at},
+                }
             )
-            await self._health(session, row.webhook_id, outcome, now)
+            messages.append({"message_id": row.id, "new_state": state, "new_attempts": number, "next_at": next_at})
+            # A subscription that took any message of the wave is healthy; else its last failure speaks for it.
+            if not health.get(row.webhook_id, outcome).delivered or outcome.delivered:
+                health[row.webhook_id] = outcome
+        limit = self.settings.statement_timeout_seconds + 1
+        async with transaction(self.database, writes=True, wait_limit=limit) as session:
+            await repository.record_attempts(session, attempts, messages)
+            for webhook_id, outcome in health.items():
+                await self._health(session, webhook_id, outcome, now)
 
     async def _health(self, session: Any, webhook_id: Any, outcome: Outcome, now: Any) -> None:
         """A success clears the subscription's failing streak; a failure starts one, or, once it has lasted

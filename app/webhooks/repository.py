@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import dialect_of
@@ -140,9 +140,21 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int, lease_unti
     return list((await session.execute(claimed)).all())
 
 
-async def record_attempt(session: AsyncSession, values: dict[str, Any], message_values: dict[str, Any]) -> None:
-    await session.execute(attempt.insert().values(**values))
-    await session.execute(update(message).where(message.c.id == values["message_id"]).values(**message_values))
+async def record_attempts(
+    session: AsyncSession, attempts: list[dict[str, Any]], messages: list[dict[str, Any]]
+) -> None:
+    """The attempts (one statement) and their messages' next state (one statement run for each)."""
+    await session.execute(attempt.insert(), attempts)
+    statement = (
+        update(message)
+        .where(message.c.id == bindparam("message_id"))
+        .values(
+            state=bindparam("new_state"),
+            attempts=bindparam("new_attempts"),
+            next_attempt_at=bindparam("next_at", type_=message.c.next_attempt_at.type),
+        )
+    )
+    await session.execute(statement, messages)
 
 
 async def backlog(session: AsyncSession) -> tuple[int, datetime | None]:
