@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if dispatching is not None:
+                await dispatcher.stop(dispatching, settings.webhook_timeout_seconds + 5)
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

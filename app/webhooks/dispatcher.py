@@ -57,6 +57,7 @@ class Dispatcher:
         self.settings = database.settings
         self.slots = asyncio.Semaphore(self.settings.webhook_max_concurrency)
         self.wake = asyncio.Event()
+        self.stopping = False
         timeout = self.settings.webhook_timeout_seconds
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, headers={"User-Agent": USER_AGENT}
@@ -65,16 +66,25 @@ class Dispatcher:
     async def close(self) -> None:
         await self.client.aclose()
 
+    async def stop(self, task: asyncio.Task[None], grace: float) -> None:
+        """Let the attempts in flight finish and be recorded (up to ``grace`` seconds), then end ``task``: a
+        shutdown then leaves no attempt unrecorded and no transaction cut short."""
+        self.stopping = True
+        self.wake.set()
+        await asyncio.wait({task}, timeout=grace)
+
     async def run(self, interval: float) -> None:
-        """Rounds every ``interval`` seconds (sooner when woken) until cancelled; a failed round is retried."""
-        while True:
+        """Rounds every ``interval`` seconds (sooner when woken) until stopped; a failed round is retried."""
+        while not self.stopping:
+            self.wake.clear()  # before the round: a wake-up during it (a test send, a stop) is not lost
             try:
                 await self.round()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the database may be away: try again next round
                 logger.warning("webhook dispatch round failed: %s", error)
-            self.wake.clear()
+            if self.stopping:
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), interval)
 
@@ -89,13 +99,14 @@ class Dispatcher:
                 return 0
         await self.fan_out()
         attempts = 0
-        while True:
+        while not self.stopping:
             claimed = await self._claim()
             if not claimed:
                 return attempts
             outcomes = await asyncio.gather(*(self._attempt_within_slots(row) for row in claimed))
             await self._record(claimed, outcomes)
             attempts += len(claimed)
+        return attempts
 
     async def fan_out(self) -> int:
         """Turn the feed's new events into messages of the subscriptions that want them."""

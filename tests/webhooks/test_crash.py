@@ -65,7 +65,10 @@ async def test_a_delivery_in_flight_when_the_service_is_killed_is_delivered_afte
     # Another process (here: an app of the test's own) takes the message once its lease is over.
     async with dispatching_app(webhook_timeout_seconds=2) as admin:
         requests = await receiver.wait_for(2, within=40)
-        log_items = (await admin.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["items"]
+        deadline = time.monotonic() + 10
+        while not (log_items := (await admin.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["items"]):
+            assert time.monotonic() < deadline, "the attempt was not recorded"
+            await asyncio.sleep(0.05)
 
     assert requests[1].headers["webhook-id"] == first.headers["webhook-id"]
     assert [(a["attempt"], a["status_code"]) for a in log_items] == [(1, 200)]
