@@ -11,15 +11,30 @@ from app.analytics.router import router as analytics
 from app.auth.router import router as keys
 from app.contractors.router import router as contractors
 from app.decisions.router import router as decisions
+from app.events.router import router as events
 from app.exports.router import router as exports
 from app.integrity.router import router as integrity
 from app.kpis.router import router as kpis
 from app.people.router import router as people
 from app.sources.router import router as sources
 from app.strategies.router import router as strategies
+from app.webhooks.router import router as webhooks
 
 PREFIX = "/v1"
-ROUTERS = (people, sources, contractors, decisions, strategies, kpis, exports, analytics, keys, integrity)
+ROUTERS = (
+    people,
+    sources,
+    contractors,
+    decisions,
+    strategies,
+    kpis,
+    exports,
+    analytics,
+    keys,
+    integrity,
+    events,
+    webhooks,
+)
 
 
 def include_api(app: FastAPI) -> None:

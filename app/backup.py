@@ -88,13 +88,18 @@ from app.models import (
     DataSource,
     Decision,
     DecisionRevision,
+    Event,
     IdempotencyRecord,
     Kpi,
     KpiRevision,
     Person,
+    ReviewDue,
     SignInLink,
     Strategy,
     StrategyVersion,
+    Webhook,
+    WebhookAttempt,
+    WebhookMessage,
     WebSession,
     metadata,
 )
@@ -113,6 +118,8 @@ DOMAIN_TABLES: tuple[Table, ...] = (
     table_of(KpiRevision),
     table_of(Decision),
     table_of(DecisionRevision),
+    # The decisions whose `decision.review_due` has fired: a restored database does not fire them again.
+    table_of(ReviewDue),
     # The tamper-evident log (app/integrity), so a restored database still verifies.
     *integrity_repository.TABLES,
 )
@@ -120,7 +127,19 @@ DOMAIN_TABLE_NAMES = tuple(table.name for table in DOMAIN_TABLES)
 KEY_TABLE: Table = table_of(ApiKey)
 # Left out on purpose: stored responses to POSTs, kept a day, meaningless once the data has moved; the pages'
 # sessions and the first administrator's sign-in link (after the keys: they refer to them).
-TRANSIENT_TABLES: tuple[Table, ...] = (table_of(IdempotencyRecord), table_of(WebSession), table_of(SignInLink))
+# The event feed too: its order is the writing transactions' ids, which belong to the database that wrote them (a
+# restored database starts a feed of its own).
+TRANSIENT_TABLES: tuple[Table, ...] = (
+    table_of(IdempotencyRecord),
+    table_of(WebSession),
+    table_of(SignInLink),
+    table_of(Event),
+    # Subscriptions are configuration of a deployment, their secrets encrypted with its key: set up again after a
+    # restore (their messages and delivery log go with them).
+    table_of(Webhook),
+    table_of(WebhookMessage),
+    table_of(WebhookAttempt),
+)
 # Left out too: derived from the decisions by the database's own triggers as they are inserted (or deleted).
 DERIVED_TABLES: tuple[Table, ...] = (table_of(BasisRollup), table_of(BasisRollupDelta))
 

@@ -455,6 +455,27 @@ def _print_report(report: Report) -> None:
         )
 
 
+@cli.command("scan-reviews")
+def scan_reviews() -> None:
+    """Fire `decision.review_due` for every decision whose review date has passed with no review and that has not
+    had one yet (what `serve` does every DECISION_LOG_REVIEW_SCAN_INTERVAL_SECONDS). Safe beside running services:
+    one process scans at a time, and a decision's event fires once."""
+    from app.events import reviews
+
+    async def run() -> int | None:
+        database = backup.maintenance_database()
+        try:
+            return await reviews.scan(database)
+        finally:
+            await database.dispose()
+
+    fired = asyncio.run(run())
+    if fired is None:
+        typer.echo("Another process is scanning now; nothing done here.")
+    else:
+        typer.echo(f"decision.review_due fired for {fired} decision(s).")
+
+
 @cli.command("signing-key")
 def signing_key() -> None:
     """Print a new Ed25519 signing key for DECISION_LOG_SIGNING_KEY (base64), then its public key."""
@@ -464,6 +485,15 @@ def signing_key() -> None:
     public = signing.public_key_b64(signing.load_private_key_b64(private))
     typer.echo(f"public key (GET /v1/integrity/public-key will show it): {public}", err=True)
     typer.echo(private)
+
+
+@cli.command("webhook-key")
+def webhook_key() -> None:
+    """Print a new key for DECISION_LOG_WEBHOOK_SECRET_KEY: it encrypts the webhooks' signing secrets at rest (keep
+    it: with another key the stored secrets no longer decrypt, and their subscriptions must be made again)."""
+    from app.webhooks import crypto
+
+    typer.echo(crypto.new_key())
 
 
 def main() -> None:

@@ -21,10 +21,12 @@ from app.core.logging import install_redaction
 from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, KeepPeer, SecurityHeaders
 from app.core.observability import RequestTelemetry, install_metrics, new_request_id
 from app.core.unit_of_work import Database
+from app.events import reviews
 from app.idempotency.errors import IdempotentReplay
 from app.integrity.service import Sealer, warn_when_unsigned
 from app.openapi import DESCRIPTION, install_openapi
 from app.web import include_pages
+from app.webhooks.dispatcher import Dispatcher
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -51,15 +53,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.rollup_fold_interval_seconds > 0
             else None
         )
-        tasks = [task for task in (sealing, folding) if task is not None]
+        scanning = (
+            asyncio.create_task(reviews.run(app.state.db, settings.review_scan_interval_seconds), name="review-scan")
+            if settings.review_scan_interval_seconds > 0
+            else None
+        )
+        app.state.dispatcher = dispatcher = Dispatcher(app.state.db)
+        dispatching = (
+            asyncio.create_task(dispatcher.run(settings.webhook_poll_interval_seconds), name="webhook-dispatcher")
+            if settings.webhook_poll_interval_seconds > 0
+            else None
+        )
+        tasks = [task for task in (sealing, folding, scanning, dispatching) if task is not None]
         memory.settle()
         try:
             yield
         finally:
+            if dispatching is not None:
+                await dispatcher.stop(dispatching, settings.webhook_timeout_seconds + 5)
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await dispatcher.close()
             await app.state.db.dispose()
 
     app = FastAPI(

@@ -6,12 +6,14 @@ from app.analytics.models import BasisRollup, BasisRollupDelta
 from app.auth.models import ApiKey, SignInLink, WebSession
 from app.contractors.models import Contractor
 from app.decisions.models import Decision, DecisionRevision
+from app.events.models import Event, ReviewDue
 from app.idempotency.models import IdempotencyRecord
 from app.integrity.models import IntegrityCheckpoint, IntegrityEntry, IntegrityLink
 from app.kpis.models import Kpi, KpiRevision
 from app.people.models import Person
 from app.sources.models import DataSource
 from app.strategies.models import Strategy, StrategyVersion
+from app.webhooks.models import Webhook, WebhookAttempt, WebhookMessage
 
 metadata = SQLModel.metadata
 
@@ -23,6 +25,7 @@ __all__ = [
     "DataSource",
     "Decision",
     "DecisionRevision",
+    "Event",
     "IdempotencyRecord",
     "IntegrityCheckpoint",
     "IntegrityEntry",
@@ -30,9 +33,13 @@ __all__ = [
     "Kpi",
     "KpiRevision",
     "Person",
+    "ReviewDue",
     "SignInLink",
     "Strategy",
     "StrategyVersion",
     "WebSession",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookMessage",
     "metadata",
 ]

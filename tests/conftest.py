@@ -41,6 +41,12 @@ os.environ["DECISION_LOG_SIGNING_KEY"] = TEST_SIGNING_KEY
 os.environ["DECISION_LOG_INTEGRITY_SEAL_INTERVAL_SECONDS"] = "0"
 # Nor background folding of the analytics rollup: tests fold when they mean to (app.analytics.rollup.fold).
 os.environ["DECISION_LOG_ROLLUP_FOLD_INTERVAL_SECONDS"] = "0"
+# Nor the background scan for due reviews: tests scan when they mean to (app.events.reviews.scan).
+os.environ["DECISION_LOG_REVIEW_SCAN_INTERVAL_SECONDS"] = "0"
+# Nor the webhook dispatcher: tests/webhooks runs it in apps of their own, with a receiver on loopback.
+os.environ["DECISION_LOG_WEBHOOK_POLL_INTERVAL_SECONDS"] = "0"
+# Signing secrets are encrypted with this test key (never use it anywhere else).
+os.environ["DECISION_LOG_WEBHOOK_SECRET_KEY"] = "dGVzdC13ZWJob29rLWtleS1ub3QtZm9yLXVzZS0wMDE="
 
 import httpx  # noqa: E402
 from asgi_lifespan import LifespanManager  # noqa: E402
@@ -57,12 +63,17 @@ from app.models import metadata  # noqa: E402
 
 # Tables emptied between tests, children first; API keys persist for the whole run, except those made for people.
 TABLES = [
+    "webhook_attempt",
+    "webhook_message",
+    "webhook",
+    "event",
     "web_session",
     "sign_in_link",
     "integrity_checkpoint",
     "integrity_link",
     "integrity_entry",
     "idempotency_record",
+    "review_due",
     "decision_revision",
     "decision",
     "kpi_revision",

@@ -3,6 +3,8 @@ from app.contractors.errors import ContractorNotFound
 from app.contractors.schemas import ContractorKind, ContractorRead, ContractorUpsert
 from app.core.types import utcnow
 from app.core.unit_of_work import DatabaseSession
+from app.events import service as events
+from app.events.schemas import EventType
 from app.integrity import service as integrity
 
 
@@ -22,8 +24,10 @@ async def upsert_contractor(
     row = await repository.upsert_contractor(session, values)
     contractor, created = ContractorRead.model_validate(row, from_attributes=True), row.created_at == now
     kind = "contractor.created" if created else "contractor.updated"
-    await integrity.record(
-        session, integrity.LogItem(kind, integrity.contractor_entity(key), contractor.model_dump(mode="json"))
+    snapshot = contractor.model_dump(mode="json")
+    await integrity.record(session, integrity.LogItem(kind, integrity.contractor_entity(key), snapshot))
+    await events.emit(
+        session, events.NewEvent(EventType(kind), integrity.contractor_entity(key), {"contractor": snapshot})
     )
     return contractor, created
 

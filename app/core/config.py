@@ -98,6 +98,35 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA time zone {value!r} (e.g. UTC, Europe/Berlin)")
         return value
 
+    # How often each process looks for decisions whose review date has passed with no review, to fire
+    # `decision.review_due` (once per decision; one process scans at a time). 0: no background scan
+    # (`decision-log scan-reviews` does it on demand).
+    review_scan_interval_seconds: float = Field(default=60.0, ge=0)
+    # Webhooks (app/webhooks). The key (Fernet; `decision-log webhook-key` makes one) that encrypts the signing
+    # secrets at rest: without it no subscription can be created.
+    webhook_secret_key: SecretStr | None = None
+    # Seconds to wait before each retry of a delivery that failed (a non-2xx answer, a timeout, a refused
+    # connection); when they run out the delivery is marked failed.
+    webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
+    )
+    # Targets resolving to loopback, private, link-local or metadata addresses are refused unless this is true.
+    webhook_allow_private_targets: bool = False
+    # Each attempt's limit (connect, send, answer), the attempts in flight per process, and how often the
+    # dispatcher looks for work (0: no dispatcher in this process).
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_max_concurrency: int = Field(default=10, ge=1)
+    webhook_poll_interval_seconds: float = Field(default=1.0, ge=0)
+    # A subscription whose every attempt has failed for this many days is disabled (its reason shown).
+    webhook_disable_after_days: float = Field(default=5.0, gt=0)
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [float(part) for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("cors_origins", "integrity_trusted_keys", "trusted_user_proxies", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:

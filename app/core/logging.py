@@ -7,8 +7,9 @@ import re
 
 _SECRET_QUERY = re.compile(r"(?i)((?:^|[?&])api_key=)[^&\s\"]*")
 _KEY = re.compile(r"dlk_[0-9a-f]{12}_[A-Za-z0-9_-]+")
-# What either pattern needs to match: one scan, so that text without a secret (nearly all) costs no substitution.
-_SUSPECT = re.compile(r"(?i)api_key=|dlk_")
+_WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")  # a webhook's signing secret (app/webhooks/crypto.py)
+# What any pattern needs to match: one scan, so that text without a secret (nearly all) costs no substitution.
+_SUSPECT = re.compile(r"(?i)api_key=|dlk_|whsec_")
 
 
 def suspect(text: str) -> bool:
@@ -17,9 +18,10 @@ def suspect(text: str) -> bool:
 
 
 def redact(text: str) -> str:
-    """Hide API keys: ``api_key`` query values and anything shaped like a key."""
+    """Hide API keys (``api_key`` query values and anything shaped like a key) and webhook signing secrets."""
     if not suspect(text):
         return text
+    text = _WEBHOOK_SECRET.sub("whsec_[redacted]", text)
     return _KEY.sub("dlk_[redacted]", _SECRET_QUERY.sub(r"\1[redacted]", text))
 
 

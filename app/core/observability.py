@@ -27,7 +27,7 @@ import structlog
 import uuid_utils
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.requests import Request
@@ -57,6 +57,25 @@ DECISION_CHANGES = Counter(
     "decision_log_decision_changes_total",
     "Changes to recorded decisions, by kind (edited, reversed, superseded, outcome_recorded).",
     ["kind"],
+)
+
+# The webhook dispatcher (app/webhooks/dispatcher.py): its attempts by outcome (`delivered`, `retrying`: failed and
+# due again, `failed`: the retry schedule ran out), and, as each process last saw them, the messages waiting for
+# delivery and how long the oldest has waited (the highest of the processes').
+WEBHOOK_ATTEMPTS = Counter(
+    "decision_log_webhook_attempts_total",
+    "Webhook delivery attempts, by outcome (delivered, retrying, failed).",
+    ["outcome"],
+)
+WEBHOOK_PENDING = Gauge(
+    "decision_log_webhook_messages_pending",
+    "Webhook messages waiting for delivery (or for their next retry).",
+    multiprocess_mode="max",
+)
+WEBHOOK_OLDEST_PENDING = Gauge(
+    "decision_log_webhook_oldest_pending_seconds",
+    "How long the oldest webhook message waiting for delivery has waited, in seconds.",
+    multiprocess_mode="max",
 )
 
 

@@ -21,6 +21,13 @@ class Decision(SQLModel, table=True):
         Index("ix_decision_decided_at_id", "decided_at", "id"),
         Index("ix_decision_owner_decided_at", "owner_handle", "decided_at"),
         Index("ix_decision_updated_at_id", "updated_at", "id"),
+        # The decisions awaiting their review, for the scan that fires `decision.review_due` (app/events/reviews.py).
+        Index(
+            "ix_decision_review_by_unreviewed",
+            "review_by",
+            postgresql_where=text("review_by IS NOT NULL AND outcome_result IS NULL"),
+            sqlite_where=text("review_by IS NOT NULL AND outcome_result IS NULL"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

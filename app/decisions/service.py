@@ -35,6 +35,8 @@ from app.decisions.schemas import (
     ReverseRequest,
     RevisionKind,
 )
+from app.events import service as events
+from app.events.schemas import EventType
 from app.integrity import service as integrity
 
 # The API's JSON form of a decision, as ``to_read(row).model_dump(mode="json")`` gives it.
@@ -428,6 +430,29 @@ async def _insert_history(session: DatabaseSession, revisions: list[dict[str, An
     many decisions). New decisions are written with theirs by ``DecisionWriter.insert_decisions``."""
     await repository.insert_revisions(session, revisions)
     await integrity.record_many(session, _log_items(revisions))
+    await events.emit(session, *_events(revisions))
+
+
+# The event each kind of revision reports (a creation's, ``decision.recorded``, is written with the decision).
+EVENT_OF = {
+    RevisionKind.edited.value: EventType.decision_corrected,
+    RevisionKind.reversed.value: EventType.decision_reversed,
+    RevisionKind.superseded.value: EventType.decision_reversed,
+    RevisionKind.outcome_recorded.value: EventType.decision_outcome_recorded,
+}
+
+
+def _events(revisions: list[dict[str, Any]]) -> list[events.NewEvent]:
+    """The events of these revisions: the decision as it now stands and the revision's fields (who, why, what
+    changed)."""
+    return [
+        events.NewEvent(
+            EVENT_OF[r["kind"]],
+            integrity.decision_entity(r["decision_id"]),
+            {"decision": r["snapshot"], **revision_fields(r)},
+        )
+        for r in revisions
+    ]
 
 
 def _log_items(revisions: list[dict[str, Any]]) -> list[integrity.LogItem]:

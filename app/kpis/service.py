@@ -7,6 +7,8 @@ from app.core.errors import PreconditionFailed, UnknownReference
 from app.core.http import check_if_match, etag_of
 from app.core.types import column_getter, format_utc, utcnow
 from app.core.unit_of_work import DatabaseSession
+from app.events import service as events
+from app.events.schemas import EventType
 from app.integrity import service as integrity
 from app.kpis import repository
 from app.kpis.errors import KpiNotFound
@@ -115,9 +117,10 @@ async def _record(
     }
     await repository.insert_revision(session, revision)
     kind = "kpi.created" if kpi.revision == 1 else "kpi.revised"
-    await integrity.record(
-        session, integrity.LogItem(kind, integrity.kpi_entity(kpi.key), snapshot, revision_fields(revision))
-    )
+    fields = revision_fields(revision)
+    await integrity.record(session, integrity.LogItem(kind, integrity.kpi_entity(kpi.key), snapshot, fields))
+    signal = {"kpi": snapshot, **fields, "explained": kpi.revision == 1 or events.explained(reason)}
+    await events.emit(session, events.NewEvent(EventType(kind), integrity.kpi_entity(kpi.key), signal))
 
 
 def revision_fields(revision: Mapping[str, Any]) -> dict[str, Any]:

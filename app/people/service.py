@@ -1,5 +1,7 @@
 from app.core.types import utcnow
 from app.core.unit_of_work import DatabaseSession
+from app.events import service as events
+from app.events.schemas import EventType
 from app.integrity import service as integrity
 from app.people import repository
 from app.people.errors import PersonNotFound
@@ -14,9 +16,9 @@ async def upsert_person(session: DatabaseSession, handle: str, data: PersonUpser
     )
     person, created = PersonRead.model_validate(row, from_attributes=True), row.created_at == now
     kind = "person.created" if created else "person.updated"
-    await integrity.record(
-        session, integrity.LogItem(kind, integrity.person_entity(handle), person.model_dump(mode="json"))
-    )
+    snapshot = person.model_dump(mode="json")
+    await integrity.record(session, integrity.LogItem(kind, integrity.person_entity(handle), snapshot))
+    await events.emit(session, events.NewEvent(EventType(kind), integrity.person_entity(handle), {"person": snapshot}))
     return person, created
 
 

@@ -1,5 +1,7 @@
 from app.core.types import utcnow
 from app.core.unit_of_work import DatabaseSession
+from app.events import service as events
+from app.events.schemas import EventType
 from app.integrity import service as integrity
 from app.sources import repository
 from app.sources.errors import DataSourceNotFound
@@ -19,8 +21,10 @@ async def upsert_source(session: DatabaseSession, key: str, data: DataSourceUpse
     row = await repository.upsert_source(session, values)
     source, created = DataSourceRead.model_validate(row, from_attributes=True), row.created_at == now
     kind = "data_source.created" if created else "data_source.updated"
-    await integrity.record(
-        session, integrity.LogItem(kind, integrity.data_source_entity(key), source.model_dump(mode="json"))
+    snapshot = source.model_dump(mode="json")
+    await integrity.record(session, integrity.LogItem(kind, integrity.data_source_entity(key), snapshot))
+    await events.emit(
+        session, events.NewEvent(EventType(kind), integrity.data_source_entity(key), {"data_source": snapshot})
     )
     return source, created
 

@@ -5,6 +5,8 @@ from app.core.errors import UnknownReference, Unprocessable
 from app.core.http import etag_of
 from app.core.types import column_getter, format_utc, utcnow
 from app.core.unit_of_work import DatabaseSession
+from app.events import service as events
+from app.events.schemas import EventType
 from app.integrity import service as integrity
 from app.people import repository as people
 from app.strategies import repository
@@ -62,7 +64,16 @@ async def create_strategy(session: DatabaseSession, data: StrategyCreate) -> Str
     await integrity.record(
         session, integrity.LogItem("strategy.created", integrity.strategy_entity(data.key), logged_strategy(values))
     )
-    return StrategyRead(**values, current_version=None, versions=0)
+    created = StrategyRead(**values, current_version=None, versions=0)
+    await events.emit(
+        session,
+        events.NewEvent(
+            EventType.strategy_created,
+            integrity.strategy_entity(data.key),
+            {"strategy": created.model_dump(mode="json")},
+        ),
+    )
+    return created
 
 
 def logged_strategy(row: Any) -> dict[str, Any]:
@@ -119,13 +130,33 @@ async def add_version(session: DatabaseSession, key: str, data: StrategyVersionC
     }
     await repository.insert_version(session, values)
     version = StrategyVersionRead(strategy=key, **{k: v for k, v in values.items() if k != "strategy_key"})
-    await integrity.record(
-        session,
-        integrity.LogItem(
-            "strategy.version_added", integrity.strategy_version_entity(key, number), version.model_dump(mode="json")
-        ),
+    snapshot = version.model_dump(mode="json")
+    entity = integrity.strategy_version_entity(key, number)
+    await integrity.record(session, integrity.LogItem("strategy.version_added", entity, snapshot))
+    await events.emit(
+        session, events.NewEvent(EventType.strategy_version_added, entity, await _version_signal(session, version))
     )
     return version
+
+
+async def _version_signal(session: DatabaseSession, version: StrategyVersionRead) -> dict[str, Any]:
+    """What ``strategy.version_added`` says: the version; whether it is a change (every version after the first),
+    and for a change whether it was explained (a reason that says something) and whether it leaves the strategy
+    unstable (it came less than ``DECISION_LOG_STRATEGY_MIN_STABLE_DAYS`` after the previous version)."""
+    days: float | None = None
+    if version.number > 1:
+        previous = await repository.get_version(session, version.strategy, version.number - 1)
+        assert previous is not None
+        days = (version.effective_from - previous.effective_from).total_seconds() / 86400
+    min_days = session.settings.strategy_min_stable_days
+    return {
+        "strategy": version.strategy,
+        "version": version.model_dump(mode="json"),
+        "change": version.number > 1,
+        "explained": version.number == 1 or events.explained(version.change_reason),
+        "unstable": days is not None and days < min_days,
+        "days_since_previous": days,
+    }
 
 
 async def _require_strategy(session: DatabaseSession, key: str) -> None:

@@ -18,7 +18,7 @@ SCOPES = list(Scope)
 def required_scope(method: str, path: str) -> Scope:
     if path.startswith("/v1/integrity/checkpoints"):  # published like an aggregate: how many writes were made
         return Scope.analytics
-    if path.startswith(("/v1/keys", "/v1/integrity")):
+    if path.startswith(("/v1/keys", "/v1/integrity", "/v1/webhooks")):
         return Scope.admin
     if path.startswith("/v1/analytics"):
         return Scope.analytics
@@ -32,6 +32,7 @@ PLACEHOLDERS = {
     "decision_id": "01963b9e-2b5c-7bd0-8a6b-3c2d1e0f9a8b",
     "key_id": "01963b9e-2b5c-7bd0-8a6b-3c2d1e0f9a8b",
     "number": "1",
+    "webhook_id": "01963b9e-2b5c-7bd0-8a6b-3c2d1e0f9a8b",
 }
 
 

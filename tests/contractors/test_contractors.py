@@ -103,3 +103,15 @@ async def test_contractors_are_logged_and_a_change_behind_the_services_back_is_f
     report = await verify_database(db)
 
     assert [(p.code, p.entity) for p in report.problems] == [("record_differs", "contractor/acme")]
+
+
+async def test_each_change_is_an_event_of_the_feed(client):
+    await client.put("/v1/contractors/acme", json={"name": "Acme", "kind": "agency"})
+    await client.put("/v1/contractors/acme", json={"name": "Acme", "kind": "agency", "active": False})
+
+    feed = (await client.get("/v1/events", params={"type": ["contractor.created", "contractor.updated"]})).json()
+
+    assert [(e["type"], e["subject"], e["data"]["contractor"]["active"]) for e in feed["items"]] == [
+        ("contractor.created", "contractor/acme", True),
+        ("contractor.updated", "contractor/acme", False),
+    ]

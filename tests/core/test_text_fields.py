@@ -79,9 +79,23 @@ BODIES: dict[str, dict[str, Any]] = {
         "change_reason": "Agreed.",
     },
     "createApiKey": {"name": "crm-sync", "scope": "read"},
+    "createWebhook": {
+        "url": "https://93.184.216.34/hook",
+        "events": ["kpi.revised"],
+        "format": "slack",
+        "description": "CRM sync",
+    },
+    "updateWebhook": {
+        "url": "https://93.184.216.34/hook",
+        "events": ["kpi.revised"],
+        "format": "slack",
+        "description": "CRM sync",
+        "enabled": True,
+    },
 }
 PATH_VALUES = {"handle": "anna.petrova", "key": "growth-2026", "decision_id": str(uuid.uuid4()), "number": "1"}
 PATH_VALUES["key_id"] = str(uuid.uuid4())
+PATH_VALUES["webhook_id"] = str(uuid.uuid4())
 UNSTORABLE = {"nul": "t\x00", "surrogate": "t\ud800"}
 
 

@@ -116,7 +116,12 @@ async def test_every_idempotent_operation_claims_the_key_for_the_admitted_caller
     declared the two in the wrong order would fail here (a server error) rather than answer the bad body."""
     admin = client_for("admin")
     spec = app_instance.openapi()
-    placeholders = {"decision_id": str(uuid.uuid4()), "key_id": str(uuid.uuid4()), "key": "no-such-strategy"}
+    placeholders = {
+        "decision_id": str(uuid.uuid4()),
+        "key_id": str(uuid.uuid4()),
+        "key": "no-such-strategy",
+        "webhook_id": str(uuid.uuid4()),
+    }
     operations = [
         path
         for path, methods in spec["paths"].items()

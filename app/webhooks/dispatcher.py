@@ -1,0 +1,263 @@
+"""The dispatcher: fans the event feed out into each subscription's messages and delivers them, at least once.
+
+Every process runs one (``serve``'s background task). Fan-out runs in one process at a time (an advisory lock;
+SQLite's single writer) and reads the feed in commit order, each subscription from where it stopped. Delivery:
+due messages are leased (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so processes share the work without sending
+one twice at the same time) until their attempt's time is up; a process killed mid-attempt leaves them due again
+when the lease ends, so nothing is lost (a receiver may see a message twice: at least once, the same
+``webhook-id``). Attempts run outside any transaction, at most ``DECISION_LOG_WEBHOOK_MAX_CONCURRENCY`` at a
+time, each bounded by ``DECISION_LOG_WEBHOOK_TIMEOUT_SECONDS``: a slow receiver never holds a database connection
+and never slows a write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import orjson
+
+from app.core import observability
+from app.core.dialect import try_advisory_lock
+from app.core.types import AnyRow, new_id, utcnow
+from app.core.unit_of_work import Database, transaction
+from app.webhooks import crypto, formats, guard, repository, service
+
+logger = logging.getLogger("app.webhooks")
+
+FAN_OUT_LOCK = 0x57484F4B  # 'WHOK': the advisory lock key of the fan-out
+FAN_OUT_BATCH = 1000
+USER_AGENT = "decision-log-webhooks/1"
+# A claimed message is leased for twice the attempt's timeout and this: past it, a message whose process died
+# mid-attempt is due again.
+LEASE_MARGIN_SECONDS = 5.0
+# Messages claimed at once: this many times the concurrency (their attempts then recorded in one transaction).
+CLAIM_WAVES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class Dispatcher:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.settings = database.settings
+        self.slots = asyncio.Semaphore(self.settings.webhook_max_concurrency)
+        self.wake = asyncio.Event()
+        self.stopping = False
+        timeout = self.settings.webhook_timeout_seconds
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, headers={"User-Agent": USER_AGENT}
+        )
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def stop(self, task: asyncio.Task[None], grace: float) -> None:
+        """Let the attempts in flight finish and be recorded (up to ``grace`` seconds), then end ``task``: a
+        shutdown then leaves no attempt unrecorded and no transaction cut short."""
+        self.stopping = True
+        self.wake.set()
+        await asyncio.wait({task}, timeout=grace)
+
+    async def run(self, interval: float) -> None:
+        """Rounds every ``interval`` seconds (sooner when woken) until stopped; a failed round is retried."""
+        while not self.stopping:
+            self.wake.clear()  # before the round: a wake-up during it (a test send, a stop) is not lost
+            try:
+                await self.round()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database may be away: try again next round
+                logger.warning("webhook dispatch round failed: %s", error)
+            if self.stopping:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), interval)
+
+    async def round(self) -> int:
+        """Fan out new events, then attempt every message due: the number of attempts made. Without an enabled
+        subscription a round is one read (no write transaction to compete with the service's writes)."""
+        async with transaction(self.database, writes=False) as session:
+            pending, oldest = await repository.backlog(session)
+            observability.WEBHOOK_PENDING.set(pending)
+            observability.WEBHOOK_OLDEST_PENDING.set((utcnow() - oldest).total_seconds() if oldest else 0)
+            if not await repository.any_enabled(session):
+                return 0
+        await self.fan_out()
+        attempts = 0
+        while not self.stopping:
+            claimed = await self._claim()
+            if not claimed:
+                return attempts
+            outcomes = await asyncio.gather(*(self._attempt_within_slots(row) for row in claimed))
+            await self._record(claimed, outcomes)
+            attempts += len(claimed)
+        return attempts
+
+    async def fan_out(self) -> int:
+        """Turn the feed's new events into messages of the subscriptions that want them."""
+        made = 0
+        limit = self.settings.statement_timeout_seconds + 1
+        async with transaction(self.database, writes=True, wait_limit=limit) as session:
+            if not await try_advisory_lock(session, FAN_OUT_LOCK):
+                return 0
+            now = utcnow()
+            for hook in await repository.enabled_webhooks(session):
+                place = (hook.feed_txid, hook.feed_position)
+                found = await repository.events_after(session, place, repository.subscribed(hook.events), FAN_OUT_BATCH)
+                if not found:
+                    continue
+                await repository.insert_messages(
+                    session,
+                    [
+                        {
+                            "id": new_id(),
+                            "webhook_id": hook.id,
+                            "event_id": e.id,
+                            "event_type": e.type,
+                            "payload": service.payload(e.id, e.type, e.occurred_at, e.subject, e.data),
+                            "state": "pending",
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "created_at": now,
+                        }
+                        for e in found
+                    ],
+                )
+                last = found[-1]
+                await repository.update_webhook(
+                    session, hook.id, {"feed_txid": last.txid, "feed_position": last.position}
+                )
+                made += len(found)
+        return made
+
+    async def _claim(self) -> list[AnyRow]:
+        now = utcnow()
+        # A wave of CLAIM_WAVES times the concurrency, leased until its attempts' time is surely up (each wave of
+        # attempts within the timeout, twice over): then, if this process died, another takes the messages.
+        concurrency = self.settings.webhook_max_concurrency
+        waves = CLAIM_WAVES * 2
+        lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds * waves + LEASE_MARGIN_SECONDS)
+        limit = self.settings.statement_timeout_seconds + 1
+        async with transaction(self.database, writes=True, wait_limit=limit) as session:
+            return await repository.claim_due(session, now, concurrency * CLAIM_WAVES, lease)
+
+    async def _attempt_within_slots(self, row: AnyRow) -> Outcome:
+        async with self.slots:
+            return await self.attempt(row)
+
+    async def attempt(self, row: AnyRow) -> Outcome:
+        """POST the message once: to the address its host resolves to now, checked again (a name that resolved to
+        a public address when the subscription was saved and to a private one now is refused)."""
+        started = time.perf_counter()
+
+        def done(status_code: int | None, error: str | None) -> Outcome:
+            return Outcome(status_code, error, round((time.perf_counter() - started) * 1000, 3))
+
+        try:
+            target = await guard.resolve(row.url, allow_private=self.settings.webhook_allow_private_targets)
+        except guard.TargetRefused as refused:
+            return done(None, f"refused: {refused}")
+        body_json = formats.slack(row.payload) if row.format == "slack" else row.payload
+        body = orjson.dumps(body_json)
+        timestamp = int(time.time())
+        message_id = str(row.event_id)
+        secret = crypto.unseal(self.settings, row.secret_encrypted)
+        headers = {
+            "Content-Type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": crypto.signature(secret, message_id, timestamp, body),
+        }
+        url = httpx.URL(row.url)
+        headers["Host"] = url.netloc.decode("ascii")
+        pinned = url.copy_with(host=target.address)
+        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        try:
+            response = await self.client.post(pinned, content=body, headers=headers, extensions=extensions)
+        except httpx.TimeoutException:
+            return done(None, f"no answer within {self.settings.webhook_timeout_seconds:g} s")
+        except httpx.HTTPError as error:
+            return done(None, f"{type(error).__name__}: {error}"[:500])
+        return done(response.status_code, None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}")
+
+    async def _record(self, rows: list[AnyRow], outcomes: list[Outcome]) -> None:
+        """A wave's attempts in the delivery log, their messages' next state, and their subscriptions' health, in
+        one transaction."""
+        now = utcnow()
+        schedule = self.settings.webhook_retry_schedule
+        attempts, messages = [], []
+        health: dict[Any, Outcome] = {}
+        for row, outcome in zip(rows, outcomes, strict=True):
+            number = row.attempts + 1
+            next_at = None
+            if outcome.delivered:
+                state = "delivered"
+            elif number - 1 < len(schedule):
+                state, next_at = "pending", now + timedelta(seconds=schedule[number - 1])
+            else:
+                state = "failed"
+            observability.series(observability.WEBHOOK_ATTEMPTS, "retrying" if state == "pending" else state).inc()
+            attempts.append(
+                {
+                    "id": new_id(),
+                    "webhook_id": row.webhook_id,
+                    "message_id": row.id,
+                    "event_id": row.event_id,
+                    "attempt": number,
+                    "status_code": outcome.status_code,
+                    "error": outcome.error,
+                    "duration_ms": outcome.duration_ms,
+                    "attempted_at": now,
+                    "next_attempt_at": next_at,
+                }
+            )
+            messages.append({"message_id": row.id, "new_state": state, "new_attempts": number, "next_at": next_at})
+            # A subscription that took any message of the wave is healthy; else its last failure speaks for it.
+            if not health.get(row.webhook_id, outcome).delivered or outcome.delivered:
+                health[row.webhook_id] = outcome
+        limit = self.settings.statement_timeout_seconds + 1
+        async with transaction(self.database, writes=True, wait_limit=limit) as session:
+            await repository.record_attempts(session, attempts, messages)
+            for webhook_id, outcome in health.items():
+                await self._health(session, webhook_id, outcome, now)
+
+    async def _health(self, session: Any, webhook_id: Any, outcome: Outcome, now: Any) -> None:
+        """A success clears the subscription's failing streak; a failure starts one, or, once it has lasted
+        ``DECISION_LOG_WEBHOOK_DISABLE_AFTER_DAYS``, disables the subscription with the reason."""
+        hook = await repository.get(session, webhook_id, for_update=True)
+        if hook is None:
+            return
+        if outcome.delivered:
+            if hook.failing_since is not None:
+                await repository.update_webhook(session, webhook_id, {"failing_since": None})
+            return
+        if hook.failing_since is None:
+            await repository.update_webhook(session, webhook_id, {"failing_since": now})
+            return
+        days = self.settings.webhook_disable_after_days
+        if hook.enabled and now - hook.failing_since >= timedelta(days=days):
+            reason = (
+                f"Disabled at {now:%Y-%m-%d %H:%M} UTC: every delivery attempt failed for {days:g} days "
+                f"(since {hook.failing_since:%Y-%m-%d %H:%M} UTC); the last: {outcome.error}. Fix the receiver, "
+                "then enable the webhook again (PATCH enabled=true): the deliveries it missed follow."
+            )
+            await repository.update_webhook(
+                session, webhook_id, {"enabled": False, "disabled_reason": reason, "updated_at": now}
+            )
+            logger.warning("webhook %s disabled: %s", webhook_id, reason)
