@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Table, Text, and_, cast, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.core.dialect import advisory_lock, try_advisory_lock
+from app.core.dialect import advisory_lock, dialect_of, try_advisory_lock
 from app.core.types import AnyRow, table_of
 from app.decisions.models import Decision, DecisionRevision
 from app.integrity.models import IntegrityCheckpoint, IntegrityEntry, IntegrityLink
@@ -44,7 +44,7 @@ async def hold_writes(session: AsyncSession) -> None:
     entry, and on PostgreSQL this takes the entries' table in SHARE mode (which waits for the writes in progress
     and holds new ones) and the sealer's lock. On SQLite the writing transaction (BEGIN IMMEDIATE) is the only
     writer already."""
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         await session.execute(text("LOCK TABLE integrity_entry IN SHARE MODE"))
         await advisory_lock(session, SEAL_LOCK)
 

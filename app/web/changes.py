@@ -93,20 +93,13 @@ Label = Callable[[StrEnum | None], str]
 def changed(
     changes: Mapping[str, Any], gettext: Callable[[str], str], label: Label, moment: Callable[[datetime], str]
 ) -> list[Change]:
-    """The rows of a revision's ``changes`` (each value ``{"from_"/"from", "to"}`` or an object with ``from_``
-    and ``to``), nested values compared member by member, codes by their labels, moments in the reader's way."""
+    """The rows of a revision's ``changes`` (each a ``RevisionChange`` or ``KpiChange``: ``from_`` and ``to``),
+    nested values compared member by member, codes by their labels, moments in the reader's way."""
     rows: list[Change] = []
     names = _Names(gettext, label, moment)
     for field, change in changes.items():
-        before, after = _ends(change)
-        names.compare([field], before, after, rows)
+        names.compare([field], change.from_, change.to, rows)
     return rows
-
-
-def _ends(change: Any) -> tuple[Any, Any]:
-    if isinstance(change, Mapping):
-        return change.get("from_", change.get("from")), change.get("to")
-    return change.from_, change.to
 
 
 @dataclass(frozen=True, slots=True)

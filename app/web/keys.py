@@ -14,10 +14,11 @@ from app.auth import service as keys
 from app.auth.schemas import ApiKeyCreate
 from app.auth.scopes import Scope
 from app.core.errors import AppError, NotFound
+from app.core.pagination import MAX_LIMIT
 from app.core.routing import SessionDep
 from app.core.types import utcnow
 from app.core.unit_of_work import savepoint
-from app.decisions.registries import registries
+from app.people import service as people
 from app.web import forms
 from app.web.i18n import N_, translations
 from app.web.rendering import PageRoute, language_of, redirect, render
@@ -92,7 +93,7 @@ async def _page(
 ) -> Response:
     context = {
         "keys": await keys.list_keys(session),
-        "people": (await registries(session)).people,
+        "people": (await people.list_people(session, team=None, active=True, limit=MAX_LIMIT, cursor=None))[0],
         "scopes": list(Scope),
         "now": utcnow(),
         "form_values": values,
