@@ -86,11 +86,15 @@ async def digest(
 
 
 def change(current: SummaryRow, previous: SummaryRow) -> dict[str, float | None]:
-    """current minus previous for every figure of the summary (null when either is null)."""
+    """current minus previous for every figure of the summary (null when either is null, or not a number)."""
     now, before = current.model_dump(), previous.model_dump()
-    return {
-        name: None if now[name] is None or before[name] is None else round(now[name] - before[name], 4) for name in now
-    }
+    return {name: _difference(now[name], before.get(name)) for name in now}
+
+
+def _difference(now: Any, before: Any) -> float | None:
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (now, before)):
+        return None
+    return round(now - before, 4)  # type: ignore[no-any-return]
 
 
 def _decision(row: Any) -> DigestDecision:

@@ -85,8 +85,8 @@ async def _write(database: Database, week: date, now: datetime) -> bool:
             "event_id": event["id"],
             "created_at": now,
             "mailed_to": [],
+            "mail_attempts": 0,
         }
-        run |= {"mail_attempts": 0}
         if not await repository.insert_run(session, run):
             return False
         await event_repository.insert_events(session, [event])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import json
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -28,6 +29,7 @@ from tests.auth.test_cli_keys import run_cli
 from tests.conftest import make_client
 from tests.digest.dataset import TZ, WEEK, two_weeks
 from tests.events.helpers import feed
+from tests.webhooks.conftest import Receiver
 
 # Monday 2026-11-30, 09:30 in Berlin: the week of 2026-11-23 is due.
 MONDAY_AFTER_NINE = datetime(2026, 11, 30, 8, 30, tzinfo=UTC)
@@ -121,6 +123,29 @@ async def test_the_digest_is_written_once_and_mailed_to_who_asked(
     assert (again.written, again.mailed) == (False, [])
     assert len(messages.messages) == 2
     assert len(await feed(client, type="digest.weekly")) == 1
+
+
+async def test_webhooks_get_the_weekly_digest_as_it_is_and_in_slack_format(
+    client: httpx.AsyncClient, worker: Database, dispatching_app: Any, receiver: Receiver
+) -> None:
+    await two_weeks(client)
+    async with dispatching_app() as admin:
+        for format in ("standard", "slack"):
+            body = {"url": receiver.url, "events": ["digest.weekly"], "format": format}
+            assert (await admin.post("/v1/webhooks", json=body)).status_code == 201
+        await weekly.run_once(worker, now=MONDAY_AFTER_NINE)
+        requests = await receiver.wait_for(2)
+
+    [event] = await feed(client, type="digest.weekly")
+    bodies = [json.loads(r.body) for r in requests]
+    [standard] = [b for b in bodies if "type" in b]
+    assert standard["type"] == "digest.weekly"
+    assert standard["data"] == {"id": event["id"], "subject": f"digest/{WEEK}", **event["data"]}
+    [slack] = [b for b in bodies if "text" in b]
+    assert slack["text"] == (
+        f"*digest.weekly*: Digest of the week {WEEK} to 2026-11-29 ({TZ}): 4 decisions (+2), 25.0 % on data "
+        "(-75 pts), 1 unexplained strategy changes, 1 reviews overdue"
+    )
 
 
 async def test_a_server_that_is_down_is_retried_next_time_and_the_week_is_not_lost(
