@@ -15,7 +15,8 @@ from app.analytics import service as analytics
 from app.analytics import zones
 from app.analytics.schemas import Bucket, SummaryRow
 from app.core import money
-from app.core.types import EARLIEST, utcnow
+from app.core.errors import Unprocessable
+from app.core.types import EARLIEST, LATEST, TIMESTAMP_RANGE, utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.decisions import repository as decisions
 from app.digest import repository
@@ -42,6 +43,8 @@ async def digest(
     session: DatabaseSession, *, period: DigestPeriod, at: date | None, tz: str | None, now: datetime | None = None
 ) -> Digest:
     tz = analytics.zone_of(session, tz)
+    if at is not None and not EARLIEST.date() <= at < LATEST.date():
+        raise Unprocessable.field(["query", "at"], f"must lie {TIMESTAMP_RANGE}, end excluded")
     first, following = period_bounds(period, at or last_complete(period, tz, now))
     previous_first, _ = period_bounds(period, first - timedelta(days=1))
     start, end = zones.local_midnight(first, tz), zones.local_midnight(following, tz)

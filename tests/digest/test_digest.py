@@ -150,6 +150,8 @@ async def test_bad_parameters_are_422_naming_them(client: httpx.AsyncClient) -> 
     for params, loc in (
         ({"period": "year"}, ["query", "period"]),
         ({"at": "2026-13-01"}, ["query", "at"]),
+        ({"at": "0001-01-01"}, ["query", "at"]),
+        ({"at": "9999-12-31", "period": "month"}, ["query", "at"]),
         ({"format": "pdf"}, ["query", "format"]),
         ({"tz": "Mars/Olympus"}, ["query", "tz"]),
     ):
