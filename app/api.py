@@ -11,6 +11,7 @@ from app.analytics.router import router as analytics
 from app.auth.router import router as keys
 from app.contractors.router import router as contractors
 from app.decisions.router import router as decisions
+from app.digest.router import router as digest
 from app.events.router import router as events
 from app.exports.router import router as exports
 from app.integrity.router import router as integrity
@@ -34,6 +35,7 @@ ROUTERS = (
     integrity,
     events,
     webhooks,
+    digest,
 )
 
 

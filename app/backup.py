@@ -88,6 +88,7 @@ from app.models import (
     DataSource,
     Decision,
     DecisionRevision,
+    DigestRun,
     Event,
     IdempotencyRecord,
     Kpi,
@@ -120,6 +121,8 @@ DOMAIN_TABLES: tuple[Table, ...] = (
     table_of(DecisionRevision),
     # The decisions whose `decision.review_due` has fired: a restored database does not fire them again.
     table_of(ReviewDue),
+    # The weeks whose digest was written and e-mailed: a restored database does not send them again.
+    table_of(DigestRun),
     # The tamper-evident log (app/integrity), so a restored database still verifies.
     *integrity_repository.TABLES,
 )

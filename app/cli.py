@@ -476,6 +476,27 @@ def scan_reviews() -> None:
         typer.echo(f"decision.review_due fired for {fired} decision(s).")
 
 
+@cli.command("send-digest")
+def send_digest() -> None:
+    """Write the weekly digest's `digest.weekly` event when due and not written yet, and e-mail every digest not
+    fully e-mailed (what `serve` does every DECISION_LOG_DIGEST_CHECK_INTERVAL_SECONDS). Safe beside running
+    services: a week's event is written once, and nobody is e-mailed twice."""
+    from app.digest import weekly
+
+    async def run() -> weekly.WeeklyResult:
+        database = backup.maintenance_database()
+        try:
+            return await weekly.run_once(database)
+        finally:
+            await database.dispose()
+
+    result = asyncio.run(run())
+    written = "written" if result.written else "already written (or being written by another process)"
+    typer.echo(f"digest.weekly for the week of {result.week}: {written}; e-mailed to {len(result.mailed)} address(es).")
+    if result.error:
+        typer.echo(f"E-mail failed, tried again next time: {result.error}", err=True)
+
+
 @cli.command("signing-key")
 def signing_key() -> None:
     """Print a new Ed25519 signing key for DECISION_LOG_SIGNING_KEY (base64), then its public key."""

@@ -21,6 +21,7 @@ from app.core.logging import install_redaction
 from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, KeepPeer, SecurityHeaders
 from app.core.observability import RequestTelemetry, install_metrics, new_request_id
 from app.core.unit_of_work import Database
+from app.digest import weekly
 from app.events import reviews
 from app.idempotency.errors import IdempotentReplay
 from app.integrity.service import Sealer, warn_when_unsigned
@@ -58,13 +59,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.review_scan_interval_seconds > 0
             else None
         )
+        digesting = (
+            asyncio.create_task(weekly.run(app.state.db, settings.digest_check_interval_seconds), name="weekly-digest")
+            if settings.digest_check_interval_seconds > 0
+            else None
+        )
         app.state.dispatcher = dispatcher = Dispatcher(app.state.db)
         dispatching = (
             asyncio.create_task(dispatcher.run(settings.webhook_poll_interval_seconds), name="webhook-dispatcher")
             if settings.webhook_poll_interval_seconds > 0
             else None
         )
-        tasks = [task for task in (sealing, folding, scanning, dispatching) if task is not None]
+        tasks = [task for task in (sealing, folding, scanning, digesting, dispatching) if task is not None]
         memory.settle()
         try:
             yield

@@ -6,6 +6,7 @@ from app.analytics.models import BasisRollup, BasisRollupDelta
 from app.auth.models import ApiKey, SignInLink, WebSession
 from app.contractors.models import Contractor
 from app.decisions.models import Decision, DecisionRevision
+from app.digest.models import DigestRun
 from app.events.models import Event, ReviewDue
 from app.idempotency.models import IdempotencyRecord
 from app.integrity.models import IntegrityCheckpoint, IntegrityEntry, IntegrityLink
@@ -25,6 +26,7 @@ __all__ = [
     "DataSource",
     "Decision",
     "DecisionRevision",
+    "DigestRun",
     "Event",
     "IdempotencyRecord",
     "IntegrityCheckpoint",

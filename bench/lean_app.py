@@ -3,10 +3,10 @@ service's work for ``POST /v1/decisions``, to measure what the request path arou
 
 It validates the body with the service's own ``DecisionCreate``, checks the API key (sha-256 and a
 constant-time compare against an in-process cache, as the service's key cache does), then, in one
-transaction on a plain asyncpg pool, builds the row, its JSON form, the first revision and the
-tamper-evident log entry with the service's own functions, and inserts them with the service's
-one-statement CTE, which checks the references the body names; it answers 201 with the JSON form,
-``ETag`` and ``Location``.
+transaction on a plain asyncpg pool, builds the row, its JSON form, the first revision, the
+tamper-evident log entry and the ``decision.recorded`` event with the service's own functions, and inserts
+them with the service's one-statement CTE, which checks the references the body names; it answers 201 with the
+JSON form, ``ETag`` and ``Location``.
 
 What it leaves out, against the service: the per-request SQLAlchemy session and its bounded waits,
 FastAPI's dependency tree (authentication, scopes, idempotency), the middlewares (request id, request
@@ -35,7 +35,8 @@ from app.core.types import utcnow
 from app.decisions import repository
 from app.decisions.repository import References
 from app.decisions.schemas import DecisionCreate, RevisionKind
-from app.decisions.service import _keys, _log_items, _new_row, _revision_row, _wanted, decision_json
+from app.decisions.service import _events, _keys, _log_items, _new_row, _revision_row, _wanted, decision_json
+from app.events import service as events
 from app.integrity.service import _entry
 
 KEYS: dict[str | None, tuple[str, Caller]] = {}
@@ -88,7 +89,8 @@ async def create(data: DecisionCreate, authorization: Annotated[str | None, Head
                 edited_by=None, changes={},
             )  # fmt: skip
             entries = [_entry(item, now) for item in _log_items([revision])]
-            columns = tuple(row), tuple(revision), tuple(entries[0])
+            recorded = events.rows(_events([revision]), now)
+            columns = tuple(row), tuple(revision), tuple(entries[0]), tuple(recorded[0])
             sql = repository._create_sql(*columns, many=False)
             written = await conn.fetch(
                 sql,
@@ -96,6 +98,7 @@ async def create(data: DecisionCreate, authorization: Annotated[str | None, Head
                 *repository.row_arguments([row], columns[0], repository.DECISION_BINDS, many=False),
                 *repository.row_arguments([revision], columns[1], repository.REVISION_BINDS, many=False),
                 *repository.row_arguments(entries, columns[2], {}, many=False),
+                *repository.row_arguments(recorded, columns[3], repository.EVENT_BINDS, many=False),
                 *_keys(_wanted(data, ["body"])).arrays(),
             )
             if not written[0]["known"]:

@@ -43,6 +43,8 @@ os.environ["DECISION_LOG_INTEGRITY_SEAL_INTERVAL_SECONDS"] = "0"
 os.environ["DECISION_LOG_ROLLUP_FOLD_INTERVAL_SECONDS"] = "0"
 # Nor the background scan for due reviews: tests scan when they mean to (app.events.reviews.scan).
 os.environ["DECISION_LOG_REVIEW_SCAN_INTERVAL_SECONDS"] = "0"
+# Nor the weekly digest: tests/digest runs it when they mean to (app.digest.weekly.run_once).
+os.environ["DECISION_LOG_DIGEST_CHECK_INTERVAL_SECONDS"] = "0"
 # Nor the webhook dispatcher: tests/webhooks runs it in apps of their own, with a receiver on loopback.
 os.environ["DECISION_LOG_WEBHOOK_POLL_INTERVAL_SECONDS"] = "0"
 # Signing secrets are encrypted with this test key (never use it anywhere else).
@@ -66,6 +68,7 @@ TABLES = [
     "webhook_attempt",
     "webhook_message",
     "webhook",
+    "digest_run",
     "event",
     "web_session",
     "sign_in_link",

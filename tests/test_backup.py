@@ -478,6 +478,7 @@ async def test_round_trip_on_the_same_engine_is_exact(db, client, new_database: 
         "decision": 4,
         "decision_revision": 9,
         "review_due": 0,
+        "digest_run": 0,
     }
     assert first["counts"] == header(tmp_path / "b.ndjson.gz")["counts"]
     # A key of the test database does not exist there: create one in the copy to read it.

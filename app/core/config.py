@@ -102,6 +102,25 @@ class Settings(BaseSettings):
     # `decision.review_due` (once per decision; one process scans at a time). 0: no background scan
     # (`decision-log scan-reviews` does it on demand).
     review_scan_interval_seconds: float = Field(default=60.0, ge=0)
+    # The weekly digest (app/digest): `digest.weekly` is written every Monday at this hour on the clock of
+    # `timezone` (for the week before), once, by one process; then e-mailed through `smtp_url`
+    # (`smtp://user:password@host:587` with STARTTLS when the server offers it, or `smtps://…:465`; credentials are
+    # never sent without TLS) from `smtp_from` to the active people whose `digest` flag is set and who have an
+    # e-mail. Each process looks every `digest_check_interval_seconds` (0: never; `decision-log send-digest` does
+    # it on demand). A failed send is tried again at the next look.
+    digest_hour: int = Field(default=9, ge=0, le=23)
+    digest_check_interval_seconds: float = Field(default=300.0, ge=0)
+    smtp_url: SecretStr | None = None
+    smtp_from: str = "decision-log@localhost"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("smtp://", "smtps://")):
+            raise ValueError("must be an smtp:// or smtps:// URL")  # the value itself is never echoed
+        return value
+
     # Webhooks (app/webhooks). The key (Fernet; `decision-log webhook-key` makes one) that encrypts the signing
     # secrets at rest: without it no subscription can be created.
     webhook_secret_key: SecretStr | None = None

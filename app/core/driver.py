@@ -158,20 +158,31 @@ def bind_converters(table: Table) -> dict[str, Callable[[Any], Any]]:
     return converters
 
 
-def insert_rows(table: Table, columns: Sequence[str], start: int, *, many: bool, where: str | None = None) -> str:
+def insert_rows(
+    table: Table,
+    columns: Sequence[str],
+    start: int,
+    *,
+    many: bool,
+    where: str | None = None,
+    computed: Mapping[str, str] | None = None,
+) -> str:
     """``INSERT INTO table (columns) SELECT …``, the values as parameters from ``$start``: one row's values (typed
     by the insert), or for ``many`` rows one array per column, unnested in the order given. ``where`` gates the
-    insert (a condition on the rest of the statement)."""
+    insert (a condition on the rest of the statement); ``computed`` adds columns whose value is an SQL expression
+    (the same in every row)."""
     names = ", ".join(columns)
+    extra_names = "".join(f", {name}" for name in computed or {})
+    extra_values = "".join(f", {expression}" for expression in (computed or {}).values())
     condition = f" WHERE {where}" if where else ""
     if not many:
         values = ", ".join(f"${number}" for number in range(start, start + len(columns)))
-        return f"INSERT INTO {table.name} ({names}) SELECT {values}{condition}"
+        return f"INSERT INTO {table.name} ({names}{extra_names}) SELECT {values}{extra_values}{condition}"
     # Each array of its column's type without the length or precision: an explicit cast to varchar(n) would cut a
     # longer value short where the insert must refuse it (the insert applies them).
     arrays = ", ".join(f"${number}::{_base_type(table, name)}[]" for number, name in enumerate(columns, start))
     return (
-        f"INSERT INTO {table.name} ({names}) SELECT {names}"
+        f"INSERT INTO {table.name} ({names}{extra_names}) SELECT {names}{extra_values}"
         f" FROM unnest({arrays}) WITH ORDINALITY AS v({names}, ordinality){condition} ORDER BY ordinality"
     )
 

@@ -18,6 +18,7 @@ from app.core.pagination import keyset_page
 from app.core.types import AnyRow, UtcDateTime, table_of, utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.decisions.models import Decision, DecisionRevision
+from app.events import repository as events_repository
 from app.integrity import repository as integrity_repository
 from app.kpis.models import Kpi
 from app.people.models import Person
@@ -90,12 +91,14 @@ class References:
 
 @dataclass(frozen=True, slots=True)
 class NewDecisions:
-    """The rows of new decisions, in order: the decisions, their first revisions, and their entries in the
-    tamper-evident log (none when the log is off)."""
+    """The rows of new decisions, in order: the decisions, their first revisions, their entries in the
+    tamper-evident log (none when the log is off) and their ``decision.recorded`` events (the outbox's rows,
+    :func:`app.events.service.rows`)."""
 
     decisions: list[dict[str, Any]]
     revisions: list[dict[str, Any]]
     entries: list[dict[str, Any]]
+    events: list[dict[str, Any]]
 
 
 class DecisionWriter(Protocol):
@@ -147,6 +150,7 @@ class StatementWriter:
             await session.execute(revision.insert(), new.revisions)
             if new.entries:
                 await integrity_repository.insert_entries(session, new.entries)
+            await events_repository.insert_events(session, new.events)
         return written
 
     async def ids_by_external_ref(
@@ -175,13 +179,15 @@ class DriverWriter:
     ) -> set[uuid.UUID] | None:
         decision_columns, revision_columns = tuple(new.decisions[0]), tuple(new.revisions[0])
         entry_columns = tuple(new.entries[0]) if new.entries else ()
+        event_columns = tuple(new.events[0])
         many = len(new.decisions) > 1
-        sql = _create_sql(decision_columns, revision_columns, entry_columns, many=many)
+        sql = _create_sql(decision_columns, revision_columns, entry_columns, event_columns, many=many)
         args = [
             len(new.decisions),
             *row_arguments(new.decisions, decision_columns, DECISION_BINDS, many=many),
             *row_arguments(new.revisions, revision_columns, REVISION_BINDS, many=many),
             *row_arguments(new.entries, entry_columns, {}, many=many),
+            *row_arguments(new.events, event_columns, EVENT_BINDS, many=many),
             *(named or ReferenceKeys()).arrays(),
         ]
         records = await (await _driver(session)).fetch(sql, *args)
@@ -272,23 +278,29 @@ async def insert_revisions(session: AsyncSession, values: list[dict[str, Any]]) 
 
 DECISION_BINDS = bind_converters(decision)
 REVISION_BINDS = bind_converters(revision)
+EVENT_BINDS = bind_converters(events_repository.event)
 
 
 @functools.cache
 def _create_sql(
-    decision_columns: tuple[str, ...], revision_columns: tuple[str, ...], entry_columns: tuple[str, ...], *, many: bool
+    decision_columns: tuple[str, ...],
+    revision_columns: tuple[str, ...],
+    entry_columns: tuple[str, ...],
+    event_columns: tuple[str, ...],
+    *,
+    many: bool,
 ) -> str:
-    """The decisions, their first revisions and their log entries (when ``entry_columns``) in one statement;
-    ``$1`` is the number of decisions, then each row's values (one decision) or one array per column (many),
-    then the arrays of registry keys to check (:meth:`ReferenceKeys.arrays`).
+    """The decisions, their first revisions, their log entries (when ``entry_columns``) and their events in one
+    statement; ``$1`` is the number of decisions, then each row's values (one decision) or one array per column
+    (many), then the arrays of registry keys to check (:meth:`ReferenceKeys.arrays`).
 
     Nothing is inserted unless every key exists (``known``). The history is inserted only when every
     decision was: ``ON CONFLICT DO NOTHING`` leaves a decision whose external reference is taken out of
     ``d``. Rows go in in the order given (the log entries' ids order the tamper-evident chain). The answer:
     ``known``, with each id written (one row with a null id when none was)."""
-    n, m, k = len(decision_columns), len(revision_columns), len(entry_columns)
+    n, m, k, v = len(decision_columns), len(revision_columns), len(entry_columns), len(event_columns)
     all_written = "(SELECT count(*) FROM d) = $1::integer"
-    keys = n + m + k + 2
+    keys = n + m + k + v + 2
     exist = " AND ".join(
         f"(SELECT count(*) FROM {table.name} WHERE {column} = ANY(${number}::varchar[]))"
         f" = cardinality(${number}::varchar[])"
@@ -305,6 +317,10 @@ def _create_sql(
     if entry_columns:
         entry = integrity_repository.entry
         parts.append(f"e AS ({insert_rows(entry, entry_columns, n + m + 2, many=many, where=all_written)})")
+    outbox = events_repository.event
+    computed = {"txid": events_repository.CURRENT_TXID_SQL}
+    events = insert_rows(outbox, event_columns, n + m + k + 2, many=many, where=all_written, computed=computed)
+    parts.append(f"v AS ({events})")
     return ", ".join(parts) + " SELECT known.known, d.id FROM known LEFT JOIN d ON true"
 
 

@@ -364,7 +364,8 @@ async def create_decisions(
         for row, decision in zip(rows, decisions, strict=True)
     ]
     entries = integrity.entries(session, _log_items(revisions))
-    writer, new = repository.writer_of(session), repository.NewDecisions(rows, revisions, entries)
+    new = repository.NewDecisions(rows, revisions, entries, events.rows(_events(revisions), now))
+    writer = repository.writer_of(session)
     written = await writer.insert_decisions(session, new, named=unchecked)
     if written is None:  # a key named was unknown when the insert looked, and nothing was written
         await _check_references(session, wanted)  # names it (422) …
@@ -433,8 +434,9 @@ async def _insert_history(session: DatabaseSession, revisions: list[dict[str, An
     await events.emit(session, *_events(revisions))
 
 
-# The event each kind of revision reports (a creation's, ``decision.recorded``, is written with the decision).
+# The event each kind of revision reports (a creation's is written with the decision by its writer).
 EVENT_OF = {
+    RevisionKind.created.value: EventType.decision_recorded,
     RevisionKind.edited.value: EventType.decision_corrected,
     RevisionKind.reversed.value: EventType.decision_reversed,
     RevisionKind.superseded.value: EventType.decision_reversed,

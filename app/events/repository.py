@@ -20,8 +20,9 @@ event = table_of(Event)
 review_due = table_of(ReviewDue)
 decision = table_of(Decision)
 
-# The writing transaction's id (64 bits, never wraps).
-CURRENT_TXID: ColumnClause[int] = literal_column("pg_current_xact_id()::text::bigint")
+# The writing transaction's id (64 bits, never wraps); as SQL text for the statements sent through the driver.
+CURRENT_TXID_SQL = "pg_current_xact_id()::text::bigint"
+CURRENT_TXID: ColumnClause[int] = literal_column(CURRENT_TXID_SQL)
 
 # The lowest id of a transaction that may still commit an event in this database: the oldest in flight in the
 # statement's snapshot (or the snapshot's xmax when none is), skipping transactions that belong to backends of

@@ -32,12 +32,33 @@ def _summary(event_type: str, data: dict[str, Any]) -> str:
         kpi = data.get("kpi") or {}
         reason = data.get("change_reason") or "no reason given"
         return f"KPI {kpi.get('key')} revision {data.get('revision')}: {reason}"
+    if event_type == "digest.weekly":
+        return _digest_line(data)
     for name in ("person", "data_source", "strategy"):
         record = data.get(name)
         if isinstance(record, dict):
             key = record.get("handle") or record.get("key")
             return f"{name.replace('_', ' ').title()} {key}: {record.get('name') or record.get('title')}"
     return event_type
+
+
+def _digest_line(data: dict[str, Any]) -> str:
+    """The week's headline figures, and how they moved against the week before."""
+    now, change = data.get("current") or {}, data.get("change") or {}
+
+    def moved(name: str, scale: float = 1, unit: str = "") -> str:
+        value = change.get(name)
+        return "" if value is None else f" ({value * scale:+g}{unit})"
+
+    share = now.get("data_share")
+    parts = [
+        f"{now.get('decisions')} decisions{moved('decisions')}",
+        ("no decision" if share is None else f"{share * 100:.1f} % on data") + moved("data_share", 100, " pts"),
+        f"{now.get('unexplained_strategy_changes')} unexplained strategy changes",
+        f"{now.get('overdue_reviews')} reviews overdue",
+    ]
+    period = f"{data.get('period_start')} to {data.get('period_end')} ({data.get('tz')})"
+    return f"Digest of the week {period}: " + ", ".join(parts)
 
 
 def slack(payload: dict[str, Any]) -> dict[str, Any]:
