@@ -35,6 +35,11 @@ class Signal(StrEnum):
     hearsay = "hearsay"
 
 
+# Each signal's bit in ``decision.rationale_signal_mask``, the indexed form of a decision's signals (the
+# ``rationale_signal=`` filter reads one partial index per signal). Fixed: stored values and indexes use them.
+SIGNAL_BITS = {Signal.feeling: 1, Signal.certainty: 2, Signal.authority: 4, Signal.hearsay: 8}
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     signal: Signal
@@ -168,3 +173,13 @@ def _rest(ids: list[frozenset[int]], position: int, words: tuple[int, ...]) -> i
         else:
             return None
     return position
+
+
+def stored_signals(rationale: str) -> tuple[list[dict[str, str]], int]:
+    """The signals of ``rationale`` as a decision stores them: the list the API shows (``{signal, phrase}``, in
+    order) and their bits (:data:`SIGNAL_BITS`) for ``rationale_signal_mask``."""
+    found = rationale_signals(rationale)
+    mask = 0
+    for item in found:
+        mask |= SIGNAL_BITS[item.signal]
+    return [{"signal": item.signal.value, "phrase": item.phrase} for item in found], mask
