@@ -26,6 +26,8 @@ from typing import Any
 
 from app.auth.scopes import Scope
 from app.auth.service import Caller
+from app.contractors import service as contractors
+from app.contractors.schemas import ContractorKind, ContractorUpsert
 from app.core.types import utcnow
 from app.core.unit_of_work import Database, transaction
 from app.decisions import service as decisions
@@ -35,6 +37,7 @@ from app.decisions.schemas import (
     DecisionCreate,
     DecisionRead,
     DecisionUpdate,
+    OutcomeCause,
     OutcomeCreate,
     OutcomeResult,
     ReverseRequest,
@@ -43,7 +46,7 @@ from app.kpis import service as kpis
 from app.kpis.errors import KpiNotFound
 from app.kpis.schemas import KpiPut
 from app.people import service as people
-from app.people.schemas import PersonUpsert
+from app.people.schemas import PersonRole, PersonUpsert
 from app.sources import service as sources
 from app.sources.schemas import DataSourceUpsert
 from app.strategies import service as strategies
@@ -437,6 +440,7 @@ class DemoPlan:
     corrections: list[tuple[int, DecisionUpdate]]
     outcomes: list[tuple[int, OutcomeCreate]]  # in order of reviewed_at
     reversals: list[Reversal]
+    contractors: list[tuple[str, ContractorUpsert]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -501,9 +505,11 @@ def build_plan(seed: int = DEFAULT_SEED, today: date | None = None) -> DemoPlan:
         first_version.setdefault(key, version.effective_from)
     drafts = [_decision(rng, start, day, member, first_version) for day, member in _calendar(rng, start)]
     drafts.sort(key=lambda d: d.decided_at)
+    whole = random.Random(seed * 31 + 21)  # its own draws: the rest of the plan is the same with or without it
+    _whole_system(whole, plan, drafts)
     plan.decisions = [DecisionCreate.model_validate(d.body) for d in drafts]
     plan.corrections = _corrections(rng, drafts)  # from here on, drafts hold the corrected state
-    plan.outcomes = _outcomes(rng, drafts, start, end)
+    plan.outcomes = _causes(whole, drafts, _outcomes(rng, drafts, start, end))
     plan.reversals = _reversals(rng, drafts)
     return plan
 
@@ -970,6 +976,75 @@ def _reversals(rng: random.Random, drafts: list[_Draft]) -> list[Reversal]:
 # ---------------------------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------------------------
+# The whole system (part 2): the business owner who directs a share of the decisions, two agencies (Red Fox,
+# blamed for most failures of the decisions made on emotions it executed; Pixel Forge, blamed fairly), and data
+# claims whose rationale speaks of feelings, certainty or hearsay, in English and Russian
+# ---------------------------------------------------------------------------------------------
+
+OWNER = ("viktor.belov", PersonUpsert(name="Виктор Белов", email="viktor.belov@example.com", team="management",
+                                     role=PersonRole.owner))  # fmt: skip
+WHOLE_CONTRACTORS = {
+    "red-fox": ContractorUpsert(name="Red Fox Digital", kind=ContractorKind.agency),
+    "pixel-forge": ContractorUpsert(name="Pixel Forge", kind=ContractorKind.agency),
+}
+# The channels agencies execute, and the chance a decision there goes to each agency (the rest stays in-house).
+AGENCY_WORK = {"paid_search": 0.6, "social": 0.6, "display": 0.8, "events": 0.5, "affiliates": 0.4, "content": 0.3}
+RED_FOX_SHARE = 0.55  # of the agency work: Red Fox, the rest Pixel Forge
+# How often the owner's call is behind a decision, by declared basis.
+DIRECTED = {Basis.authority: 0.7, Basis.emotion: 0.2, Basis.intuition: 0.1}
+EMOTIONAL_ADDITIONS = (
+    "Obviously this will work.",
+    "Everyone knows {ch} converts.",
+    "I feel the numbers will follow.",
+    "I'm sure it pays back within the quarter.",
+)
+EMOTIONAL_ADDITIONS_RU = ("Очевидно, что это сработает.", "Все так делают.", "Мне кажется, цифры подтвердят.")
+# What a review of a partial success or a failure blames: (agency, decided on emotions) → cause weights.
+CAUSES = {
+    ("red-fox", False): {OutcomeCause.execution: 5, OutcomeCause.decision: 3, OutcomeCause.external: 2},
+    ("red-fox", True): {OutcomeCause.execution: 17, OutcomeCause.decision: 1, OutcomeCause.external: 2},
+    ("pixel-forge", False): {OutcomeCause.execution: 2, OutcomeCause.decision: 4, OutcomeCause.external: 4},
+    ("pixel-forge", True): {OutcomeCause.execution: 3, OutcomeCause.decision: 6, OutcomeCause.external: 1},
+    (None, False): {OutcomeCause.decision: 4, OutcomeCause.external: 4, OutcomeCause.unknown: 2},
+    (None, True): {OutcomeCause.decision: 6, OutcomeCause.external: 2, OutcomeCause.unknown: 2},
+}
+
+
+def _whole_system(rng: random.Random, plan: DemoPlan, drafts: list[_Draft]) -> None:
+    """The owner and the leads' roles, the agencies, and on the drafts: who executes, who directed, and a few
+    data claims in emotional language."""
+    leads = set(LEADS.values())
+    plan.people = [
+        (handle, person.model_copy(update={"role": PersonRole.lead}) if handle in leads else person)
+        for handle, person in plan.people
+    ] + [OWNER]
+    plan.contractors = list(WHOLE_CONTRACTORS.items())
+    for d in drafts:
+        if rng.random() < AGENCY_WORK.get(d.body["channel"], 0.0):
+            d.body["contractor"] = "red-fox" if rng.random() < RED_FOX_SHARE else "pixel-forge"
+        if rng.random() < DIRECTED.get(Basis(d.body["basis"]), 0.0):
+            d.body["directed_by"] = OWNER[0]
+        if Basis(d.body["basis"]) in DATA_BASES and rng.random() < 0.12:
+            addition = rng.choice(EMOTIONAL_ADDITIONS_RU if d.russian else EMOTIONAL_ADDITIONS)
+            channel = CHANNELS[d.body["channel"]][0]
+            d.body["rationale"] = f"{d.body['rationale']} {addition.format(ch=channel)}"
+
+
+def _causes(
+    rng: random.Random, drafts: list[_Draft], outcomes: list[tuple[int, OutcomeCreate]]
+) -> list[tuple[int, OutcomeCreate]]:
+    """What the reviews of partial successes and failures blame."""
+    out = []
+    for index, review in outcomes:
+        if review.result in (OutcomeResult.partial, OutcomeResult.failure):
+            d = drafts[index]
+            cause = _pick(rng, CAUSES[(d.body.get("contractor"), not d.is_data)])
+            review = review.model_copy(update={"cause": cause})
+        out.append((index, review))
+    return out
+
+
 @dataclass(slots=True)
 class DemoSummary:
     """What one run recorded."""
@@ -1033,6 +1108,8 @@ async def load(database: Database, plan: DemoPlan, *, force: bool = False) -> De
         for key, source in plan.sources:
             await sources.upsert_source(session, key, source)
         summary.sources = len(plan.sources)
+        for key, contractor in plan.contractors:
+            await contractors.upsert_contractor(session, key, contractor)
 
         kept: set[str] = set()
         for strategy in plan.strategies:
