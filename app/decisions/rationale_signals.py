@@ -69,6 +69,7 @@ class Lexicon:
     forms: dict[str, set[int]] = field(default_factory=dict)  # Russian forms and exact words → word ids
     stems: dict[str, set[int]] = field(default_factory=dict)  # English stems → word ids
     by_first: dict[int, list[int]] = field(default_factory=dict)  # a phrase's first word id → phrase indexes
+    needs: list[frozenset[int]] = field(default_factory=list)  # each phrase's word ids, to skip it early
     _ids: dict[tuple[str, str], int] = field(default_factory=dict)
     _known: dict[str, frozenset[int]] = field(default_factory=dict)  # a rationale's word as written → its ids
 
@@ -122,6 +123,7 @@ def lexicon(path: Path = LEXICON) -> Lexicon:
                 if words:
                     built.by_first.setdefault(words[0], []).append(len(built.phrases))
                     built.phrases.append((signal, words))
+                    built.needs.append(frozenset(words))
     return built
 
 
@@ -153,10 +155,14 @@ def rationale_signals(rationale: str, known: Lexicon | None = None) -> list[Foun
 
 
 def _phrases(table: Lexicon, ids: list[frozenset[int]]) -> Iterator[tuple[int, int, Signal]]:
-    """(first word, last word, signal) of each phrase found in a sentence's words (their ids)."""
+    """(first word, last word, signal) of each phrase found in a sentence's words (their ids). A phrase one of
+    whose words the sentence lacks is not looked for (most phrases share their first word with others: "I …")."""
+    present = frozenset().union(*ids)
     for start, first in enumerate(ids):
         for word_id in first:
             for index in table.by_first.get(word_id, ()):
+                if not table.needs[index] <= present:
+                    continue
                 signal, words = table.phrases[index]
                 end = _rest(ids, start, words[1:])
                 if end is not None:

@@ -309,7 +309,9 @@ async def _check_references(
     errors += [
         FieldError(
             loc=[*prefix, *path],
-            msg=f"inactive {kind} {key!r}" if key in refs.contractors else f"unknown {kind} {key!r}",
+            msg=f"inactive {kind} {key!r}"
+            if kind == "contractor" and key in refs.contractors
+            else f"unknown {kind} {key!r}",
             type="unknown_reference",
         )
         for kind, key, prefix, path in wanted
