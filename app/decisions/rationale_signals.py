@@ -9,6 +9,7 @@ so that matching a rationale is a dictionary lookup per word; English words are 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import tomllib
@@ -132,25 +133,31 @@ def _words(text: str) -> list[str]:
 
 
 def rationale_signals(rationale: str, known: Lexicon | None = None) -> list[Found]:
-    """The signals of ``rationale``, in the order they occur, each phrase once."""
+    """The signals of ``rationale``, in the order they occur, each phrase once. One pass over its words; only the
+    sentences with a word of the lexicon are looked into (most rationales have none: they end after the pass)."""
     table = known or lexicon()
+    plain = rationale.replace("'", " ")  # "I'm" as two words, as the lexicon's phrases are read; same offsets
+    matches = list(WORD.finditer(plain))
+    ids = [table.ids(match.group()) for match in matches]
+    if not any(ids):
+        return []
+    ends = [boundary.start() for boundary in SENTENCE.finditer(plain)]
     found: list[Found] = []
     seen: set[tuple[Signal, str]] = set()
-    plain = rationale.replace("'", " ")  # "I'm" as two words, as the lexicon's phrases are read; same offsets
-    begin = 0
-    for boundary in (*SENTENCE.finditer(plain), None):
-        finish = len(plain) if boundary is None else boundary.start()
-        matches = list(WORD.finditer(plain, begin, finish))
-        begin = finish if boundary is None else boundary.end()
-        ids = [table.ids(match.group()) for match in matches]
-        if not any(ids):
-            continue
-        for start, end, signal in _phrases(table, ids):
-            phrase = rationale[matches[start].start() : matches[end].end()]
-            key = (signal, _fold(phrase))
-            if key not in seen:
-                seen.add(key)
-                found.append(Found(signal, phrase))
+    sentence_of = [bisect.bisect_left(ends, match.start()) for match in matches]
+    low = 0
+    while low < len(matches):
+        high = low + 1
+        while high < len(matches) and sentence_of[high] == sentence_of[low]:
+            high += 1
+        if any(ids[low:high]):
+            for start, end, signal in _phrases(table, ids[low:high]):
+                phrase = rationale[matches[low + start].start() : matches[low + end].end()]
+                key = (signal, _fold(phrase))
+                if key not in seen:
+                    seen.add(key)
+                    found.append(Found(signal, phrase))
+        low = high
     return found
 
 
