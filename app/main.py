@@ -21,6 +21,7 @@ from app.core.logging import install_redaction
 from app.core.middleware import BodyGuard, ConcurrencyLimit, CutOffAsUnavailable, KeepPeer, SecurityHeaders
 from app.core.observability import RequestTelemetry, install_metrics, new_request_id
 from app.core.unit_of_work import Database
+from app.decisions.rationale_signals import lexicon
 from app.digest import weekly
 from app.events import reviews
 from app.idempotency.errors import IdempotentReplay
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else None
         )
         tasks = [task for task in (sealing, folding, scanning, digesting, dispatching) if task is not None]
+        lexicon()  # the rationale analyser's tables, built once here rather than by the first write
         memory.settle()
         try:
             yield

@@ -82,6 +82,8 @@ REFERENCES: dict[str, tuple[str, dict[str, str]]] = {
     "orm_app_no_refresh": ("orm_app", {"BENCH_ORM_REFRESH": "0"}),
     "lean_app": ("lean_app", {}),
 }
+# Servers of the working tree with a benchmark switch (bench/serve.py), by name: what they leave out.
+VARIANTS = {"no-signals": "the working tree without its rationale analysis"}
 # Columns allowed to differ between the rows the two endpoints write; every other one must match.
 PER_ROW = frozenset({"id", "recorded_at", "recorded_by", "updated_at"})
 
@@ -467,7 +469,7 @@ def table(summary: dict[str, Any], config: dict[str, Any]) -> str:
     for name, versus in summary["against"].items():
         other = summary[name]
         lines.append(
-            f"against {name} (the service at that revision, same rounds): "
+            f"against {name} ({VARIANTS.get(name, 'the service at that revision')}, same rounds): "
             f"{other['rps']:,.0f} req/s (rounds {' '.join(f'{x:,.0f}' for x in other['rps_each_round'])}), "
             f"{other['server_cpu_ms_per_request']:.2f} ms CPU/request, "
             f"loaded p50/p99 {other['loaded_p50_ms']:.1f}/{other['loaded_p99_ms']:.1f} ms, "
@@ -547,6 +549,12 @@ def parse_args() -> argparse.Namespace:
         "tutorials' async ORM session with add, commit and refresh: issue #2's 21 %% reference point), "
         "orm_app_no_refresh (its 25 %% point) or lean_app",
     )
+    parser.add_argument(
+        "--without-rationale-signals",
+        action="store_true",
+        help="also serve the working tree with its rationale analysis off (bench/serve.py --no-rationale-signals, "
+        "as `no-signals`) in the same rounds: what detecting rationale_signals costs the write path",
+    )
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="PostgreSQL server, no db")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     parser.add_argument("--output", type=Path, default=RESULTS / "write.json")
@@ -572,11 +580,13 @@ def environment(
     baseline: str = "raw_app",
     against: Sequence[str] = (),
     references: Sequence[str] = (),
+    variants: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> Iterator[Environment]:
     """A fresh database with a write key, a person and a data source; the service and the raw
     endpoint serving it (``dsn_for(target, url)`` picks the URL each server uses), the service at each
-    revision of ``against`` (servers named by the revision) and each endpoint of ``references`` (named as in
-    :data:`REFERENCES`). Torn down after."""
+    revision of ``against`` (servers named by the revision), each endpoint of ``references`` (named as in
+    :data:`REFERENCES`) and each of ``variants`` (a name, and the switches of bench/serve.py the working tree is
+    served with). Torn down after."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     scratch = tempfile.TemporaryDirectory(prefix="bench-write-")
     pg = pg.rstrip("/")
@@ -603,6 +613,14 @@ def environment(
                 "app" if tree is None else f"rev-{tree.name}",
                 [str(BIN / "decision-log"), "serve", "--host", "127.0.0.1", "--port", str(port)],
                 service_env if tree is None else {**service_env, "PYTHONPATH": str(tree)},  # its own package first
+                port,
+            )
+        for target, switches in variants:
+            port = free_port()
+            servers[target] = Server(
+                target,
+                [sys.executable, str(BENCH / "serve.py"), *switches, "--host", "127.0.0.1", "--port", str(port)],
+                {**service_env, "PYTHONPATH": str(ROOT)},
                 port,
             )
         for target, (module, extra) in [*((name, REFERENCES[name]) for name in references), ("raw", (baseline, {}))]:
@@ -657,11 +675,17 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     body_file = RESULTS / "write-body.json"
     body_file.write_text(json.dumps(BODY))
+    variants = [("no-signals", ["--no-rationale-signals"])] if args.without_rationale_signals else []
     with environment(
-        args.pg, keep_db=args.keep_db, baseline=args.baseline, against=args.against, references=args.reference
+        args.pg,
+        keep_db=args.keep_db,
+        baseline=args.baseline,
+        against=args.against,
+        references=args.reference,
+        variants=variants,
     ) as env:
         servers, auth, url = env.servers, env.auth, env.url
-        targets = ["app", *args.against, *args.reference, "raw"]
+        targets = ["app", *args.against, *(name for name, _ in variants), *args.reference, "raw"]
         runs: dict[str, list[dict[str, Any]]] = {target: [] for target in targets}
         lat: dict[str, list[dict[str, Any]]] = {target: [] for target in targets}
         for round_no in range(args.rounds):

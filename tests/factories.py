@@ -139,3 +139,11 @@ async def outcome(client: httpx.AsyncClient, decision_id: str, **overrides: Any)
     response = await client.post(f"/v1/decisions/{decision_id}/outcome", json=outcome_body(**overrides))
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+async def contractor(
+    client: httpx.AsyncClient, key: str = "acme", *, kind: str = "agency", name: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    response = await client.put(f"/v1/contractors/{key}", json={"name": name or key.title(), "kind": kind, **extra})
+    assert response.status_code in (200, 201), response.text
+    return response.json()  # type: ignore[no-any-return]

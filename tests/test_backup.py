@@ -265,13 +265,15 @@ async def edge_cases(client: httpx.AsyncClient) -> dict[str, str]:
             },
             tags=["тест", "edge"],
             external_ref={"system": "crm", "id": "Д-1"},
+            contractor="edge-agency",
+            directed_by="edge.reviewer",
         )
     )["id"]
     ids["bare"] = (
         await factories.decision(
             client,
             title="Gut call",
-            rationale="Feels right.",
+            rationale="Feels right. Очевидно, все так делают.",
             basis="emotion",
             evidence=[],
             owner="edge.reviewer",
@@ -307,6 +309,7 @@ async def edge_cases(client: httpx.AsyncClient) -> dict[str, str]:
         client,
         ids["bare"],
         result="partial",
+        cause="execution",
         notes="Частично",
         actual_value=0.30000000000000004,
         reviewed_by="edge.reviewer",

@@ -49,7 +49,16 @@ def test_demo_plan_is_reproducible_and_shaped_like_a_year_of_a_team():
 
     assert plan == build_plan(DEFAULT_SEED, today)
     assert plan != build_plan(DEFAULT_SEED + 1, today)
-    assert len(plan.people) == 8 and {p.team for _, p in plan.people} == {"growth", "brand", "performance"}
+    assert len(plan.people) == 9 and {p.team for _, p in plan.people} == {
+        "growth",
+        "brand",
+        "performance",
+        "management",
+    }
+    assert [h for h, p in plan.people if p.role == "owner"] == ["viktor.belov"]
+    assert [key for key, _ in plan.contractors] == ["red-fox", "pixel-forge"]
+    assert any(d.directed_by == "viktor.belov" for d in plan.decisions)
+    assert any(review.cause is not None for _, review in plan.outcomes)
     assert 6 <= len(plan.sources) <= 8 and len({s.kind for _, s in plan.sources}) >= 6
     assert len(plan.strategies) == 2
     assert 4 <= len({key for key, _ in plan.kpis}) <= 6
@@ -124,6 +133,22 @@ async def test_demo_loads_a_year_that_every_analytics_endpoint_describes(db: Dat
     # summary: the last 90 days have something in every section
     (scorecard,) = (await get(analytics, "/v1/analytics/summary"))["rows"]
     assert scorecard["decisions"] > 50 and scorecard["kpis"] == kpis["kpis"] and scorecard["reviews_due"] > 0
+
+    # the whole system: Red Fox is blamed for most failures, mostly of decisions made on emotions; the owner
+    # directs a share of the decisions, mostly on emotions; some data claims speak in feelings
+    agencies = {r["contractor"]: r for r in (await get(analytics, "/v1/analytics/contractors"))["rows"]}
+    assert set(agencies) == {"red-fox", "pixel-forge", None}
+    red_fox, pixel_forge = agencies["red-fox"], agencies["pixel-forge"]
+    assert red_fox["failures_blamed_on_execution"] > pixel_forge["failures_blamed_on_execution"]
+    assert red_fox["execution_blame_share"] > 0.5 > pixel_forge["execution_blame_share"]
+    assert red_fox["blamed_on_execution_decided_on_emotion"] * 2 > red_fox["failures_blamed_on_execution"]
+    owner = next(r for r in accountability if r["owner"] == "viktor.belov")
+    assert (owner["role"], owner["decisions"]) == ("owner", 0) and owner["directed"] > 20
+    assert owner["directed_emotion_share"] > 0.8
+    (year,) = (await get(analytics, "/v1/analytics/summary", **{"from": "2025-01-01"}))["rows"]
+    assert year["owner_directed"] == owner["directed"] and year["data_claims_with_emotional_language"] > 10
+    signalled = await get(reader, "/v1/decisions", rationale_signal="certainty", basis_class="data")
+    assert signalled["items"] and all(d["rationale_signals"] for d in signalled["items"])
 
     # CSV for BI tools, with a BOM for Excel, and the key as a query parameter for Power BI
     csv = await analytics.get("/v1/analytics/basis", params={"format": "csv", "bom": "true", "bucket": "quarter"})

@@ -198,6 +198,8 @@ def _rollup_plan(
         return None
     if filters.kpi is not None or filters.q:
         return None
+    if filters.contractor is not None or filters.directed_by is not None or filters.rationale_signal is not None:
+        return None
     filtered = [(name, getattr(filters, name)) for name in ROLLUP_DIMENSIONS if getattr(filters, name) is not None]
     if len(filtered) > 1 or (filtered and group_by not in (None, filtered[0][0])):
         return None

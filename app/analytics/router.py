@@ -12,6 +12,7 @@ from app.analytics.schemas import (
     AccountabilityAnalytics,
     BasisAnalytics,
     Bucket,
+    ContractorAnalytics,
     GroupBy,
     KpiAnalytics,
     OutcomeAnalytics,
@@ -240,7 +241,9 @@ async def get_accountability_analytics(
 ) -> AccountabilityAnalytics:
     """Per owner, over decisions decided in range: decisions, `data_share`, `emotion_share`,
     reviewed, reviews due (`expected_outcome.review_by` passed by `to`, or now when `to` is later),
-    overdue reviews (due and not reviewed), reversed (reversed or superseded) and `reversal_rate`."""
+    overdue reviews (due and not reviewed), reversed (reversed or superseded) and `reversal_rate`; the person's
+    `role`, `directed` (decisions they directed for others, `directed_by`) and `directed_emotion_share`. A person
+    who directed decisions in range and owns none has a row too, with zero decisions."""
     result = await service.accountability(
         session, start=calendar.bound(start, "from"), end=calendar.bound(end, "to"), tz=calendar.tz, filters=filters
     )
@@ -278,8 +281,45 @@ async def get_summary_analytics(
     end: To = None,
 ) -> SummaryAnalytics:
     """The owner's scorecard for a range (default the last 90 days): the headline figures of the
-    other analytics endpoints in one row."""
+    other analytics endpoints in one row; with `data_claims_with_emotional_language` (decisions of class `data`
+    whose rationale has a `feeling`, `certainty` or `hearsay` signal), `owner_directed` (decisions owned or
+    directed by people with role `owner`) and `owner_directed_emotion_share`."""
     result = await service.summary(
         session, start=calendar.bound(start, "from"), end=calendar.bound(end, "to"), tz=calendar.tz
     )
     return answer(result, "summary")  # type: ignore[no-any-return]
+
+
+@router.get("/contractors", operation_id="getContractorAnalytics", responses=_responses(ContractorAnalytics))
+async def get_contractor_analytics(
+    session: SessionDep,
+    answer: AnswerDep,
+    _: AnalyticsCaller,
+    calendar: CalendarDep,
+    filters: RecordFiltersDep,
+    start: From = None,
+    end: To = None,
+    currency: Annotated[
+        Currency | None,
+        Query(description=f"The currency of `budget`; default the one most used in range. {CURRENCY_RULE}"),
+    ] = None,
+) -> ContractorAnalytics:
+    """How each contractor's decisions turn out, and whom their failures are blamed on, over decisions decided
+    in range: one row per registered contractor (by key; only the one asked for with `contractor`) and a last one,
+    `contractor` null, for the decisions executed in-house.
+
+    Rows: `decisions`, `budget` (the exact sum of the budgets in `currency`), `reviewed`, `success`, `partial`,
+    `failure`, `inconclusive`, `success_rate` = success / (reviewed - inconclusive),
+    `failures_blamed_on_execution` (reviews `partial` or `failure` whose `cause` is `execution`),
+    `execution_blame_share` (that over the reviews `partial` or `failure` that give a cause) and
+    `blamed_on_execution_decided_on_emotion` (of those blamed on execution, the decisions of class `emotion`:
+    the contractor blamed for a decision made on emotions). Shares to 4 places, null when undefined."""
+    result = await service.contractors(
+        session,
+        start=calendar.bound(start, "from"),
+        end=calendar.bound(end, "to"),
+        tz=calendar.tz,
+        currency=currency,
+        filters=filters,
+    )
+    return answer(result, "contractors")  # type: ignore[no-any-return]

@@ -6,10 +6,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
+from app.contractors.schemas import ContractorKind
 from app.core.money import MoneyOut
 from app.core.types import UtcOutput
 from app.decisions.classification import BasisClass
 from app.kpis.schemas import KpiDirection, KpiKind
+from app.people.schemas import PersonRole
 
 TZ_ECHO = (
     "The IANA time zone the answer is in: buckets start at its local midnights and `period_start` is a date "
@@ -145,6 +147,12 @@ class AccountabilityRow(BaseModel):
     overdue_reviews: int = Field(description="Reviews due and not recorded.")
     reversed: int = Field(description="Decisions reversed or superseded.")
     reversal_rate: float | None = Field(description="`reversed / decisions`.")
+    # The whole system (part 2): the person's role, and what they directed for others.
+    role: PersonRole | None = Field(default=None, description="The person's role: `owner`, `lead` or `member`.")
+    directed: int = Field(default=0, description="Decisions this person directed for others (`directed_by`).")
+    directed_emotion_share: float | None = Field(
+        default=None, description="The share of those made on emotions; null when none."
+    )
 
 
 class AccountabilityAnalytics(BaseModel):
@@ -196,6 +204,15 @@ class SummaryRow(BaseModel):
     reversal_rate: float | None
     success_rate_data: float | None
     success_rate_emotion: float | None
+    # The whole system (part 2).
+    data_claims_with_emotional_language: int = Field(
+        default=0,
+        description="Decisions of class `data` whose rationale has a `feeling`, `certainty` or `hearsay` signal.",
+    )
+    owner_directed: int = Field(default=0, description="Decisions owned or directed by people with role `owner`.")
+    owner_directed_emotion_share: float | None = Field(
+        default=None, description="The share of those made on emotions; null when none."
+    )
 
 
 class SummaryAnalytics(BaseModel):
@@ -203,3 +220,45 @@ class SummaryAnalytics(BaseModel):
     end: UtcOutput = Field(serialization_alias="to")
     tz: str = Field(description=TZ_ECHO, examples=["Europe/Berlin"])
     rows: list[SummaryRow] = Field(description="One row: the headline figures of every analytics endpoint.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole system (part 2): contractors
+# ---------------------------------------------------------------------------------------------
+
+
+class ContractorRow(BaseModel):
+    contractor: str | None = Field(description="The contractor's key; null: the decisions executed in-house.")
+    name: str | None
+    kind: ContractorKind | None
+    active: bool | None
+    decisions: int
+    currency: str | None = Field(description="The currency of `budget` (the answer's `currency`).")
+    budget: MoneyOut | None = Field(
+        description="The exact sum of `budget_amount` over the decisions budgeted in `currency`; null without one."
+    )
+    reviewed: int
+    success: int
+    partial: int
+    failure: int
+    inconclusive: int
+    success_rate: float | None = Field(description="`success / (reviewed - inconclusive)`; null when that is 0.")
+    failures_blamed_on_execution: int = Field(description="Reviews `partial` or `failure` with `cause` = `execution`.")
+    execution_blame_share: float | None = Field(
+        description="`failures_blamed_on_execution` over the reviews `partial` or `failure` that give a cause; null "
+        "when none does."
+    )
+    blamed_on_execution_decided_on_emotion: int = Field(
+        description="Of `failures_blamed_on_execution`, the decisions of class `emotion`: the contractor blamed for "
+        "a decision made on emotions."
+    )
+
+
+class ContractorAnalytics(BaseModel):
+    start: UtcOutput = Field(serialization_alias="from")
+    end: UtcOutput = Field(serialization_alias="to")
+    tz: str = Field(description=TZ_ECHO, examples=["Europe/Berlin"])
+    currency: str | None = Field(
+        description="The currency budgets are summed in: the one asked for, else the one most used in range."
+    )
+    rows: list[ContractorRow]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+from app.analytics import contractors as system
 from app.analytics import queries, zones
 from app.analytics.schemas import (
     AccountabilityAnalytics,
@@ -15,6 +17,8 @@ from app.analytics.schemas import (
     BasisAnalytics,
     BasisRow,
     Bucket,
+    ContractorAnalytics,
+    ContractorRow,
     GroupBy,
     KpiAnalytics,
     KpiRow,
@@ -28,8 +32,10 @@ from app.analytics.schemas import (
     Weight,
 )
 from app.core.errors import FieldError, Unprocessable
+from app.core.money import from_parts
 from app.core.types import EARLIEST, utcnow
 from app.core.unit_of_work import DatabaseSession
+from app.decisions import repository as decision_repository
 from app.decisions.classification import BasisClass
 from app.decisions.repository import DecisionFilters
 
@@ -341,27 +347,33 @@ async def accountability(
     first = None if start is not None else await queries.first_decided_at(session, filters)
     start, end = _resolve(start, end, first, None, now, tz)
     rows = await queries.accountability(session, start=start, end=end, at=min(end, now), filters=filters)
+    people = await _directed(session, start=start, end=end, owners={r.owner for r in rows}, filters=filters)
     return AccountabilityAnalytics(
         start=start,
         end=end,
         tz=tz,
-        rows=[
-            AccountabilityRow(
-                owner=r.owner,
-                decisions=r.decisions,
-                data=r.data,
-                emotion=r.emotion,
-                emotion_unsupported=r.emotion_unsupported,
-                data_share=share(r.data, r.decisions),
-                emotion_share=share(r.emotion, r.decisions),
-                reviewed=r.reviewed,
-                reviews_due=r.reviews_due,
-                overdue_reviews=r.overdue_reviews,
-                reversed=r.reversed,
-                reversal_rate=share(r.reversed, r.decisions),
-            )
-            for r in rows
-        ],
+        rows=sorted(
+            [
+                AccountabilityRow(
+                    owner=r.owner,
+                    decisions=r.decisions,
+                    data=r.data,
+                    emotion=r.emotion,
+                    emotion_unsupported=r.emotion_unsupported,
+                    data_share=share(r.data, r.decisions),
+                    emotion_share=share(r.emotion, r.decisions),
+                    reviewed=r.reviewed,
+                    reviews_due=r.reviews_due,
+                    overdue_reviews=r.overdue_reviews,
+                    reversed=r.reversed,
+                    reversal_rate=share(r.reversed, r.decisions),
+                    **people.pop(r.owner),
+                )
+                for r in rows
+            ]
+            + [_director_row(handle, figures) for handle, figures in people.items()],
+            key=lambda row: row.owner,
+        ),
     )
 
 
@@ -471,7 +483,121 @@ async def summary_with_parts(
                 reversal_rate=share(reversed_, int(basis_rows.total)),
                 success_rate_data=results[BasisClass.data].success_rate,
                 success_rate_emotion=results[BasisClass.emotion].success_rate,
+                **await _owner_and_language(session, start=start, end=end),
             )
         ],
     )
     return scorecard, SummaryParts(strategy_changes=strategy, kpis=kpi, accountability=owners)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole system (part 2): contractors, what people directed, the owner's share (SQL in app.analytics.contractors)
+# ---------------------------------------------------------------------------------------------
+
+
+async def contractors(
+    session: DatabaseSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    currency: str | None,
+    filters: DecisionFilters,
+    tz: str | None = None,
+) -> ContractorAnalytics:
+    """One row per registered contractor (by key) and one for the decisions executed in-house (last); budgets in
+    ``currency``, else in the currency most used in range."""
+    _check_range(start, end)
+    tz = zone_of(session, tz)
+    now = utcnow()
+    first = None if start is not None else await queries.first_decided_at(session, filters)
+    start, end = _resolve(start, end, first, None, now, tz)
+    if currency is None:
+        used = await decision_repository.currencies(session, start, end)
+        currency = used[0] if used else None
+    registered, in_house = await system.contractor_rows(
+        session, start=start, end=end, currency=currency, filters=filters
+    )
+    rows = [
+        _contractor_row(r.key, r.name, r.kind, r.active, r if r.decisions is not None else None, currency)
+        for r in registered
+    ]
+    if filters.contractor is None:
+        rows.append(_contractor_row(None, None, None, None, in_house, currency))
+    return ContractorAnalytics(start=start, end=end, tz=tz, currency=currency, rows=rows)
+
+
+CONTRACTOR_COUNTS = {
+    "decisions": "decisions",
+    "reviewed": "reviewed",
+    "success": "success",
+    "partial": "partial",
+    "failure": "failure",
+    "inconclusive": "inconclusive",
+    "failures_blamed_on_execution": "blamed",
+    "blamed_on_execution_decided_on_emotion": "blamed_emotion",
+}
+
+
+def _contractor_row(key: Any, name: Any, kind: Any, active: Any, r: Any, currency: str | None) -> ContractorRow:
+    """A row from a contractor's figures (None: no decision selected)."""
+    counts = {column: int(getattr(r, label)) if r is not None else 0 for column, label in CONTRACTOR_COUNTS.items()}
+    budget = None if currency is None else from_parts(r.budget_high, r.budget_low) if r is not None else Decimal(0)
+    return ContractorRow(
+        contractor=key,
+        name=name,
+        kind=kind,
+        active=active,
+        currency=currency,
+        budget=budget,
+        success_rate=share(counts["success"], counts["reviewed"] - counts["inconclusive"]),
+        execution_blame_share=share(counts["failures_blamed_on_execution"], r.with_cause if r is not None else 0),
+        **counts,
+    )
+
+
+async def _directed(
+    session: DatabaseSession, *, start: datetime, end: datetime, owners: set[str], filters: DecisionFilters
+) -> dict[str, dict[str, Any]]:
+    """Accountability's columns of the whole system for each owner and each person who directed decisions in
+    range: role, directed, directed_emotion_share."""
+    found = {r.person: r for r in await system.directed(session, start=start, end=end, filters=filters)}
+    handles = owners | found.keys()
+    roles = await system.roles(session, handles)
+    return {
+        handle: {
+            "role": roles.get(handle),
+            "directed": found[handle].directed if handle in found else 0,
+            "directed_emotion_share": share(found[handle].directed_emotion, found[handle].directed)
+            if handle in found
+            else None,
+        }
+        for handle in handles
+    }
+
+
+def _director_row(handle: str, figures: dict[str, Any]) -> AccountabilityRow:
+    """A person who directed decisions in range and owns none of them."""
+    return AccountabilityRow(
+        owner=handle,
+        decisions=0,
+        data=0,
+        emotion=0,
+        emotion_unsupported=0,
+        data_share=None,
+        emotion_share=None,
+        reviewed=0,
+        reviews_due=0,
+        overdue_reviews=0,
+        reversed=0,
+        reversal_rate=None,
+        **figures,
+    )
+
+
+async def _owner_and_language(session: DatabaseSession, *, start: datetime, end: datetime) -> dict[str, Any]:
+    r = await system.owner_and_language(session, start=start, end=end)
+    return {
+        "data_claims_with_emotional_language": r.data_emotional,
+        "owner_directed": r.owner_directed,
+        "owner_directed_emotion_share": share(r.owner_directed_emotion, r.owner_directed),
+    }

@@ -8,6 +8,7 @@ from fastapi import Depends, Query
 from app.core.text import Text
 from app.core.types import SLUG_PATTERN, UtcInput
 from app.decisions.classification import Basis, BasisClass
+from app.decisions.rationale_signals import Signal
 from app.decisions.repository import DecisionFilters
 from app.decisions.schemas import Category, DecisionStatus, ReviewState
 
@@ -27,6 +28,12 @@ async def record_filters(
         Annotated[str, Text(min_length=1, max_length=200)] | None,
         Query(description="Case-insensitive search in title and rationale."),
     ] = None,
+    contractor: Annotated[
+        str | None, Query(pattern=SLUG_PATTERN, description="The key of the contractor executing the decision.")
+    ] = None,
+    directed_by: Annotated[
+        str | None, Query(pattern=SLUG_PATTERN, description="The handle of the person who directed the decision.")
+    ] = None,
 ) -> DecisionFilters:
     return DecisionFilters(
         owner=owner,
@@ -40,6 +47,8 @@ async def record_filters(
         tag=tag,
         status=status.value if status else None,
         q=q,
+        contractor=contractor,
+        directed_by=directed_by,
     )
 
 
@@ -57,9 +66,16 @@ async def decision_filters(
             "`reviewed`: an outcome is recorded."
         ),
     ] = None,
+    rationale_signal: Annotated[
+        Signal | None, Query(description="Decisions whose rationale has this signal (`rationale_signals`).")
+    ] = None,
 ) -> DecisionFilters:
     return dataclasses.replace(
-        filters, decided_from=decided_from, decided_to=decided_to, review=review.value if review else None
+        filters,
+        decided_from=decided_from,
+        decided_to=decided_to,
+        review=review.value if review else None,
+        rationale_signal=rationale_signal.value if rationale_signal else None,
     )
 
 

@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.money import MoneyUnits
 from app.core.types import JsonDocument, UtcDateTime, new_id, utcnow
+from app.decisions.rationale_signals import SIGNAL_BITS
 
 BUDGET_UNITS = "Ten-thousandths of budget_currency (15000.5 EUR is 150005000); bi_decision.budget_amount is the amount."
 
@@ -27,6 +28,20 @@ class Decision(SQLModel, table=True):
             "review_by",
             postgresql_where=text("review_by IS NOT NULL AND outcome_result IS NULL"),
             sqlite_where=text("review_by IS NOT NULL AND outcome_result IS NULL"),
+        ),
+        # The whole system (part 2): who executes a decision, who directed it, what its rationale's language says.
+        Index("ix_decision_contractor_key_decided_at", "contractor_key", "decided_at"),
+        Index("ix_decision_directed_by_decided_at", "directed_by", "decided_at"),
+        # One partial index per rationale signal, in the decision list's order: `rationale_signal=` reads its own.
+        *(
+            Index(
+                f"ix_decision_signal_{name}",
+                "decided_at",
+                "id",
+                postgresql_where=text(f"rationale_signal_mask & {bit} <> 0"),
+                sqlite_where=text(f"rationale_signal_mask & {bit} <> 0"),
+            )
+            for name, bit in SIGNAL_BITS.items()
         ),
     )
 
@@ -77,6 +92,16 @@ class Decision(SQLModel, table=True):
     outcome_reviewed_by: str | None = Field(default=None, sa_column=Column(ForeignKey("person.handle")))
     outcome_reviewed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     outcome_recorded_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The whole system (part 2): the contractor executing the decision, the person who directed it (when the call
+    # was not the owner's), what the reviewer holds responsible for a partial success or a failure, and the
+    # signals found in the rationale when it was written ({signal, phrase}; their bits in rationale_signal_mask).
+    contractor_key: str | None = Field(default=None, sa_column=Column(ForeignKey("contractor.key")))
+    directed_by: str | None = Field(default=None, sa_column=Column(ForeignKey("person.handle")))
+    outcome_cause: str | None = Field(default=None, max_length=12)
+    rationale_signals: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JsonDocument, nullable=False, server_default=text("'[]'"))
+    )
+    rationale_signal_mask: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 class DecisionRevision(SQLModel, table=True):

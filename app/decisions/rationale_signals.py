@@ -9,6 +9,7 @@ so that matching a rationale is a dictionary lookup per word; English words are 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import tomllib
@@ -33,6 +34,11 @@ class Signal(StrEnum):
     certainty = "certainty"
     authority = "authority"
     hearsay = "hearsay"
+
+
+# Each signal's bit in ``decision.rationale_signal_mask``, the indexed form of a decision's signals (the
+# ``rationale_signal=`` filter reads one partial index per signal). Fixed: stored values and indexes use them.
+SIGNAL_BITS = {Signal.feeling: 1, Signal.certainty: 2, Signal.authority: 4, Signal.hearsay: 8}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,7 @@ class Lexicon:
     forms: dict[str, set[int]] = field(default_factory=dict)  # Russian forms and exact words → word ids
     stems: dict[str, set[int]] = field(default_factory=dict)  # English stems → word ids
     by_first: dict[int, list[int]] = field(default_factory=dict)  # a phrase's first word id → phrase indexes
+    needs: list[frozenset[int]] = field(default_factory=list)  # each phrase's word ids, to skip it early
     _ids: dict[tuple[str, str], int] = field(default_factory=dict)
     _known: dict[str, frozenset[int]] = field(default_factory=dict)  # a rationale's word as written → its ids
 
@@ -117,6 +124,7 @@ def lexicon(path: Path = LEXICON) -> Lexicon:
                 if words:
                     built.by_first.setdefault(words[0], []).append(len(built.phrases))
                     built.phrases.append((signal, words))
+                    built.needs.append(frozenset(words))
     return built
 
 
@@ -125,33 +133,43 @@ def _words(text: str) -> list[str]:
 
 
 def rationale_signals(rationale: str, known: Lexicon | None = None) -> list[Found]:
-    """The signals of ``rationale``, in the order they occur, each phrase once."""
+    """The signals of ``rationale``, in the order they occur, each phrase once. One pass over its words; only the
+    sentences with a word of the lexicon are looked into (most rationales have none: they end after the pass)."""
     table = known or lexicon()
+    plain = rationale.replace("'", " ")  # "I'm" as two words, as the lexicon's phrases are read; same offsets
+    matches = list(WORD.finditer(plain))
+    ids = [table.ids(match.group()) for match in matches]
+    if not any(ids):
+        return []
+    ends = [boundary.start() for boundary in SENTENCE.finditer(plain)]
     found: list[Found] = []
     seen: set[tuple[Signal, str]] = set()
-    plain = rationale.replace("'", " ")  # "I'm" as two words, as the lexicon's phrases are read; same offsets
-    begin = 0
-    for boundary in (*SENTENCE.finditer(plain), None):
-        finish = len(plain) if boundary is None else boundary.start()
-        matches = list(WORD.finditer(plain, begin, finish))
-        begin = finish if boundary is None else boundary.end()
-        ids = [table.ids(match.group()) for match in matches]
-        if not any(ids):
-            continue
-        for start, end, signal in _phrases(table, ids):
-            phrase = rationale[matches[start].start() : matches[end].end()]
-            key = (signal, _fold(phrase))
-            if key not in seen:
-                seen.add(key)
-                found.append(Found(signal, phrase))
+    sentence_of = [bisect.bisect_left(ends, match.start()) for match in matches]
+    low = 0
+    while low < len(matches):
+        high = low + 1
+        while high < len(matches) and sentence_of[high] == sentence_of[low]:
+            high += 1
+        if any(ids[low:high]):
+            for start, end, signal in _phrases(table, ids[low:high]):
+                phrase = rationale[matches[low + start].start() : matches[low + end].end()]
+                key = (signal, _fold(phrase))
+                if key not in seen:
+                    seen.add(key)
+                    found.append(Found(signal, phrase))
+        low = high
     return found
 
 
 def _phrases(table: Lexicon, ids: list[frozenset[int]]) -> Iterator[tuple[int, int, Signal]]:
-    """(first word, last word, signal) of each phrase found in a sentence's words (their ids)."""
+    """(first word, last word, signal) of each phrase found in a sentence's words (their ids). A phrase one of
+    whose words the sentence lacks is not looked for (most phrases share their first word with others: "I …")."""
+    present = frozenset().union(*ids)
     for start, first in enumerate(ids):
         for word_id in first:
             for index in table.by_first.get(word_id, ()):
+                if not table.needs[index] <= present:
+                    continue
                 signal, words = table.phrases[index]
                 end = _rest(ids, start, words[1:])
                 if end is not None:
@@ -168,3 +186,13 @@ def _rest(ids: list[frozenset[int]], position: int, words: tuple[int, ...]) -> i
         else:
             return None
     return position
+
+
+def stored_signals(rationale: str) -> tuple[list[dict[str, str]], int]:
+    """The signals of ``rationale`` as a decision stores them: the list the API shows (``{signal, phrase}``, in
+    order) and their bits (:data:`SIGNAL_BITS`) for ``rationale_signal_mask``."""
+    found = rationale_signals(rationale)
+    mask = 0
+    for item in found:
+        mask |= SIGNAL_BITS[item.signal]
+    return [{"signal": item.signal.value, "phrase": item.phrase} for item in found], mask

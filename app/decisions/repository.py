@@ -9,15 +9,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import String, bindparam, case, cast, func, literal, null, select, tuple_, union_all, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contractors.models import Contractor
 from app.core.dialect import advisory_lock, contains_text, dialect_of, insert_or_nothing, json_array_contains
 from app.core.driver import Driver, bind_converters, driver, insert_rows, row_arguments
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, UtcDateTime, table_of, utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.decisions.models import Decision, DecisionRevision
+from app.decisions.rationale_signals import SIGNAL_BITS, Signal
 from app.events import repository as events_repository
 from app.integrity import repository as integrity_repository
 from app.kpis.models import Kpi
@@ -32,6 +47,7 @@ data_source = table_of(DataSource)
 kpi = table_of(Kpi)
 strategy_table = table_of(Strategy)
 strategy_version = table_of(StrategyVersion)
+contractor = table_of(Contractor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +58,12 @@ class ReferenceKeys:
     sources: set[str] = field(default_factory=set)
     kpis: set[str] = field(default_factory=set)
     strategies: set[str] = field(default_factory=set)
+    contractors: set[str] = field(default_factory=set)  # must exist and be active
 
     def arrays(self) -> list[list[str]]:
         """One sorted array per kind, in the order of the statements' parameters."""
-        return [sorted(self.people), sorted(self.sources), sorted(self.kpis), sorted(self.strategies)]
+        named = [self.people, self.sources, self.kpis, self.strategies, self.contractors]
+        return [sorted(keys) for keys in named]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +72,7 @@ class References:
     sources: set[str]  # data-source keys that exist
     kpis: set[str]  # KPI keys that exist
     strategies: dict[str, list[tuple[datetime, int]]]  # strategy key → its versions' (effective_from, number)
+    contractors: dict[str, bool] = field(default_factory=dict)  # contractor key → active, for those that exist
 
     @classmethod
     def from_rows(cls, rows: Sequence[Any]) -> References:
@@ -67,6 +86,7 @@ class References:
             sources={r["key"] for r in rows if r["kind"] == "s"},
             kpis={r["key"] for r in rows if r["kind"] == "k"},
             strategies=versions,
+            contractors={r["key"]: r["kind"] == "c" for r in rows if r["kind"] in ("c", "ci")},
         )
 
     @classmethod
@@ -81,6 +101,7 @@ class References:
             and keys.sources <= self.sources
             and keys.kpis <= self.kpis
             and keys.strategies <= self.strategies.keys()
+            and all(self.contractors.get(key, False) for key in keys.contractors)
         )
 
     def strategy_version_at(self, key: str, at: datetime) -> int | None:
@@ -132,7 +153,13 @@ class StatementWriter:
     """:class:`DecisionWriter` through SQLAlchemy statements: the reference query, then one statement per table."""
 
     async def resolve_references(self, session: DatabaseSession, keys: ReferenceKeys) -> References:
-        wanted = {"people": keys.people, "sources": keys.sources, "kpis": keys.kpis, "strategies": keys.strategies}
+        wanted = {
+            "people": keys.people,
+            "sources": keys.sources,
+            "kpis": keys.kpis,
+            "strategies": keys.strategies,
+            "contractors": keys.contractors,
+        }
         present = frozenset(name for name, named in wanted.items() if named)
         if not present:
             return References.none()
@@ -170,7 +197,7 @@ class DriverWriter:
     data-modifying CTE over one decision's values, or over one array per column for a batch)."""
 
     async def resolve_references(self, session: DatabaseSession, keys: ReferenceKeys) -> References:
-        if not (keys.people or keys.sources or keys.kpis or keys.strategies):
+        if not (keys.people or keys.sources or keys.kpis or keys.strategies or keys.contractors):
             return References.none()
         return References.from_rows(await (await _driver(session)).fetch(REFERENCES_SQL, *keys.arrays()))
 
@@ -231,6 +258,9 @@ REFERENCES_SQL = " UNION ALL ".join(
         f"SELECT 'st', key, NULL, NULL FROM {strategy_table.name} WHERE key = ANY($4::varchar[])",
         f"SELECT 'sv', strategy_key, number::text, effective_from FROM {strategy_version.name}"
         " WHERE strategy_key = ANY($4::varchar[])",
+        # 'c' an active contractor, 'ci' an inactive one (refused, and named so).
+        f"SELECT CASE WHEN active THEN 'c' ELSE 'ci' END, key, NULL, NULL FROM {contractor.name}"
+        " WHERE key = ANY($5::varchar[])",
     )
 )
 
@@ -254,6 +284,16 @@ def _reference_statement(present: frozenset[str]) -> Any:
                 cast(strategy_version.c.number, String),
                 strategy_version.c.effective_from,
             ).where(strategy_version.c.strategy_key.in_(_keys("strategies")))
+        )
+    if "contractors" in present:
+        state = case((contractor.c.active, literal("c")), else_=literal("ci"))
+        parts.append(
+            select(
+                state.label("kind"),
+                contractor.c.key.label("key"),
+                cast(null(), String).label("detail"),
+                cast(null(), UtcDateTime).label("at"),
+            ).where(contractor.c.key.in_(_keys("contractors")))
         )
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
@@ -301,12 +341,17 @@ def _create_sql(
     n, m, k, v = len(decision_columns), len(revision_columns), len(entry_columns), len(event_columns)
     all_written = "(SELECT count(*) FROM d) = $1::integer"
     keys = n + m + k + v + 2
+    named = (
+        (person, "handle", ""),
+        (data_source, "key", ""),
+        (kpi, "key", ""),
+        (strategy_table, "key", ""),
+        (contractor, "key", " AND active"),  # a contractor named must be active
+    )
     exist = " AND ".join(
-        f"(SELECT count(*) FROM {table.name} WHERE {column} = ANY(${number}::varchar[]))"
+        f"(SELECT count(*) FROM {table.name} WHERE {column} = ANY(${number}::varchar[]){also})"
         f" = cardinality(${number}::varchar[])"
-        for number, (table, column) in enumerate(
-            ((person, "handle"), (data_source, "key"), (kpi, "key"), (strategy_table, "key")), keys
-        )
+        for number, (table, column, also) in enumerate(named, keys)
     )
     decisions = insert_rows(decision, decision_columns, 2, many=many, where="(SELECT known FROM known)")
     parts = [
@@ -391,6 +436,9 @@ class DecisionFilters:
     q: str | None = None
     # `overdue`: review_by has passed and no outcome is recorded; `reviewed`: an outcome is recorded.
     review: str | None = None
+    contractor: str | None = None
+    directed_by: str | None = None
+    rationale_signal: str | None = None  # a signal found in the rationale (the decision list only)
 
 
 def apply_filters(statement: Any, filters: DecisionFilters, dialect: str) -> Any:
@@ -403,10 +451,14 @@ def apply_filters(statement: Any, filters: DecisionFilters, dialect: str) -> Any
         "basis_class": filters.basis_class,
         "status": filters.status,
         "strategy_key": filters.strategy,
+        "contractor_key": filters.contractor,
+        "directed_by": filters.directed_by,
     }
     for column, value in equal.items():
         if value is not None:
             statement = statement.where(decision.c[column] == value)
+    if filters.rationale_signal is not None:
+        statement = statement.where(has_signal(filters.rationale_signal))
     if filters.tag is not None:
         statement = statement.where(json_array_contains(decision.c.tags, filters.tag, dialect))
     if filters.kpi is not None:
@@ -422,6 +474,13 @@ def apply_filters(statement: Any, filters: DecisionFilters, dialect: str) -> Any
     elif filters.review == "reviewed":
         statement = statement.where(decision.c.outcome_result.is_not(None))
     return statement
+
+
+def has_signal(*signals: str) -> Any:
+    """The rationale has one of these signals: the predicate of the signal's partial index, written as its
+    definition is (constants, not parameters), so that both engines use the index."""
+    bits = sum(SIGNAL_BITS[Signal(signal)] for signal in signals)
+    return decision.c.rationale_signal_mask.op("&")(literal_column(str(bits))) != literal_column("0")
 
 
 async def overdue_reviews(

@@ -16,6 +16,7 @@ from app.core.money import CURRENCY_RULE, Currency, Money, MoneyOut
 from app.core.text import Text
 from app.core.types import SLUG_PATTERN, Number, UtcInput, UtcOutput
 from app.decisions.classification import Basis, BasisClass, ClassificationReason
+from app.decisions.rationale_signals import Signal
 
 
 class Category(StrEnum):
@@ -44,6 +45,15 @@ class OutcomeResult(StrEnum):
     inconclusive = "inconclusive"
 
 
+class OutcomeCause(StrEnum):
+    """What the reviewer holds responsible for a partial success or a failure."""
+
+    decision = "decision"
+    execution = "execution"
+    external = "external"
+    unknown = "unknown"
+
+
 class ReviewState(StrEnum):
     """Where a decision stands with its outcome review (a filter of the decision list)."""
 
@@ -63,6 +73,22 @@ Handle = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=
 SourceKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["ga4"])]
 StrategyKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["growth-2026"])]
 KpiKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["cpa"])]
+ContractorKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN), Field(examples=["acme"])]
+CONTRACTOR = (
+    "The key of the active contractor (agency, freelancer, platform) that executes the decision; none: in-house."
+)
+DIRECTED_BY = (
+    "The person whose call the decision was, when it was not the owner's (typically with basis `authority`: "
+    '"the boss said so"); not the owner.'
+)
+CAUSE = (
+    "What the reviewer holds responsible: `decision` (the decision itself was wrong), `execution` (it was carried "
+    "out badly), `external` (circumstances), `unknown`. Only with `partial` or `failure`."
+)
+RATIONALE_SIGNALS = (
+    "Phrases of feeling, certainty, authority and hearsay found in the rationale (English and Russian, any word "
+    "form) when it was written. Shown beside `basis_class`, which they never change."
+)
 Title = Annotated[str, Text(min_length=1, max_length=200, blank=False)]
 LongText = Annotated[str, Text(min_length=1, max_length=20_000, blank=False)]
 ShortText = Annotated[str, Text(min_length=1, max_length=2000, blank=False)]
@@ -195,6 +221,8 @@ class DecisionCreate(BaseModel):
     expected_outcome: ExpectedOutcome | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=50)
     external_ref: ExternalRef | None = None
+    contractor: ContractorKey | None = Field(default=None, description=CONTRACTOR)
+    directed_by: Handle | None = Field(default=None, description=DIRECTED_BY)
 
     @model_validator(mode="after")
     def _budget_with_currency(self) -> "DecisionCreate":
@@ -237,6 +265,8 @@ class DecisionUpdate(BaseModel):
     kpis: list[KpiKey] | None = Field(default=None, max_length=50)
     expected_outcome: ExpectedOutcome | None = None
     tags: list[Tag] | None = Field(default=None, max_length=50)
+    contractor: ContractorKey | None = Field(default=None, description=CONTRACTOR)
+    directed_by: Handle | None = Field(default=None, description=DIRECTED_BY)
 
     @model_validator(mode="after")
     def _required_fields_not_cleared(self) -> "DecisionUpdate":
@@ -293,6 +323,7 @@ class OutcomeCreate(BaseModel):
         default=None, description="The reviewer. Defaults to the person the API key belongs to (422 when it has none)."
     )
     reviewed_at: UtcInput | None = Field(default=None, description="Defaults to now; may not lie in the future.")
+    cause: OutcomeCause | None = Field(default=None, description=CAUSE)
 
 
 class OutcomeRead(BaseModel):
@@ -302,6 +333,12 @@ class OutcomeRead(BaseModel):
     reviewed_by: str
     reviewed_at: UtcOutput
     recorded_at: UtcOutput
+    cause: OutcomeCause | None = Field(default=None, description=CAUSE)
+
+
+class RationaleSignalRead(BaseModel):
+    signal: Signal
+    phrase: str = Field(description="As the rationale writes it.", examples=["I feel"])
 
 
 class ReversalRead(BaseModel):
@@ -368,6 +405,9 @@ class DecisionRead(BaseModel):
     updated_at: UtcOutput
     outcome: OutcomeRead | None
     reversal: ReversalRead | None
+    contractor: str | None = Field(default=None, description=CONTRACTOR)
+    directed_by: str | None = Field(default=None, description=DIRECTED_BY)
+    rationale_signals: list[RationaleSignalRead] = Field(default_factory=list, description=RATIONALE_SIGNALS)
 
 
 class RevisionChange(BaseModel):

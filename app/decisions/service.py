@@ -24,6 +24,7 @@ from app.decisions.errors import (
     OutcomeAlreadyRecorded,
     SupersessionCycle,
 )
+from app.decisions.rationale_signals import stored_signals
 from app.decisions.repository import DecisionFilters
 from app.decisions.schemas import (
     DecisionCreate,
@@ -32,6 +33,7 @@ from app.decisions.schemas import (
     DecisionStatus,
     DecisionUpdate,
     OutcomeCreate,
+    OutcomeResult,
     ReverseRequest,
     RevisionKind,
 )
@@ -80,6 +82,7 @@ def _api_fields(get: Callable[[str], Any]) -> dict[str, Any]:
             "reviewed_by": get("outcome_reviewed_by"),
             "reviewed_at": get("outcome_reviewed_at"),
             "recorded_at": get("outcome_recorded_at"),
+            "cause": get("outcome_cause"),
         }
     reversal = None
     if get("reversed_at") is not None:
@@ -137,6 +140,9 @@ def _api_fields(get: Callable[[str], Any]) -> dict[str, Any]:
         "updated_at": get("updated_at"),
         "outcome": outcome,
         "reversal": reversal,
+        "contractor": get("contractor_key"),
+        "directed_by": get("directed_by"),
+        "rationale_signals": get("rationale_signals") or [],
     }
 
 
@@ -177,9 +183,23 @@ def _content_columns(fields: dict[str, Any]) -> dict[str, Any]:
         elif name == "external_ref":
             columns["external_system"] = value.system if value else None
             columns["external_id"] = value.id if value else None
+        elif name == "contractor":
+            columns["contractor_key"] = value
+        elif name == "rationale":
+            columns["rationale"] = value
+            columns["rationale_signals"], columns["rationale_signal_mask"] = _signals(value)
         else:
             columns[name] = value
     return columns
+
+
+# Whether a rationale is analysed when it is written (rationale_signals). Always on in the service: only
+# bench/serve.py --no-rationale-signals turns it off, to measure what the analysis costs the write path.
+ANALYSE_RATIONALES = True
+
+
+def _signals(rationale: str) -> tuple[list[dict[str, str]], int]:
+    return stored_signals(rationale) if ANALYSE_RATIONALES else ([], 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,7 +277,19 @@ def _wanted(data: DecisionCreate | DecisionUpdate, prefix: Loc) -> list[Referenc
         wanted.append(("KPI", key, prefix, ("kpis", i)))
     if data.expected_outcome is not None and data.expected_outcome.kpi is not None:
         wanted.append(("KPI", data.expected_outcome.kpi, prefix, ("expected_outcome", "kpi")))
+    if data.contractor is not None:
+        wanted.append(("contractor", data.contractor, prefix, ("contractor",)))
+    if data.directed_by is not None:
+        wanted.append(("person", data.directed_by, prefix, ("directed_by",)))
     return wanted
+
+
+def _check_directed_by(owner: str | None, directed_by: str | None, prefix: Loc) -> list[FieldError]:
+    """``directed_by`` names someone else than the owner: the owner's own call needs none."""
+    if directed_by is None or directed_by != owner:
+        return []
+    msg = f"names the owner ({owner!r}): directed_by is for a call that was someone else's"
+    return [FieldError(loc=[*prefix, "directed_by"], msg=msg, type="value_error.directed_by_owner")]
 
 
 async def _check_references(
@@ -271,10 +303,17 @@ async def _check_references(
         "data source": refs.sources,
         "strategy": refs.strategies.keys(),
         "KPI": refs.kpis,
+        "contractor": {key for key, active in refs.contractors.items() if active},
     }
     errors = list(errors or [])
     errors += [
-        FieldError(loc=[*prefix, *path], msg=f"unknown {kind} {key!r}", type="unknown_reference")
+        FieldError(
+            loc=[*prefix, *path],
+            msg=f"inactive {kind} {key!r}"
+            if kind == "contractor" and key in refs.contractors
+            else f"unknown {kind} {key!r}",
+            type="unknown_reference",
+        )
         for kind, key, prefix, path in wanted
         if key not in found[kind]
     ]
@@ -288,7 +327,13 @@ async def _check_references(
 
 def _keys(wanted: list[Reference]) -> repository.ReferenceKeys:
     keys = repository.ReferenceKeys()
-    by_kind = {"person": keys.people, "data source": keys.sources, "strategy": keys.strategies, "KPI": keys.kpis}
+    by_kind = {
+        "person": keys.people,
+        "data source": keys.sources,
+        "strategy": keys.strategies,
+        "KPI": keys.kpis,
+        "contractor": keys.contractors,
+    }
     for kind, key, _, _ in wanted:
         by_kind[kind].add(key)
     return keys
@@ -330,6 +375,7 @@ async def create_decisions(
         if data.budget_amount is not None and data.budget_currency is not None:
             errors += _check_budget(data.budget_amount, data.budget_currency, prefix, "budget_amount")
         wanted += _wanted(data, prefix)
+        errors += _check_directed_by(data.owner, data.directed_by, prefix)
         if data.external_ref is not None:
             ref = (data.external_ref.system, data.external_ref.id)
             if ref in first_use:
@@ -603,6 +649,10 @@ async def update_decision(
         known = money.minor_unit(currency) is not None
         field = "budget_amount" if "budget_amount" in fields and known else "budget_currency"
         errors += _check_budget(amount, currency, ["body"], field)
+    if "owner" in fields or "directed_by" in fields:
+        errors += _check_directed_by(
+            fields.get("owner", current.owner), fields.get("directed_by", current.directed_by), ["body"]
+        )
     refs = await _check_references(session, wanted, errors=errors)
     if (amount is None) != (currency is None):
         raise Unprocessable.field(
@@ -689,6 +739,9 @@ async def record_outcome(
                 loc=["body", "reviewed_at"], msg="must not precede the decision's decided_at", type="value_error"
             )
         )
+    if data.cause is not None and data.result not in (OutcomeResult.partial, OutcomeResult.failure):
+        msg = f"is given only with result partial or failure, not {data.result.value}"
+        errors.append(FieldError(loc=["body", "cause"], msg=msg, type="value_error.cause"))
     reviewed_by = data.reviewed_by or caller.person
     if reviewed_by is None:
         errors.append(
@@ -707,6 +760,7 @@ async def record_outcome(
         "outcome_reviewed_by": reviewed_by,
         "outcome_reviewed_at": reviewed_at,
         "outcome_recorded_at": now,
+        "outcome_cause": data.cause.value if data.cause else None,
     }
     return await _apply(
         session,

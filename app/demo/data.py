@@ -475,3 +475,35 @@ RESULT_RATIOS = {
     OutcomeResult.partial: (0.75, 0.97),
     OutcomeResult.failure: (0.35, 0.75),
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole system: the business owner who directs a share of the decisions, two agencies (Red Fox, blamed on
+# execution for most failures of the decisions made on emotions it executed; Pixel Forge, blamed fairly), what
+# reviews blame, and data claims whose rationale speaks of feelings, certainty or hearsay
+# ---------------------------------------------------------------------------------------------
+
+OWNER = ("viktor.belov", "Виктор Белов", "management")  # handle, name, team; role owner, owns no decision
+# key, name, kind, share of the agency work
+CONTRACTORS = (("red-fox", "Red Fox Digital", "agency", 0.55), ("pixel-forge", "Pixel Forge", "agency", 0.45))
+# The channels agencies execute: the chance a decision there goes to an agency (the rest stays in-house).
+AGENCY_WORK = {"paid_search": 0.6, "social": 0.6, "display": 0.8, "events": 0.5, "affiliates": 0.4, "content": 0.3}
+# How often the owner's call is behind a decision, by declared basis.
+DIRECTED = {Basis.authority: 0.7, Basis.emotion: 0.2, Basis.intuition: 0.1}
+EMOTIONAL_LANGUAGE_CHANCE = 0.12  # a data claim's rationale that ends in emotional language
+EMOTIONAL_ADDITIONS = (
+    "Obviously this will work.",
+    "Everyone knows {ch} converts.",
+    "I feel the numbers will follow.",
+    "I'm sure it pays back within the quarter.",
+)
+EMOTIONAL_ADDITIONS_RU = ("Очевидно, что это сработает.", "Все так делают.", "Мне кажется, цифры подтвердят.")
+# What a review of a partial success or a failure blames, by (contractor, decided on emotions): cause → weight.
+CAUSES: dict[tuple[str | None, bool], dict[str, float]] = {
+    ("red-fox", False): {"execution": 5, "decision": 3, "external": 2},
+    ("red-fox", True): {"execution": 17, "decision": 1, "external": 2},
+    ("pixel-forge", False): {"execution": 2, "decision": 4, "external": 4},
+    ("pixel-forge", True): {"execution": 3, "decision": 6, "external": 1},
+    (None, False): {"decision": 4, "external": 4, "unknown": 2},
+    (None, True): {"decision": 6, "external": 2, "unknown": 2},
+}

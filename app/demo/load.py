@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from app.auth.scopes import Scope
 from app.auth.service import Caller
+from app.contractors import service as contractors
 from app.core.unit_of_work import Database, transaction
 from app.decisions import service as decisions
 from app.decisions.classification import BasisClass
@@ -95,6 +96,8 @@ async def load(database: Database, plan: DemoPlan, *, force: bool = False) -> De
         for key, source in plan.sources:
             await sources.upsert_source(session, key, source)
         summary.sources = len(plan.sources)
+        for key, contractor in plan.contractors:
+            await contractors.upsert_contractor(session, key, contractor)
 
         kept: set[str] = set()
         for strategy in plan.strategies:

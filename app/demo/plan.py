@@ -12,23 +12,31 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from string import Formatter
 from typing import Any
 
+from app.contractors.schemas import ContractorKind, ContractorUpsert
 from app.core.types import utcnow
 from app.decisions.classification import DATA_BASES, Basis
-from app.decisions.schemas import DecisionCreate, DecisionUpdate, OutcomeCreate, OutcomeResult
+from app.decisions.schemas import DecisionCreate, DecisionUpdate, OutcomeCause, OutcomeCreate, OutcomeResult
 from app.demo.data import (
     AGENCIES,
+    AGENCY_WORK,
     BUDGET_CHANCE,
     CAMPAIGNS,
+    CAUSES,
     CHANNEL_KPIS,
     CHANNELS,
+    CONTRACTORS,
     DATA_RESULTS,
     DATA_SOURCES_FOR,
+    DIRECTED,
     EMOTION_RESULTS,
+    EMOTIONAL_ADDITIONS,
+    EMOTIONAL_ADDITIONS_RU,
+    EMOTIONAL_LANGUAGE_CHANCE,
     EVIDENCE,
     EVIDENCE_FIELDS,
     EXPERIMENT_SOURCES,
@@ -41,6 +49,7 @@ from app.demo.data import (
     LEADS,
     MEMBERS,
     MONTH_WEIGHT,
+    OWNER,
     RATIONALES,
     RATIONALES_RU,
     REGIONS,
@@ -60,7 +69,7 @@ from app.demo.data import (
     Member,
 )
 from app.kpis.schemas import KpiPut
-from app.people.schemas import PersonUpsert
+from app.people.schemas import PersonRole, PersonUpsert
 from app.sources.schemas import DataSourceUpsert
 from app.strategies.schemas import StrategyCreate, StrategyVersionCreate
 
@@ -92,6 +101,7 @@ class DemoPlan:
     corrections: list[tuple[int, DecisionUpdate]]
     outcomes: list[tuple[int, OutcomeCreate]]  # in order of reviewed_at
     reversals: list[Reversal]
+    contractors: list[tuple[str, ContractorUpsert]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -156,11 +166,51 @@ def build_plan(seed: int = DEFAULT_SEED, today: date | None = None) -> DemoPlan:
         first_version.setdefault(key, version.effective_from)
     drafts = [_decision(rng, start, day, member, first_version) for day, member in _calendar(rng, start)]
     drafts.sort(key=lambda d: d.decided_at)
+    whole = random.Random(seed * 31 + 21)  # its own draws: the rest of the plan is the same with or without it
+    _whole_system(whole, plan, drafts)
     plan.decisions = [DecisionCreate.model_validate(d.body) for d in drafts]
     plan.corrections = _corrections(rng, drafts)  # from here on, drafts hold the corrected state
-    plan.outcomes = _outcomes(rng, drafts, start, end)
+    plan.outcomes = _causes(whole, drafts, _outcomes(rng, drafts, start, end))
     plan.reversals = _reversals(rng, drafts)
     return plan
+
+
+def _whole_system(rng: random.Random, plan: DemoPlan, drafts: list[_Draft]) -> None:
+    """The owner and the leads' roles, the agencies, and on the drafts: who executes, who directed, and a few
+    data claims in emotional language."""
+    leads = set(LEADS.values())
+    handle, name, team = OWNER
+    owner = PersonUpsert(name=name, email=f"{handle}@example.com", team=team, role=PersonRole.owner)
+    plan.people = [
+        (key, person.model_copy(update={"role": PersonRole.lead}) if key in leads else person)
+        for key, person in plan.people
+    ] + [(handle, owner)]
+    plan.contractors = [
+        (key, ContractorUpsert(name=title, kind=ContractorKind(kind))) for key, title, kind, _ in CONTRACTORS
+    ]
+    shares = {key: share for key, _, _, share in CONTRACTORS}
+    for d in drafts:
+        if rng.random() < AGENCY_WORK.get(d.body["channel"], 0.0):
+            d.body["contractor"] = _pick(rng, shares)
+        if rng.random() < DIRECTED.get(Basis(d.body["basis"]), 0.0):
+            d.body["directed_by"] = handle
+        if Basis(d.body["basis"]) in DATA_BASES and rng.random() < EMOTIONAL_LANGUAGE_CHANCE:
+            addition = rng.choice(EMOTIONAL_ADDITIONS_RU if d.russian else EMOTIONAL_ADDITIONS)
+            d.body["rationale"] = f"{d.body['rationale']} {addition.format(ch=CHANNELS[d.body['channel']][0])}"
+
+
+def _causes(
+    rng: random.Random, drafts: list[_Draft], outcomes: list[tuple[int, OutcomeCreate]]
+) -> list[tuple[int, OutcomeCreate]]:
+    """What the reviews of partial successes and failures blame (:data:`app.demo.data.CAUSES`)."""
+    out = []
+    for index, review in outcomes:
+        if review.result in (OutcomeResult.partial, OutcomeResult.failure):
+            d = drafts[index]
+            cause = OutcomeCause(_pick(rng, CAUSES[(d.body.get("contractor"), not d.is_data)]))
+            review = review.model_copy(update={"cause": cause})
+        out.append((index, review))
+    return out
 
 
 def _versions(rng: random.Random, start: datetime) -> list[tuple[str, StrategyVersionCreate]]:

@@ -46,6 +46,7 @@ from app.core.types import format_utc, table_of
 from app.core.unit_of_work import Database, transaction
 from app.decisions import service as decisions
 from app.decisions.models import Decision, DecisionRevision
+from app.decisions.rationale_signals import SIGNAL_BITS, Signal
 from app.integrity import repository, signing
 from app.integrity.schemas import (
     IntegrityProblem,
@@ -249,6 +250,9 @@ def _decision_derived(row: dict[str, Any], state: dict[str, Any]) -> list[str]:
     expected, review_by = state["expected_outcome"], row["review_by"]
     if (None if review_by is None else format_utc(review_by)) != (expected and expected["review_by"]):
         wrong.append("review_by")
+    signals = state.get("rationale_signals") or []
+    if row["rationale_signal_mask"] != sum({SIGNAL_BITS[Signal(s["signal"])] for s in signals}):
+        wrong.append("rationale_signal_mask")
     return wrong
 
 

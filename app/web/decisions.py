@@ -27,6 +27,7 @@ from app.core.unit_of_work import savepoint
 from app.decisions import service as decisions
 from app.decisions.classification import Basis, BasisClass
 from app.decisions.dependencies import FiltersDep
+from app.decisions.rationale_signals import Signal
 from app.decisions.registries import registries
 from app.decisions.schemas import (
     Category,
@@ -34,6 +35,7 @@ from app.decisions.schemas import (
     DecisionRead,
     DecisionStatus,
     DecisionUpdate,
+    OutcomeCause,
     OutcomeCreate,
     OutcomeResult,
     ReverseRequest,
@@ -74,6 +76,7 @@ async def decisions_page(
             "classes": list(BasisClass),
             "statuses": list(DecisionStatus),
             "reviews": list(ReviewState),
+            "signals": list(Signal),
             "day": _day_of,
             "filtered": any(v is not None for v in dataclasses.asdict(filters).values()),
             "can_write": _can_write(viewer),
@@ -179,6 +182,7 @@ async def decision_page(request: Request, session: SessionDep, viewer: Reader, d
             "etag": decisions.etag(history.decision),
             "reviewer": viewer.caller.person or "",
             "results": list(OutcomeResult),
+            "causes": list(OutcomeCause),
             "recorded": request.query_params.get("recorded") == "1",
         },
     )
@@ -249,7 +253,7 @@ async def record_outcome(request: Request, session: SessionDep, viewer: Writer, 
         request,
         session,
         decision_id,
-        texts=("result", "notes", "reviewed_by"),
+        texts=("result", "cause", "notes", "reviewed_by"),
         numbers=("actual_value",),
         moments=("reviewed_at",),
         schema=OutcomeCreate,
@@ -324,6 +328,7 @@ async def _act(
         "etag": decisions.etag(history.decision),
         "reviewer": values.get("reviewed_by", ""),
         "results": list(OutcomeResult),
+        "causes": list(OutcomeCause),
         "recorded": False,
         "form_values": values,
         "form_errors": errors.fields,

@@ -35,6 +35,8 @@ DECISION_SCALARS = (
     "category",
     "budget_currency",
     "strategy",
+    "contractor",
+    "directed_by",
 )
 EVIDENCE_FIELDS = ("source", "reference", "metric", "value", "note")
 OUTCOME_FIELDS = ("description", "kpi", "target_value", "review_by")
@@ -150,6 +152,8 @@ def decision_values(decision: DecisionRead) -> Values:
         "strategy": decision.strategy or "",
         "kpis": list(decision.kpis),
         "tags": ", ".join(decision.tags),
+        "contractor": decision.contractor or "",
+        "directed_by": decision.directed_by or "",
     }
     for index, item in enumerate(decision.evidence):
         for name in EVIDENCE_FIELDS:

@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterable
 from enum import StrEnum
 
 from app.auth.scopes import Scope
+from app.contractors.schemas import ContractorKind
 from app.decisions.classification import Basis, BasisClass, ClassificationReason
-from app.decisions.schemas import Category, DecisionStatus, OutcomeResult, ReviewState, RevisionKind
+from app.decisions.rationale_signals import Signal
+from app.decisions.schemas import Category, DecisionStatus, OutcomeCause, OutcomeResult, ReviewState, RevisionKind
 from app.kpis.schemas import KpiDirection, KpiKind
 from app.people.schemas import PersonRole
 from app.sources.schemas import DataSourceKind
@@ -92,6 +94,25 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         Scope.read: N_("read"),
         Scope.write: N_("write"),
         Scope.admin: N_("administrator"),
+    },
+    # The whole system (part 2): what a review blames, what a rationale's language says, contractors' kinds.
+    OutcomeCause: {
+        OutcomeCause.decision: N_("the decision itself"),
+        OutcomeCause.execution: N_("its execution"),
+        OutcomeCause.external: N_("external circumstances"),
+        OutcomeCause.unknown: N_("unknown"),
+    },
+    Signal: {
+        Signal.feeling: N_("feeling"),
+        Signal.certainty: N_("certainty without proof"),
+        Signal.authority: N_("someone's say-so"),
+        Signal.hearsay: N_("hearsay"),
+    },
+    ContractorKind: {
+        ContractorKind.agency: N_("agency"),
+        ContractorKind.freelancer: N_("freelancer"),
+        ContractorKind.platform: N_("platform"),
+        ContractorKind.other: N_("other"),
     },
     DataSourceKind: {
         DataSourceKind.analytics: N_("web analytics"),

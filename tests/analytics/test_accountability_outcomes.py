@@ -26,6 +26,9 @@ def owner_row(
     overdue: int,
     reversed_: int,
     reversal_rate: float | None,
+    role: str | None = "member",
+    directed: int = 0,
+    directed_emotion_share: float | None = None,
 ) -> dict[str, Any]:
     return {
         "owner": owner,
@@ -40,6 +43,9 @@ def owner_row(
         "overdue_reviews": overdue,
         "reversed": reversed_,
         "reversal_rate": reversal_rate,
+        "role": role,
+        "directed": directed,
+        "directed_emotion_share": directed_emotion_share,
     }
 
 

@@ -170,7 +170,7 @@ async def test_csv_header_is_the_json_row_keys_and_cells_are_the_json_values(cli
         (
             "/v1/analytics/accountability",
             "owner,decisions,data,emotion,emotion_unsupported,data_share,emotion_share,reviewed,reviews_due,"
-            "overdue_reviews,reversed,reversal_rate\r\n",
+            "overdue_reviews,reversed,reversal_rate,role,directed,directed_emotion_share\r\n",
         ),
     ],
 )

@@ -14,6 +14,7 @@ KEYS = [
     "kpis", "money_kpis", "money_share", "kpis_without_owner", "kpi_changes", "unexplained_kpi_changes",
     "reviewed", "reviews_due", "overdue_reviews", "reversed", "reversal_rate",
     "success_rate_data", "success_rate_emotion",
+    "data_claims_with_emotional_language", "owner_directed", "owner_directed_emotion_share",
 ]  # fmt: skip
 
 
@@ -32,6 +33,7 @@ async def test_summary_over_range_is_exact(client, dataset):
         0, 0, None, 0, 0, 0,  # the KPIs were recorded after `to` (while the test runs)
         7, 4, 1, 2, 0.1818,  # reviews: D1 D3 D4 D5 D6 D9 D10; due D1 D2 D5 D9; overdue D2; reversed D6 D7
         0.75, 0.0,  # as /outcomes
+        0, 0, None,  # no directed decisions, no signals in the dataset's rationales
     )  # fmt: skip
     assert body == {"from": R_FROM, "to": R_TO, "tz": "UTC", "rows": [expected]}
 
@@ -45,6 +47,7 @@ async def test_summary_with_to_ahead_includes_kpis(client, dataset):
         3, 2, 0.6667, 1, 3, 2,  # cpa, leads, revenue
         7, 4, 1, 2, 0.1667,  # due by now: D1 D2 D5 D9 (D8 only in 2099)
         0.75, 0.0,
+        0, 0, None,  # no directed decisions, no signals in the dataset's rationales
     )  # fmt: skip
     assert body["rows"] == [expected]
 
@@ -58,6 +61,7 @@ async def test_summary_empty_range(client, dataset):
         0, 0, None, 0, 0, 0,
         0, 0, 0, 0, None,
         None, None,
+        0, 0, None,  # no directed decisions, no signals in the dataset's rationales
     )  # fmt: skip
     assert body["rows"] == [expected]
 

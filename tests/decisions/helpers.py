@@ -83,6 +83,9 @@ def expected_decision(**fields: Any) -> dict[str, Any]:
         "updated_at": None,
         "outcome": None,
         "reversal": None,
+        "contractor": None,
+        "directed_by": None,
+        "rationale_signals": [],
     }
     unknown = set(fields) - set(body)
     assert not unknown, f"not decision fields: {unknown}"

@@ -39,6 +39,7 @@ async def test_record_outcome_returns_201_and_shows_it_on_the_decision(client):
             "reviewed_by": "boris.ivanov",
             "reviewed_at": "2026-06-02T09:00:00.000000Z",
             "recorded_at": reviewed["outcome"]["recorded_at"],
+            "cause": None,
         },
     }
     got = await client.get(f"/v1/decisions/{original['id']}")
@@ -58,6 +59,7 @@ async def test_record_outcome_every_result(client, result):
         "reviewed_by": "boris.ivanov",
         "reviewed_at": "2026-06-02T09:00:00.000000Z",
         "recorded_at": None,
+        "cause": None,
     }
 
 

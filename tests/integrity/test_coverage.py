@@ -5,7 +5,8 @@ What an answer or a figure reads, and how verification covers it:
 
 - decision, its API form (title … outcome, reversal, recorded_by; team, owner, basis_class that group the
   figures): read by the decisions API, exports, analytics; logged, compared with its latest entry.
-- decision.evidence_count, review_by (BI views, reviews due): recomputed from the logged state.
+- decision.evidence_count, review_by, rationale_signal_mask (BI views, reviews due, the `rationale_signal` filter):
+  recomputed from the logged state.
 - decision_revision: revision, kind, changed_at, changed_by, recorded_by, edited_by, reason, changes, snapshot
   (the revisions API): logged, each row against the entry of its revision (fields and content).
 - kpi (KPIs API, KPI analytics): logged. kpi_revision: revision, changed_at, changed_by, change_reason, changes,
@@ -195,6 +196,7 @@ async def test_deleted_kpi_revision_is_detected(client, db):
 DERIVED = {
     "review_by": "UPDATE decision SET review_by = NULL WHERE id = :id",
     "evidence_count": "UPDATE decision SET evidence_count = 7 WHERE id = :id",
+    "rationale_signal_mask": "UPDATE decision SET rationale_signal_mask = 15 WHERE id = :id",
 }
 
 
