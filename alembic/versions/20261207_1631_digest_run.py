@@ -1,7 +1,7 @@
 """``digest_run``: the weeks whose ``digest.weekly`` has been written (once each) and how their e-mailing went.
 
 Revision ID: 5d1a6e0c9b27
-Revises: cec209caa6f9
+Revises: 6a1c4e8f2b90
 Create Date: 2026-12-07 16:30:00+00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "5d1a6e0c9b27"
-down_revision: str | None = "cec209caa6f9"
+down_revision: str | None = "6a1c4e8f2b90"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
