@@ -9,6 +9,8 @@ from sqlmodel import Field, SQLModel
 from app.core.money import MoneyUnits
 from app.core.types import JsonDocument, UtcDateTime, new_id, utcnow
 
+# The decisions that may contradict one another (app/analytics/quality.py): active, unreviewed, with a direction.
+CONTRADICTABLE = "status = 'active' AND outcome_result IS NULL AND expected_direction IS NOT NULL"
 BUDGET_UNITS = "Ten-thousandths of budget_currency (15000.5 EUR is 150005000); bi_decision.budget_amount is the amount."
 
 
@@ -27,6 +29,14 @@ class Decision(SQLModel, table=True):
             "review_by",
             postgresql_where=text("review_by IS NOT NULL AND outcome_result IS NULL"),
             sqlite_where=text("review_by IS NOT NULL AND outcome_result IS NULL"),
+        ),
+        # The decisions that can contradict others (active, unreviewed, a KPI pushed one way), by KPI and time.
+        Index(
+            "ix_decision_expected_kpi_open",
+            "expected_kpi",
+            "decided_at",
+            postgresql_where=text(CONTRADICTABLE),
+            sqlite_where=text(CONTRADICTABLE),
         ),
     )
 
@@ -77,6 +87,17 @@ class Decision(SQLModel, table=True):
     outcome_reviewed_by: str | None = Field(default=None, sa_column=Column(ForeignKey("person.handle")))
     outcome_reviewed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     outcome_recorded_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Decision quality: the owner's forecast, the options not taken, what the data recommended and whether it
+    # was followed, the KPI and direction of the expected outcome (for SQL), and whether the review met its target.
+    confidence: float | None = None
+    alternatives: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JsonDocument, nullable=False, server_default=text("'[]'"))
+    )
+    recommended_option: str | None = None
+    recommendation_followed: bool | None = None
+    expected_kpi: str | None = Field(default=None, max_length=64)
+    expected_direction: str | None = Field(default=None, max_length=8)
+    outcome_target_met: bool | None = None
 
 
 class DecisionRevision(SQLModel, table=True):

@@ -249,6 +249,10 @@ def _decision_derived(row: dict[str, Any], state: dict[str, Any]) -> list[str]:
     expected, review_by = state["expected_outcome"], row["review_by"]
     if (None if review_by is None else format_utc(review_by)) != (expected and expected["review_by"]):
         wrong.append("review_by")
+    if row["expected_kpi"] != (expected and expected["kpi"]) or row["expected_direction"] != (
+        expected and expected["direction"]
+    ):
+        wrong.append("expected_outcome's KPI and direction columns")
     return wrong
 
 

@@ -83,6 +83,9 @@ def expected_decision(**fields: Any) -> dict[str, Any]:
         "updated_at": None,
         "outcome": None,
         "reversal": None,
+        "confidence": None,
+        "alternatives": [],
+        "data_recommendation": None,
     }
     unknown = set(fields) - set(body)
     assert not unknown, f"not decision fields: {unknown}"
