@@ -647,9 +647,9 @@ async def _insert_rows(
         batch.append(row)
         counts[name] = counts.get(name, 0) + 1
         digest.update(line.encode("utf-8"))
-    await finish(tables[position])
-    if end is None:
+    if end is None:  # before the last rows go in: a cut file's links may point past the cut
         raise BackupError("the file ends before its end line: it is truncated")
+    await finish(tables[position])
     if not isinstance(end, dict) or end.get("rows") != sum(counts.values()) or end.get("sha256") != digest.hexdigest():
         raise BackupError("the rows do not match the file's end line (row count or SHA-256): the file is damaged")
     return counts

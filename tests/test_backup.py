@@ -717,6 +717,24 @@ async def test_damaged_or_truncated_files_are_refused_with_nothing_written(
     await import_(target, dump)
 
 
+async def test_a_file_cut_after_a_superseded_decision_is_refused_as_truncated(
+    db, client, new_database: NewDatabase, tmp_path: Path
+):
+    await factories.basics(client)
+    first = await factories.decision(client, title="The first plan")
+    second = await factories.decision(client, title="The revised plan")
+    await factories.reverse(client, first["id"], superseded_by=second["id"])
+    dump = tmp_path / "a.ndjson"
+    await export(DATABASE_URL, dump)
+    target = await new_database(DIALECT)
+    lines = dump.read_bytes().split(b"\n")
+    first_line = next(i for i, line in enumerate(lines) if first["id"].encode() in line and b'"decision"' in line)
+
+    # The cut keeps the superseded decision and drops the one it points to.
+    (tmp_path / "cut.ndjson").write_bytes(b"\n".join(lines[: first_line + 1]) + b"\n")
+    await assert_refused(target, tmp_path / "cut.ndjson", "truncated")
+
+
 async def test_other_format_version_is_refused_before_touching_the_database(
     db, client, new_database: NewDatabase, tmp_path: Path
 ):

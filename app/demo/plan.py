@@ -1,0 +1,520 @@
+"""The demo's generator: from a seed and a day, a plan of everything ``decision-log demo`` records.
+
+:func:`build_plan` is pure data generation: it draws the 12 months before that day (UTC) of the
+team in :mod:`app.demo.data`, its data sources, strategies with their versions, KPIs and their
+revisions, and several hundred decisions with corrections, outcome reviews, reversals and
+supersessions. Owners differ in their habits (how often they decide on data, cite it, review their
+outcomes), so every analytics endpoint has something to say. The same seed on the same day gives
+the same data.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from string import Formatter
+from typing import Any
+
+from app.core.types import utcnow
+from app.decisions.classification import DATA_BASES, Basis
+from app.decisions.schemas import DecisionCreate, DecisionUpdate, OutcomeCreate, OutcomeResult
+from app.demo.data import (
+    AGENCIES,
+    BUDGET_CHANCE,
+    CAMPAIGNS,
+    CHANNEL_KPIS,
+    CHANNELS,
+    DATA_RESULTS,
+    DATA_SOURCES_FOR,
+    EMOTION_RESULTS,
+    EVIDENCE,
+    EVIDENCE_FIELDS,
+    EXPERIMENT_SOURCES,
+    INCONCLUSIVE_NOTES,
+    KPI_BY_KEY,
+    KPI_EXPECTATIONS,
+    KPI_REVISIONS,
+    KPI_TARGETS,
+    KPIS,
+    LEADS,
+    MEMBERS,
+    MONTH_WEIGHT,
+    RATIONALES,
+    RATIONALES_RU,
+    REGIONS,
+    RESEARCH_SOURCES,
+    RESULT_RATIOS,
+    RESULT_WORDS,
+    REVERSAL_REASONS,
+    SEGMENTS,
+    SOURCES,
+    STRATEGIES,
+    TEAM_CATEGORIES,
+    TEAM_CHANNELS,
+    TEAM_STRATEGY,
+    TITLES,
+    TITLES_RU,
+    WEEKDAY_WEIGHT,
+    Member,
+)
+from app.kpis.schemas import KpiPut
+from app.people.schemas import PersonUpsert
+from app.sources.schemas import DataSourceUpsert
+from app.strategies.schemas import StrategyCreate, StrategyVersionCreate
+
+DEFAULT_SEED = 2026
+DAYS = 365
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    decision: int  # index into DemoPlan.decisions
+    reason: str
+    by: str
+    superseded_by: int | None = None  # index of the decision that replaces it
+
+
+@dataclass(slots=True)
+class DemoPlan:
+    """Everything the demo records, in the order it is recorded. Decisions are named by index."""
+
+    seed: int
+    start: datetime  # the first moment of the year covered
+    end: datetime  # midnight UTC of the day the plan was made for: nothing lies at or after it
+    people: list[tuple[str, PersonUpsert]]
+    sources: list[tuple[str, DataSourceUpsert]]
+    strategies: list[StrategyCreate]
+    versions: list[tuple[str, StrategyVersionCreate]]  # in order of effective_from
+    kpis: list[tuple[str, KpiPut]]  # the first of a key creates the KPI, the others revise it
+    decisions: list[DecisionCreate]  # in order of decided_at
+    corrections: list[tuple[int, DecisionUpdate]]
+    outcomes: list[tuple[int, OutcomeCreate]]  # in order of reviewed_at
+    reversals: list[Reversal]
+
+
+@dataclass(slots=True)
+class _Draft:
+    """A decision being planned: its body, and what the later steps need to know about it."""
+
+    body: dict[str, Any]
+    member: Member
+    day: int
+    russian: bool
+
+    @property
+    def decided_at(self) -> datetime:
+        return self.body["decided_at"]  # type: ignore[no-any-return]
+
+    @property
+    def is_data(self) -> bool:
+        return Basis(self.body["basis"]) in DATA_BASES and bool(self.body["evidence"])
+
+    @property
+    def review_by(self) -> datetime | None:
+        outcome = self.body.get("expected_outcome")
+        return outcome.get("review_by") if outcome else None
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def build_plan(seed: int = DEFAULT_SEED, today: date | None = None) -> DemoPlan:
+    """The demo data set for the 12 months before ``today`` (UTC), drawn from ``seed``."""
+    rng = random.Random(seed)
+    end = _midnight(today or utcnow().date())
+    start = end - timedelta(days=DAYS)
+    plan = DemoPlan(
+        seed=seed,
+        start=start,
+        end=end,
+        people=[
+            (
+                m.handle,
+                PersonUpsert(name=m.name, email=f"{m.handle}@example.com", team=m.team, active=m.left_on_day is None),
+            )
+            for m in MEMBERS
+        ],
+        sources=[
+            (key, DataSourceUpsert.model_validate({"name": name, "kind": kind, "url": url}))
+            for key, name, kind, url in SOURCES
+        ],
+        strategies=[
+            StrategyCreate(key=key, title=title, description=text) for key, (title, text, _) in STRATEGIES.items()
+        ],
+        versions=_versions(rng, start),
+        kpis=_kpis(),
+        decisions=[],
+        corrections=[],
+        outcomes=[],
+        reversals=[],
+    )
+    first_version: dict[str, datetime] = {}
+    for key, version in plan.versions:
+        first_version.setdefault(key, version.effective_from)
+    drafts = [_decision(rng, start, day, member, first_version) for day, member in _calendar(rng, start)]
+    drafts.sort(key=lambda d: d.decided_at)
+    plan.decisions = [DecisionCreate.model_validate(d.body) for d in drafts]
+    plan.corrections = _corrections(rng, drafts)  # from here on, drafts hold the corrected state
+    plan.outcomes = _outcomes(rng, drafts, start, end)
+    plan.reversals = _reversals(rng, drafts)
+    return plan
+
+
+def _versions(rng: random.Random, start: datetime) -> list[tuple[str, StrategyVersionCreate]]:
+    out = []
+    for key, (_, _, versions) in STRATEGIES.items():
+        for day, summary, reason, by in versions:
+            jitter = rng.randint(-3, 3) if day else 0
+            at = start + timedelta(days=max(day + jitter, 0), hours=rng.choice((0, 9, 10, 14)))
+            body = f"{summary} Agreed at the {at:%B} planning meeting."
+            out.append(
+                (
+                    key,
+                    StrategyVersionCreate(
+                        summary=summary, body=body, effective_from=at, change_reason=reason, changed_by=by
+                    ),
+                )
+            )
+    out.sort(key=lambda item: item[1].effective_from)
+    return out
+
+
+def _kpis() -> list[tuple[str, KpiPut]]:
+    state = {
+        key: {"name": name, "unit": unit, "kind": kind, "target": target, "direction": direction, "owner": owner}
+        for key, name, unit, kind, target, direction, owner in KPIS
+    }
+    out = [(key, KpiPut(**values, change_reason="Set in the annual marketing plan.")) for key, values in state.items()]
+    for key, changes, reason in KPI_REVISIONS:
+        state[key] = {**state[key], **changes}
+        out.append((key, KpiPut(**state[key], change_reason=reason)))
+    return out
+
+
+def _pick(rng: random.Random, weights: Mapping[Any, float]) -> Any:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _calendar(rng: random.Random, start: datetime) -> list[tuple[int, Member]]:
+    """(day, owner) of every decision: more in busy months and on weekdays, none after leaving."""
+    weights = []
+    for day in range(DAYS):
+        when = start + timedelta(days=day)
+        weights.append(MONTH_WEIGHT[when.month] * WEEKDAY_WEIGHT[when.weekday()])
+    days = sorted(rng.choices(range(DAYS), weights=weights, k=rng.randint(460, 560)))
+    out = []
+    for day in days:
+        present = [m for m in MEMBERS if m.active_on(day)]
+        out.append((day, rng.choices(present, weights=[m.activity for m in present])[0]))
+    return out
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _decision(
+    rng: random.Random, start: datetime, day: int, member: Member, first_version: dict[str, datetime]
+) -> _Draft:
+    decided_at = start + timedelta(days=day, hours=rng.randint(7, 18), minutes=rng.randrange(0, 60, 5))
+    team = member.team
+    channel: str = _pick(rng, TEAM_CHANNELS[team])
+    category: str = _pick(rng, TEAM_CATEGORIES[team])
+    basis: Basis = _pick(rng, member.bases)
+    russian = member.russian and rng.random() < 0.35
+    other = rng.choice([c for c in CHANNELS if c != channel])
+    region, region_ru = rng.choice(REGIONS)
+    weeks = rng.choice((4, 6, 8, 12))
+    context = {
+        "ch": CHANNELS[channel][1 if russian else 0],
+        "other": CHANNELS[other][0],
+        "pct": rng.choice((10, 15, 20, 25, 30, 40)),
+        "period": rng.choice(("the next quarter", "the next two months", "the rest of the year")),
+        "period_ru": rng.choice(("следующий квартал", "два месяца")),
+        "campaign": CAMPAIGNS[decided_at.month],
+        "region": region,
+        "region_ru": region_ru,
+        "segment": rng.choice(SEGMENTS),
+        "agency": rng.choice(AGENCIES),
+        "share": rng.randint(12, 45),
+        "cac": rng.randint(28, 48),
+        "target": 50,
+        "weeks": weeks,
+        "weeks_ru": f"{weeks} недели" if weeks < 5 else f"{weeks} недель",
+        "cr": round(rng.uniform(2.0, 4.5), 1),
+        "cr2": round(rng.uniform(0.5, 1.9), 1),
+        "romi": round(rng.uniform(1.8, 3.4), 1),
+        "close": rng.randint(18, 32),
+        "uplift": rng.randint(4, 28),
+        "p": rng.choice(("0.01", "0.02", "0.03", "0.04")),
+        "wave": rng.randint(3, 12),
+        "interviews": rng.choice((12, 15, 20, 24)),
+    }
+    titles = TITLES_RU.get(category) if russian else None
+    title = _capitalised(rng.choice(titles or TITLES[category]).format(**context))
+    rationale = _capitalised(rng.choice((RATIONALES_RU if russian else RATIONALES)[basis]).format(**context))
+    cited = basis in DATA_BASES and rng.random() < member.cites
+    body: dict[str, Any] = {
+        "title": title,
+        "rationale": rationale,
+        "basis": basis.value,
+        "evidence": _evidence(rng, basis, channel, category, decided_at) if cited else [],
+        "owner": member.handle,
+        "participants": _participants(rng, member, day),
+        "channel": channel,
+        "category": category,
+        "decided_at": decided_at,
+        "tags": _tags(rng, basis, category, decided_at),
+    }
+    if rng.random() < 0.2:
+        body["description"] = f"Discussed at the {team} weekly on {decided_at:%d %B %Y}."
+    body.update(_budget(rng, channel, category))
+    strategy = TEAM_STRATEGY[team]
+    if decided_at >= first_version[strategy] and rng.random() < member.follows_strategy:
+        body["strategy"] = strategy
+    kpi = rng.choice(CHANNEL_KPIS[channel])
+    if rng.random() < 0.78:
+        target = _kpi_target(rng, kpi)
+        review_days = rng.choice((30, 45, 60, 90))
+        body["expected_outcome"] = {
+            "description": _expectation(kpi, target, CHANNELS[channel][0]),
+            "kpi": kpi,
+            "target_value": target,
+            "review_by": _midnight(decided_at.date() + timedelta(days=review_days)) if rng.random() < 0.9 else None,
+        }
+        body["kpis"] = [kpi]
+    elif rng.random() < 0.4:
+        body["kpis"] = [kpi]
+    if body.get("kpis") and rng.random() < 0.25:
+        extra = rng.choice(KPIS)[0]
+        if extra != kpi:
+            body["kpis"].append(extra)
+    return _Draft(body=body, member=member, day=day, russian=russian)
+
+
+def _participants(rng: random.Random, member: Member, day: int) -> list[str]:
+    count = rng.choice((0, 0, 0, 1, 1, 2))
+    teammates = [m.handle for m in MEMBERS if m.team == member.team and m is not member and m.active_on(day)]
+    others = [m.handle for m in MEMBERS if m.team != member.team and m.active_on(day)]
+    chosen: list[str] = []
+    while len(chosen) < count:
+        pool = teammates if teammates and rng.random() < 0.7 else others
+        handle = rng.choice(pool)
+        if handle not in chosen:
+            chosen.append(handle)
+    return chosen
+
+
+def _tags(rng: random.Random, basis: Basis, category: str, decided_at: datetime) -> list[str]:
+    tags = []
+    if category in {"budget", "channel_mix", "creative", "pricing"} and rng.random() < 0.4:
+        tags.append(CAMPAIGNS[decided_at.month].lower().replace("'", "").replace(" ", "-"))
+    if rng.random() < 0.3:
+        tags.append(f"q{(decided_at.month - 1) // 3 + 1}-plan")
+    if basis is Basis.experiment:
+        tags.append("ab-test")
+    if basis is Basis.authority and rng.random() < 0.5:
+        tags.append("ceo-request")
+    return tags
+
+
+def _budget(rng: random.Random, channel: str, category: str) -> dict[str, Any]:
+    """Mostly EUR; Russian ad platforms are paid in RUB, some contractors in USD."""
+    if rng.random() >= BUDGET_CHANCE[category]:
+        return {}
+    eur = 800 * (75 ** rng.random())  # 800 to 60,000 EUR, spread evenly on a log scale
+    if channel in {"paid_search", "social", "display"} and rng.random() < 0.2:
+        return {"budget_amount": _whole(eur * 95, -3), "budget_currency": "RUB"}
+    if (category == "contractor" and rng.random() < 0.35) or rng.random() < 0.03:
+        return {"budget_amount": _whole(eur * 1.08, -2), "budget_currency": "USD"}
+    return {"budget_amount": _whole(eur, -2), "budget_currency": "EUR"}
+
+
+def _whole(amount: float, places: int) -> int:
+    """A budget as people plan one: rounded to whole hundreds or thousands, an exact integer (no float)."""
+    return int(round(amount, places))
+
+
+def _kpi_target(rng: random.Random, kpi: str) -> float:
+    span = KPI_TARGETS[kpi]
+    return float(rng.randrange(span.start, span.stop, span.step))
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
+
+
+def _expectation(kpi: str, target: float, channel: str) -> str:
+    return _capitalised(KPI_EXPECTATIONS[kpi].format(target=_number(target), channel=channel))
+
+
+def _evidence(rng: random.Random, basis: Basis, channel: str, category: str, when: datetime) -> list[dict[str, Any]]:
+    if basis is Basis.experiment:
+        candidates: tuple[str, ...] = EXPERIMENT_SOURCES
+    elif basis is Basis.research:
+        candidates = RESEARCH_SOURCES
+    else:
+        candidates = DATA_SOURCES_FOR[channel] + (("finance-bi",) if category in {"budget", "pricing"} else ())
+    count = rng.choice((1, 1, 1, 2, 2, 3))
+    chosen = list(dict.fromkeys(rng.choice(candidates) for _ in range(count)))
+    return [_evidence_item(rng, source, when) for source in chosen]
+
+
+def _template_fields(*templates: str | None) -> tuple[str, ...]:
+    names = (name for text in templates if text for _, name, _, _ in Formatter().parse(text) if name)
+    return tuple(dict.fromkeys(name for name in names if name in EVIDENCE_FIELDS))
+
+
+DRAWN_FIELDS = {source: _template_fields(shape.reference, shape.note) for source, shape in EVIDENCE.items()}
+
+
+def _evidence_item(rng: random.Random, source: str, when: datetime) -> dict[str, Any]:
+    shape = EVIDENCE[source]
+    context: dict[str, Any] = {"month": (when - timedelta(days=20)).strftime("%Y-%m")}
+    for name in DRAWN_FIELDS[source]:
+        context[name] = rng.randint(*EVIDENCE_FIELDS[name])
+    if shape.places is None:
+        value = float(rng.randint(int(shape.low), int(shape.high)))
+    else:
+        value = round(rng.uniform(shape.low, shape.high), shape.places)
+    item = {"source": source, "reference": shape.reference.format(**context), "metric": shape.metric, "value": value}
+    if shape.note:
+        item["note"] = shape.note.format(**context)
+    return item
+
+
+def _editor(rng: random.Random, member: Member) -> str:
+    """Who corrects or reverses a decision today: its owner, or the team lead (always, once the owner left)."""
+    if member.left_on_day is not None or rng.random() < 0.3:
+        return LEADS[member.team]
+    return member.handle
+
+
+def _corrections(rng: random.Random, drafts: list[_Draft]) -> list[tuple[int, DecisionUpdate]]:
+    """PATCH-style corrections with reasons; ``drafts`` are updated to their corrected state."""
+    planned: list[tuple[int, dict[str, Any]]] = []
+    unsupported = [i for i, d in enumerate(drafts) if Basis(d.body["basis"]) in DATA_BASES and not d.body["evidence"]]
+    for i in rng.sample(unsupported, min(10, len(unsupported))):
+        d = drafts[i]
+        evidence = _evidence(rng, Basis(d.body["basis"]), d.body["channel"], d.body["category"], d.decided_at)
+        reason = rng.choice(
+            ("Attached the report the decision was based on.", "Evidence added after the review meeting asked for it.")
+        )
+        planned.append((i, {"evidence": evidence, "edit_reason": reason}))
+    with_budget = [i for i, d in enumerate(drafts) if d.body.get("budget_amount")]
+    for i in rng.sample(with_budget, min(10, len(with_budget))):
+        amount = drafts[i].body["budget_amount"]
+        step = -3 if drafts[i].body["budget_currency"] == "RUB" else -2
+        reason = rng.choice(
+            ("The amount was entered without the agency fee.", "Typo in the amount.", "Finance approved less.")
+        )
+        planned.append(
+            (i, {"budget_amount": max(_whole(amount * rng.uniform(0.7, 1.3), step), 100), "edit_reason": reason})
+        )
+    with_review = [i for i, d in enumerate(drafts) if d.review_by is not None]
+    for i in rng.sample(with_review, min(6, len(with_review))):
+        expected = dict(drafts[i].body["expected_outcome"])
+        expected["review_by"] = expected["review_by"] + timedelta(days=30)
+        planned.append(
+            (i, {"expected_outcome": expected, "edit_reason": "The launch slipped by a month; review moved."})
+        )
+    alone = [i for i, d in enumerate(drafts) if not d.body["participants"]]
+    for i in rng.sample(alone, min(5, len(alone))):
+        d = drafts[i]
+        teammates = [m.handle for m in MEMBERS if m.team == d.member.team and m is not d.member and m.active_on(d.day)]
+        if teammates:
+            planned.append(
+                (i, {"participants": teammates[:2], "edit_reason": "Added the people who were in the meeting."})
+            )
+    for i in rng.sample(range(len(drafts)), 4):
+        d = drafts[i]
+        channels = [c for c in TEAM_CHANNELS[d.member.team] if c != d.body["channel"]]
+        planned.append((i, {"channel": rng.choice(channels), "edit_reason": "Filed under the wrong channel."}))
+    english_data = [i for i, d in enumerate(drafts) if Basis(d.body["basis"]) in DATA_BASES and not d.russian]
+    for i in rng.sample(english_data, min(5, len(english_data))):
+        d = drafts[i]
+        period = (d.decided_at - timedelta(days=30)).strftime("%B %Y")
+        rationale = f"{d.body['rationale']} Figures for {period}."
+        planned.append((i, {"rationale": rationale, "edit_reason": "Added the period the figures cover."}))
+    planned.sort(key=lambda item: item[0])
+    out = []
+    for i, changes in planned:
+        d = drafts[i]
+        d.body = {**d.body, **{k: v for k, v in changes.items() if k != "edit_reason"}}
+        out.append((i, DecisionUpdate.model_validate({**changes, "edited_by": _editor(rng, d.member)})))
+    return out
+
+
+def _outcomes(
+    rng: random.Random, drafts: list[_Draft], start: datetime, end: datetime
+) -> list[tuple[int, OutcomeCreate]]:
+    """Reviews of due decisions, as often as each owner bothers; data decisions succeed more often."""
+    out = []
+    for i, d in enumerate(drafts):
+        due = d.review_by
+        if due is None or due > end or rng.random() >= d.member.reviews:
+            continue
+        reviewed_at = due + timedelta(days=rng.randint(-4, 21), hours=rng.randint(8, 18))
+        reviewed_at = min(max(reviewed_at, d.decided_at + timedelta(days=1)), end - timedelta(hours=rng.randint(1, 12)))
+        result: OutcomeResult = _pick(rng, DATA_RESULTS if d.is_data else EMOTION_RESULTS)
+        expected = d.body["expected_outcome"]
+        actual = None
+        if result is OutcomeResult.inconclusive:
+            notes = rng.choice(INCONCLUSIVE_NOTES)
+        else:
+            target = expected["target_value"]
+            ratio = rng.uniform(*RESULT_RATIOS[result])
+            decrease = KPI_BY_KEY[expected["kpi"]][5] == "decrease"
+            actual = round(target / ratio if decrease else target * ratio, 1)
+            notes = f"{RESULT_WORDS[result]}: {_number(actual)} against a target of {_number(target)}."
+        owner_present = d.member.active_on((reviewed_at - start).days)
+        reviewer = d.member.handle if owner_present and rng.random() < 0.75 else LEADS[d.member.team]
+        out.append(
+            (
+                i,
+                OutcomeCreate(
+                    result=result, notes=notes, actual_value=actual, reviewed_by=reviewer, reviewed_at=reviewed_at
+                ),
+            )
+        )
+    out.sort(key=lambda item: (item[1].reviewed_at, item[0]))
+    return out
+
+
+def _reversals(rng: random.Random, drafts: list[_Draft]) -> list[Reversal]:
+    """A few supersessions (a later decision of the same team replaces an earlier one) and reversals
+    (emotional decisions are reversed more often)."""
+    out: list[Reversal] = []
+    taken: set[int] = set()
+    order = list(range(len(drafts)))
+    rng.shuffle(order)
+    for i in order:
+        if len(out) == 8:
+            break
+        d = drafts[i]
+        later = [
+            j
+            for j in range(i + 1, len(drafts))
+            if j not in taken
+            and drafts[j].member.team == d.member.team
+            and drafts[j].body["channel"] == d.body["channel"]
+            and drafts[j].body["category"] == d.body["category"]
+            and 7 <= drafts[j].day - d.day <= 120
+        ]
+        if i in taken or not later:
+            continue
+        j = later[0]
+        taken |= {i, j}
+        out.append(Reversal(i, f"Replaced by a revised plan: {drafts[j].body['title']}", drafts[j].member.handle, j))
+    pool = [i for i in range(len(drafts)) if i not in taken]
+    weights = [1.0 if drafts[i].is_data else 3.0 for i in pool]
+    reversed_: set[int] = set()
+    while len(reversed_) < 14:
+        reversed_.add(rng.choices(pool, weights=weights)[0])
+    for i in sorted(reversed_):
+        out.append(Reversal(i, rng.choice(REVERSAL_REASONS), _editor(rng, drafts[i].member)))
+    out.sort(key=lambda r: r.decision)
+    return out
