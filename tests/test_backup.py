@@ -267,6 +267,9 @@ async def edge_cases(client: httpx.AsyncClient) -> dict[str, str]:
             external_ref={"system": "crm", "id": "Д-1"},
             contractor="edge-agency",
             directed_by="edge.reviewer",
+            confidence=0.30000000000000004,
+            alternatives=[{"title": "Оставить как есть", "reason_rejected": "Нет роста"}, {"title": "Wait"}],
+            data_recommendation={"option": "Cut the price", "followed": False},
         )
     )["id"]
     ids["bare"] = (

@@ -61,7 +61,7 @@ def test_demo_plan_is_reproducible_and_shaped_like_a_year_of_a_team():
     assert any(review.cause is not None for _, review in plan.outcomes)
     assert 6 <= len(plan.sources) <= 8 and len({s.kind for _, s in plan.sources}) >= 6
     assert len(plan.strategies) == 2
-    assert 4 <= len({key for key, _ in plan.kpis}) <= 6
+    assert 4 <= len({key for key, _ in plan.kpis}) <= 7  # the six of the plan and the contradicted pair's own
     assert 400 <= len(plan.decisions) <= 600
     # Nothing lies in the future of the day the plan was made for, and the year is covered.
     decided = [d.decided_at for d in plan.decisions]
@@ -129,6 +129,17 @@ async def test_demo_loads_a_year_that_every_analytics_endpoint_describes(db: Dat
     outcomes = {r["basis_class"]: r for r in (await get(analytics, "/v1/analytics/outcomes"))["rows"]}
     assert outcomes["data"]["success_rate"] > outcomes["emotion"]["success_rate"] > 0
     assert outcomes["data"]["reviewed"] + outcomes["emotion"]["reviewed"] == summary.reviews
+
+    # decision quality: calibrated owners and one overconfident, overrides that mostly fail, one contradicting pair
+    calibration = {r["group"]: r for r in (await get(analytics, "/v1/analytics/calibration", group_by="owner"))["rows"]}
+    assert calibration["emily.clark"]["overconfidence"] > 0.25 and calibration["emily.clark"]["brier_score"] > 0.25
+    assert calibration["anna.petrova"]["brier_score"] < 0.1 and abs(calibration["anna.petrova"]["overconfidence"]) < 0.1
+    overrides = {r["followed"]: r for r in (await get(analytics, "/v1/analytics/overrides"))["rows"]}
+    assert overrides[False]["failure"] > overrides[False]["success"] > 0
+    assert overrides[True]["success_rate"] > overrides[False]["success_rate"]
+    (pair,) = (await get(analytics, "/v1/analytics/contradictions"))["rows"]
+    assert pair["kpi"] == "average-order-value" and pair["owner_a"] != pair["owner_b"]
+    assert (await get(reader, f"/v1/decisions/{pair['decision_a']}"))["contradicts"] == [pair["decision_b"]]
 
     # summary: the last 90 days have something in every section
     (scorecard,) = (await get(analytics, "/v1/analytics/summary"))["rows"]

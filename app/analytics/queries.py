@@ -636,6 +636,12 @@ async def outcomes(session: AsyncSession, *, start: datetime, end: datetime, fil
             _count_if(result == "partial").label("partial"),
             _count_if(result == "failure").label("failure"),
             _count_if(result == "inconclusive").label("inconclusive"),
+            # Measured against the target (decision quality): met, missed, and "success" despite a miss.
+            _count_if(decision.c.outcome_target_met == literal(True)).label("target_met"),
+            _count_if(decision.c.outcome_target_met == literal(False)).label("target_missed"),
+            _count_if(and_(result == "success", decision.c.outcome_target_met == literal(False))).label(
+                "success_with_target_missed"
+            ),
         )
         .where(_in_range(decision.c.decided_at, start, end))
         .group_by(decision.c.basis_class)

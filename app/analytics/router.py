@@ -12,10 +12,15 @@ from app.analytics.schemas import (
     AccountabilityAnalytics,
     BasisAnalytics,
     Bucket,
+    CalibrationAnalytics,
+    CalibrationGroupBy,
     ContractorAnalytics,
+    ContradictionAnalytics,
     GroupBy,
     KpiAnalytics,
     OutcomeAnalytics,
+    OverrideAnalytics,
+    OverrideGroupBy,
     StrategyChangeAnalytics,
     SummaryAnalytics,
     Weight,
@@ -262,7 +267,9 @@ async def get_outcome_analytics(
 ) -> OutcomeAnalytics:
     """One row per basis class (`data`, `emotion`) over decisions decided in range: reviewed,
     success, partial, failure, inconclusive and `success_rate` = success / (reviewed - inconclusive),
-    null when that is 0."""
+    null when that is 0. Measured against the target (a review's `actual_value` against the expected outcome's
+    `target_value` in its direction): `target_met`, `target_missed`, and `success_with_target_missed`, the
+    reviews that declared success although the numbers missed the target."""
     result = await service.outcomes(
         session, start=calendar.bound(start, "from"), end=calendar.bound(end, "to"), tz=calendar.tz, filters=filters
     )
@@ -281,9 +288,12 @@ async def get_summary_analytics(
     end: To = None,
 ) -> SummaryAnalytics:
     """The owner's scorecard for a range (default the last 90 days): the headline figures of the
-    other analytics endpoints in one row; with `data_claims_with_emotional_language` (decisions of class `data`
-    whose rationale has a `feeling`, `certainty` or `hearsay` signal), `owner_directed` (decisions owned or
-    directed by people with role `owner`) and `owner_directed_emotion_share`."""
+    other analytics endpoints in one row. Decision quality: `brier_score` (how well stated confidence matched
+    what happened: 0 perfect, 0.25 a coin toss), `overrides` (decisions against the data's recommendation)
+    and `override_success_rate`, `contradictions` (pairs of open decisions pulling one KPI both ways). The whole
+    system: `data_claims_with_emotional_language` (decisions of class `data` whose rationale has a `feeling`,
+    `certainty` or `hearsay` signal), `owner_directed` (decisions owned or directed by people with role `owner`)
+    and `owner_directed_emotion_share`."""
     result = await service.summary(
         session, start=calendar.bound(start, "from"), end=calendar.bound(end, "to"), tz=calendar.tz
     )
@@ -323,3 +333,92 @@ async def get_contractor_analytics(
         filters=filters,
     )
     return answer(result, "contractors")  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------------------------
+# Decision quality (DESIGN part 2)
+# ---------------------------------------------------------------------------------------------
+
+
+@router.get("/calibration", operation_id="getCalibrationAnalytics", responses=_responses(CalibrationAnalytics))
+async def get_calibration_analytics(
+    session: SessionDep,
+    answer: AnswerDep,
+    _: AnalyticsCaller,
+    calendar: CalendarDep,
+    filters: RecordFiltersDep,
+    start: From = None,
+    end: To = None,
+    group_by: CalibrationGroupBy = CalibrationGroupBy.basis_class,
+) -> CalibrationAnalytics:
+    """Are the people who decide as sure as they should be? Each decision may state a `confidence` (the owner's
+    probability that the expected outcome will be met); its review says what happened. A forecast is a reviewed
+    decision with a confidence and a result other than `inconclusive`: `success` counts 1, `partial` 0.5,
+    `failure` 0.
+
+    Rows, per group (`basis_class` by default, both classes always shown; `owner`, `team`, `channel`, or `none`):
+    `forecasts`, `mean_confidence` (how sure they said they were), `observed_rate` (how often it came true),
+    `brier_score` = the mean of (confidence - what happened)²: 0 is perfect foresight, **0.25 is a coin toss**
+    (always saying 50 %), above 0.25 worse than guessing; `overconfidence` = mean_confidence - observed_rate
+    (0.2: twenty points surer than the results). 4 places; null without forecasts.
+
+    `bins` (JSON only; the CSV holds `rows`): per group the ten bins of confidence [0, 0.1), …, [0.8, 0.9),
+    [0.9, 1.0], empty ones with 0 forecasts: a well-calibrated team's `observed_rate` lies inside each bin.
+    Decisions are chosen by `decided_at` in [`from`, `to`) and the decision filters."""
+    result = await service.calibration(
+        session,
+        start=calendar.bound(start, "from"),
+        end=calendar.bound(end, "to"),
+        tz=calendar.tz,
+        group_by=group_by,
+        filters=filters,
+    )
+    return answer(result, "calibration")  # type: ignore[no-any-return]
+
+
+@router.get("/overrides", operation_id="getOverrideAnalytics", responses=_responses(OverrideAnalytics))
+async def get_override_analytics(
+    session: SessionDep,
+    answer: AnswerDep,
+    _: AnalyticsCaller,
+    calendar: CalendarDep,
+    filters: RecordFiltersDep,
+    start: From = None,
+    end: To = None,
+    group_by: OverrideGroupBy = OverrideGroupBy.none,
+) -> OverrideAnalytics:
+    """Does overriding the data pay? Over the decisions that record a `data_recommendation`, one row per
+    `followed` (`true`: the decision did what the data said; `false`: an override, "the data said X, we chose
+    Y"), per group (`owner`, `team`) when asked: `decisions`, `reviewed`, `success`, `partial`, `failure`,
+    `inconclusive`, and `success_rate` = success / (reviewed - inconclusive), null when that is 0. Compare the
+    two rows' success rates. Decisions are chosen by `decided_at` in [`from`, `to`) and the decision filters."""
+    result = await service.overrides(
+        session,
+        start=calendar.bound(start, "from"),
+        end=calendar.bound(end, "to"),
+        tz=calendar.tz,
+        group_by=group_by,
+        filters=filters,
+    )
+    return answer(result, "overrides")  # type: ignore[no-any-return]
+
+
+@router.get("/contradictions", operation_id="getContradictionAnalytics", responses=_responses(ContradictionAnalytics))
+async def get_contradiction_analytics(
+    session: SessionDep,
+    answer: AnswerDep,
+    _: AnalyticsCaller,
+    calendar: CalendarDep,
+    filters: RecordFiltersDep,
+    start: From = None,
+    end: To = None,
+) -> ContradictionAnalytics:
+    """Decisions pulling one KPI in opposite directions, as they stand now: one row per pair of active,
+    unreviewed decisions whose expected outcomes push the same `kpi` the other way (the expected outcome's
+    `direction`, else the KPI's), decided within 90 days (inclusive) of each other: `decision_a` (the earlier),
+    `decision_b`, their owners and directions. A pair is listed when at least one of its decisions was decided in
+    [`from`, `to`) and matches the decision filters. Reversing or reviewing either decision ends the pair."""
+    result = await service.contradiction_pairs(
+        session, start=calendar.bound(start, "from"), end=calendar.bound(end, "to"), tz=calendar.tz, filters=filters
+    )
+    return answer(result, "contradictions")  # type: ignore[no-any-return]

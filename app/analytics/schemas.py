@@ -1,5 +1,6 @@
 """Analytics answers: a JSON object whose ``rows`` are flat objects, the same columns as the CSV."""
 
+import uuid
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -171,6 +172,12 @@ class OutcomeRow(BaseModel):
     failure: int
     inconclusive: int
     success_rate: float | None = Field(description="`success / (reviewed - inconclusive)`; null when that is 0.")
+    target_met: int = Field(description="Reviews whose measured `actual_value` met the expected outcome's target.")
+    target_missed: int = Field(description="Reviews whose measured `actual_value` missed the target.")
+    success_with_target_missed: int = Field(
+        description="Reviews that called it a `success` although the measured target was missed: success declared "
+        "rather than measured."
+    )
 
 
 class OutcomeAnalytics(BaseModel):
@@ -212,6 +219,18 @@ class SummaryRow(BaseModel):
     owner_directed: int = Field(default=0, description="Decisions owned or directed by people with role `owner`.")
     owner_directed_emotion_share: float | None = Field(
         default=None, description="The share of those made on emotions; null when none."
+    )
+    brier_score: float | None = Field(
+        description="How well the stated confidence matched what happened, over every forecast in range: 0 is "
+        "perfect, 0.25 a coin toss, above that worse than guessing (see `/v1/analytics/calibration`)."
+    )
+    overrides: int = Field(description="Decisions that went against what the data recommended.")
+    override_success_rate: float | None = Field(
+        description="The success rate of those overrides (success / conclusive reviews); null when none concluded."
+    )
+    contradictions: int = Field(
+        description="Pairs of active, unreviewed decisions pushing the same KPI in opposite directions "
+        "(see `/v1/analytics/contradictions`)."
     )
 
 
@@ -262,3 +281,100 @@ class ContractorAnalytics(BaseModel):
         description="The currency budgets are summed in: the one asked for, else the one most used in range."
     )
     rows: list[ContractorRow]
+
+
+# ---------------------------------------------------------------------------------------------
+# Decision quality (DESIGN part 2): calibration, overrides of the data, contradictions
+# ---------------------------------------------------------------------------------------------
+
+FORECAST_RULE = (
+    "A forecast is a reviewed decision with a `confidence` and a result other than `inconclusive`; what happened "
+    "counts 1 for `success`, 0.5 for `partial`, 0 for `failure`."
+)
+
+
+class CalibrationGroupBy(StrEnum):
+    basis_class = "basis_class"
+    owner = "owner"
+    team = "team"
+    channel = "channel"
+    none = "none"
+
+
+class OverrideGroupBy(StrEnum):
+    none = "none"
+    owner = "owner"
+    team = "team"
+
+
+class CalibrationRow(BaseModel):
+    group: str | None = Field(description="The group's value; null when not grouped (or the decision has none).")
+    forecasts: int = Field(description=FORECAST_RULE)
+    mean_confidence: float | None = Field(description="The average confidence the owners stated, 4 places.")
+    observed_rate: float | None = Field(description="How often it actually came true (partial = half), 4 places.")
+    brier_score: float | None = Field(
+        description="The mean of (confidence - what happened)²: 0 is perfect foresight, 0.25 is what always saying "
+        "50 % (a coin toss) scores, above 0.25 is worse than a coin toss. 4 places; null without forecasts."
+    )
+    overconfidence: float | None = Field(
+        description="mean_confidence - observed_rate: above 0, the group is surer than its results justify "
+        "(0.2 = 20 points too sure); below 0, too cautious."
+    )
+
+
+class CalibrationBin(BaseModel):
+    group: str | None
+    bin_from: float = Field(description="The bin's lowest confidence (inclusive).")
+    bin_to: float = Field(description="Its highest (exclusive; the last bin includes 1.0).")
+    forecasts: int
+    mean_confidence: float | None
+    observed_rate: float | None = Field(
+        description="For a well-calibrated team it lies inside the bin: of the calls made at 70-80 %, "
+        "70-80 % came true."
+    )
+
+
+class CalibrationAnalytics(BaseModel):
+    start: UtcOutput = Field(serialization_alias="from")
+    end: UtcOutput = Field(serialization_alias="to")
+    tz: str = Field(description=TZ_ECHO, examples=["Europe/Berlin"])
+    group_by: CalibrationGroupBy
+    rows: list[CalibrationRow]
+    bins: list[CalibrationBin] = Field(description="Ten bins of confidence per group, empty ones included.")
+
+
+class OverrideRow(BaseModel):
+    group: str | None = Field(description="The owner or team; null when not grouped.")
+    followed: bool = Field(description="`false`: the decision overrode what the data recommended.")
+    decisions: int
+    reviewed: int
+    success: int
+    partial: int
+    failure: int
+    inconclusive: int
+    success_rate: float | None = Field(description="`success / (reviewed - inconclusive)`; null when that is 0.")
+
+
+class OverrideAnalytics(BaseModel):
+    start: UtcOutput = Field(serialization_alias="from")
+    end: UtcOutput = Field(serialization_alias="to")
+    tz: str = Field(description=TZ_ECHO, examples=["Europe/Berlin"])
+    group_by: OverrideGroupBy
+    rows: list[OverrideRow]
+
+
+class ContradictionRow(BaseModel):
+    kpi: str
+    decision_a: uuid.UUID = Field(description="The earlier decision of the pair.")
+    decision_b: uuid.UUID = Field(description="The later one.")
+    owner_a: str
+    owner_b: str
+    direction_a: KpiDirection
+    direction_b: KpiDirection
+
+
+class ContradictionAnalytics(BaseModel):
+    start: UtcOutput = Field(serialization_alias="from")
+    end: UtcOutput = Field(serialization_alias="to")
+    tz: str = Field(description=TZ_ECHO, examples=["Europe/Berlin"])
+    rows: list[ContradictionRow]

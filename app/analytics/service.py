@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.analytics import contractors as system
-from app.analytics import queries, zones
+from app.analytics import quality, queries, zones
 from app.analytics.schemas import (
     AccountabilityAnalytics,
     AccountabilityRow,
@@ -17,13 +17,22 @@ from app.analytics.schemas import (
     BasisAnalytics,
     BasisRow,
     Bucket,
+    CalibrationAnalytics,
+    CalibrationBin,
+    CalibrationGroupBy,
+    CalibrationRow,
     ContractorAnalytics,
     ContractorRow,
+    ContradictionAnalytics,
+    ContradictionRow,
     GroupBy,
     KpiAnalytics,
     KpiRow,
     OutcomeAnalytics,
     OutcomeRow,
+    OverrideAnalytics,
+    OverrideGroupBy,
+    OverrideRow,
     StrategyChangeAnalytics,
     StrategyChangeRow,
     StrategyChangeSeriesRow,
@@ -396,7 +405,17 @@ async def outcomes(
         r = found.get(basis_class)
         counts = {
             k: getattr(r, k) if r else 0
-            for k in ("decisions", "reviewed", "success", "partial", "failure", "inconclusive")
+            for k in (
+                "decisions",
+                "reviewed",
+                "success",
+                "partial",
+                "failure",
+                "inconclusive",
+                "target_met",
+                "target_missed",
+                "success_with_target_missed",
+            )
         }
         rows.append(
             OutcomeRow(
@@ -454,6 +473,7 @@ async def summary_with_parts(
     outcome_rows = (await outcomes(session, start=start, end=end, filters=NO_FILTERS, tz=tz)).rows
     results = {r.basis_class: r for r in outcome_rows}
     reversed_ = sum(r.reversed for r in owners)
+    quality_figures = await quality.summary(session, start=start, end=end)
     scorecard = SummaryAnalytics(
         start=start,
         end=end,
@@ -484,6 +504,10 @@ async def summary_with_parts(
                 success_rate_data=results[BasisClass.data].success_rate,
                 success_rate_emotion=results[BasisClass.emotion].success_rate,
                 **await _owner_and_language(session, start=start, end=end),
+                brier_score=_rounded(quality_figures.brier_score),
+                overrides=quality_figures.overrides,
+                override_success_rate=share(quality_figures.overrides_success, quality_figures.overrides_concluded),
+                contradictions=quality_figures.contradictions,
             )
         ],
     )
@@ -601,3 +625,132 @@ async def _owner_and_language(session: DatabaseSession, *, start: datetime, end:
         "owner_directed": r.owner_directed,
         "owner_directed_emotion_share": share(r.owner_directed_emotion, r.owner_directed),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Decision quality (DESIGN part 2): calibration, overrides, contradictions (SQL in app.analytics.quality)
+# ---------------------------------------------------------------------------------------------
+
+
+def _rounded(value: Any) -> float | None:
+    return None if value is None else round(float(value), 4)
+
+
+async def _quality_range(
+    session: DatabaseSession, start: datetime | None, end: datetime | None, filters: DecisionFilters, tz: str | None
+) -> tuple[datetime, datetime, str]:
+    _check_range(start, end)
+    tz = zone_of(session, tz)
+    first = None if start is not None else await queries.first_decided_at(session, filters)
+    start, end = _resolve(start, end, first, None, utcnow(), tz)
+    return start, end, tz
+
+
+async def calibration(
+    session: DatabaseSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    group_by: CalibrationGroupBy,
+    filters: DecisionFilters,
+    tz: str | None = None,
+) -> CalibrationAnalytics:
+    start, end, tz = await _quality_range(session, start, end, filters, tz)
+    group = None if group_by is CalibrationGroupBy.none else group_by.value
+    found = await quality.calibration(session, start=start, end=end, group_by=group, filters=filters)
+    figures = {r.group: r for r in found}
+    if group_by is CalibrationGroupBy.basis_class:
+        groups: list[str | None] = [c.value for c in BasisClass]
+    elif group is None:
+        groups = [None]
+    else:
+        groups = sorted(g for g in figures if g is not None) + ([None] if None in figures else [])
+    rows = []
+    for name in groups:
+        r = figures.get(name)
+        mean, observed = (r.mean_confidence, r.observed_rate) if r else (None, None)
+        rows.append(
+            CalibrationRow(
+                group=name,
+                forecasts=int(r.forecasts) if r else 0,
+                mean_confidence=_rounded(mean),
+                observed_rate=_rounded(observed),
+                brier_score=_rounded(r.brier_score if r else None),
+                overconfidence=None if mean is None or observed is None else _rounded(float(mean) - float(observed)),
+            )
+        )
+    in_bins = {
+        (r.group, int(r.bin)): r
+        for r in await quality.calibration_bins(session, start=start, end=end, group_by=group, filters=filters)
+    }
+    bins = []
+    for name in groups:
+        for i in range(quality.BINS):
+            b = in_bins.get((name, i))
+            bins.append(
+                CalibrationBin(
+                    group=name,
+                    bin_from=i / quality.BINS,
+                    bin_to=(i + 1) / quality.BINS,
+                    forecasts=int(b.forecasts) if b else 0,
+                    mean_confidence=_rounded(b.mean_confidence if b else None),
+                    observed_rate=_rounded(b.observed_rate if b else None),
+                )
+            )
+    return CalibrationAnalytics(start=start, end=end, tz=tz, group_by=group_by, rows=rows, bins=bins)
+
+
+async def overrides(
+    session: DatabaseSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    group_by: OverrideGroupBy,
+    filters: DecisionFilters,
+    tz: str | None = None,
+) -> OverrideAnalytics:
+    start, end, tz = await _quality_range(session, start, end, filters, tz)
+    group = None if group_by is OverrideGroupBy.none else group_by.value
+    found = {
+        (r.group, bool(r.followed)): r
+        for r in await quality.overrides(session, start=start, end=end, group_by=group, filters=filters)
+    }
+    groups: list[str | None] = [None]
+    if group is not None:
+        named = {g for g, _ in found}
+        groups = sorted(g for g in named if g is not None) + ([None] if None in named else [])
+    rows = []
+    for name in groups:
+        for followed in (True, False):
+            r = found.get((name, followed))
+            counts = {
+                k: int(getattr(r, k)) if r else 0
+                for k in ("decisions", "reviewed", "success", "partial", "failure", "inconclusive")
+            }
+            rate = share(counts["success"], counts["reviewed"] - counts["inconclusive"])
+            rows.append(OverrideRow(group=name, followed=followed, **counts, success_rate=rate))
+    return OverrideAnalytics(start=start, end=end, tz=tz, group_by=group_by, rows=rows)
+
+
+async def contradiction_pairs(
+    session: DatabaseSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    filters: DecisionFilters,
+    tz: str | None = None,
+) -> ContradictionAnalytics:
+    start, end, tz = await _quality_range(session, start, end, filters, tz)
+    rows = [
+        ContradictionRow(
+            kpi=r.kpi,
+            decision_a=r.decision_a,
+            decision_b=r.decision_b,
+            owner_a=r.owner_a,
+            owner_b=r.owner_b,
+            direction_a=r.direction_a,
+            direction_b=r.direction_b,
+        )
+        for r in await quality.contradiction_pairs(session, start=start, end=end, filters=filters)
+    ]
+    return ContradictionAnalytics(start=start, end=end, tz=tz, rows=rows)

@@ -114,6 +114,14 @@ def days_between(later: Any, earlier: Any, dialect: str) -> Any:
     return milliseconds / literal(86_400_000.0)
 
 
+def plus_days(column: Any, days: int, dialect: str) -> Any:
+    """``column`` (a UTC timestamp column) moved by a whole number of ``days``, comparable with the column itself."""
+    if dialect == "postgresql":
+        return column + literal_column(f"interval '{days:d} days'")
+    # SQLite's naive UTC text: datetime() gives whole seconds; the microseconds (from character 20) are unchanged.
+    return type_coerce(func.datetime(column, f"{days:+d} days").concat(func.substr(column, 20)), column.type)
+
+
 def json_array_elements(column: Any, dialect: str) -> Any:
     """A table of the text elements of the JSON array in ``column`` (one column, ``value``)."""
     if dialect == "postgresql":

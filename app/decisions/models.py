@@ -10,6 +10,8 @@ from app.core.money import MoneyUnits
 from app.core.types import JsonDocument, UtcDateTime, new_id, utcnow
 from app.decisions.rationale_signals import SIGNAL_BITS
 
+# The decisions that may contradict one another (app/analytics/quality.py): active, unreviewed, with a direction.
+CONTRADICTABLE = "status = 'active' AND outcome_result IS NULL AND expected_direction IS NOT NULL"
 BUDGET_UNITS = "Ten-thousandths of budget_currency (15000.5 EUR is 150005000); bi_decision.budget_amount is the amount."
 
 
@@ -42,6 +44,14 @@ class Decision(SQLModel, table=True):
                 sqlite_where=text(f"rationale_signal_mask & {bit} <> 0"),
             )
             for name, bit in SIGNAL_BITS.items()
+        ),
+        # The decisions that can contradict others (active, unreviewed, a KPI pushed one way), by KPI and time.
+        Index(
+            "ix_decision_expected_kpi_open",
+            "expected_kpi",
+            "decided_at",
+            postgresql_where=text(CONTRADICTABLE),
+            sqlite_where=text(CONTRADICTABLE),
         ),
     )
 
@@ -102,6 +112,17 @@ class Decision(SQLModel, table=True):
         default_factory=list, sa_column=Column(JsonDocument, nullable=False, server_default=text("'[]'"))
     )
     rationale_signal_mask: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    # Decision quality: the owner's forecast, the options not taken, what the data recommended and whether it
+    # was followed, the KPI and direction of the expected outcome (for SQL), and whether the review met its target.
+    confidence: float | None = None
+    alternatives: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JsonDocument, nullable=False, server_default=text("'[]'"))
+    )
+    recommended_option: str | None = None
+    recommendation_followed: bool | None = None
+    expected_kpi: str | None = Field(default=None, max_length=64)
+    expected_direction: str | None = Field(default=None, max_length=8)
+    outcome_target_met: bool | None = None
 
 
 class DecisionRevision(SQLModel, table=True):

@@ -31,6 +31,7 @@ from app.core.driver import Driver, bind_converters, driver, insert_rows, row_ar
 from app.core.pagination import keyset_page
 from app.core.types import AnyRow, UtcDateTime, table_of, utcnow
 from app.core.unit_of_work import DatabaseSession
+from app.decisions import contradictions
 from app.decisions.models import Decision, DecisionRevision
 from app.decisions.rationale_signals import SIGNAL_BITS, Signal
 from app.events import repository as events_repository
@@ -70,7 +71,7 @@ class ReferenceKeys:
 class References:
     teams: dict[str, str]  # handle → team, for the people that exist
     sources: set[str]  # data-source keys that exist
-    kpis: set[str]  # KPI keys that exist
+    kpis: dict[str, str | None]  # KPI key → its direction, for the KPIs that exist
     strategies: dict[str, list[tuple[datetime, int]]]  # strategy key → its versions' (effective_from, number)
     contractors: dict[str, bool] = field(default_factory=dict)  # contractor key → active, for those that exist
 
@@ -84,7 +85,7 @@ class References:
         return cls(
             teams={r["key"]: r["detail"] for r in rows if r["kind"] == "p"},
             sources={r["key"] for r in rows if r["kind"] == "s"},
-            kpis={r["key"] for r in rows if r["kind"] == "k"},
+            kpis={r["key"]: r["detail"] for r in rows if r["kind"] == "k"},
             strategies=versions,
             contractors={r["key"]: r["kind"] == "c" for r in rows if r["kind"] in ("c", "ci")},
         )
@@ -92,14 +93,14 @@ class References:
     @classmethod
     def none(cls) -> References:
         """Nothing found (nothing asked)."""
-        return cls({}, set(), set(), {})
+        return cls({}, set(), {}, {})
 
     def cover(self, keys: ReferenceKeys) -> bool:
         """Whether every one of ``keys`` was found."""
         return (
             keys.people <= self.teams.keys()
             and keys.sources <= self.sources
-            and keys.kpis <= self.kpis
+            and keys.kpis <= self.kpis.keys()
             and keys.strategies <= self.strategies.keys()
             and all(self.contractors.get(key, False) for key in keys.contractors)
         )
@@ -148,6 +149,14 @@ class DecisionWriter(Protocol):
         """The decisions already holding these external references."""
         ...
 
+    async def contradicting(self, session: DatabaseSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """The decisions each of these (just written) contradicts (:mod:`app.decisions.contradictions`)."""
+        ...
+
+    async def insert_events(self, session: DatabaseSession, rows: list[dict[str, Any]]) -> None:
+        """Insert outbox rows (:func:`app.events.service.rows`) in the write's transaction."""
+        ...
+
 
 class StatementWriter:
     """:class:`DecisionWriter` through SQLAlchemy statements: the reference query, then one statement per table."""
@@ -190,6 +199,12 @@ class StatementWriter:
             (r["external_system"], r["external_id"]): r["id"] for r in (await session.execute(statement)).mappings()
         }
 
+    async def contradicting(self, session: DatabaseSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+        return await contradictions.contradicting(session, ids)
+
+    async def insert_events(self, session: DatabaseSession, rows: list[dict[str, Any]]) -> None:
+        await events_repository.insert_events(session, rows)
+
 
 class DriverWriter:
     """:class:`DecisionWriter` on PostgreSQL, straight through asyncpg (:mod:`app.core.driver`) in the unit of
@@ -230,6 +245,15 @@ class DriverWriter:
         rows = await (await _driver(session)).fetch(EXTERNAL_REFS_SQL, systems, ids)
         return {(r["external_system"], r["external_id"]): r["id"] for r in rows}
 
+    async def contradicting(self, session: DatabaseSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+        rows = await (await _driver(session)).fetch(contradictions.CONTRADICTING_SQL, ids)
+        return contradictions.grouped(rows)
+
+    async def insert_events(self, session: DatabaseSession, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            args = row_arguments(rows, EVENT_COLUMNS, EVENT_BINDS, many=True)
+            await (await _driver(session)).fetch(EVENTS_SQL, *args)
+
 
 async def _driver(session: DatabaseSession) -> Driver:
     found = await driver(session)
@@ -254,7 +278,7 @@ REFERENCES_SQL = " UNION ALL ".join(
         f"SELECT 'p' AS kind, handle AS key, team::text AS detail, NULL::timestamptz AS at FROM {person.name}"
         " WHERE handle = ANY($1::varchar[])",
         f"SELECT 's', key, NULL, NULL FROM {data_source.name} WHERE key = ANY($2::varchar[])",
-        f"SELECT 'k', key, NULL, NULL FROM {kpi.name} WHERE key = ANY($3::varchar[])",
+        f"SELECT 'k', key, direction::text, NULL FROM {kpi.name} WHERE key = ANY($3::varchar[])",
         f"SELECT 'st', key, NULL, NULL FROM {strategy_table.name} WHERE key = ANY($4::varchar[])",
         f"SELECT 'sv', strategy_key, number::text, effective_from FROM {strategy_version.name}"
         " WHERE strategy_key = ANY($4::varchar[])",
@@ -274,7 +298,7 @@ def _reference_statement(present: frozenset[str]) -> Any:
     if "sources" in present:
         parts.append(_refs("s", data_source.c.key).where(data_source.c.key.in_(_keys("sources"))))
     if "kpis" in present:
-        parts.append(_refs("k", kpi.c.key).where(kpi.c.key.in_(_keys("kpis"))))
+        parts.append(_refs("k", kpi.c.key, kpi.c.direction).where(kpi.c.key.in_(_keys("kpis"))))
     if "strategies" in present:
         parts.append(_refs("st", strategy_table.c.key).where(strategy_table.c.key.in_(_keys("strategies"))))
         parts.append(
@@ -369,6 +393,15 @@ def _create_sql(
     return ", ".join(parts) + " SELECT known.known, d.id FROM known LEFT JOIN d ON true"
 
 
+# Outbox rows through the driver: the transaction's id as ``txid``, as app.events.repository writes it.
+EVENT_COLUMNS = ("id", "type", "subject", "occurred_at", "data")
+EVENT_BINDS = bind_converters(events_repository.event)
+EVENTS_SQL = (
+    f"INSERT INTO {events_repository.event.name} (txid, {', '.join(EVENT_COLUMNS)})"
+    f" SELECT pg_current_xact_id()::text::bigint, {', '.join(EVENT_COLUMNS)}"
+    " FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::timestamptz[], $5::jsonb[])"
+    f" AS v({', '.join(EVENT_COLUMNS)})"
+)
 EXTERNAL_REFS_SQL = (
     f"SELECT external_system, external_id, id FROM {decision.name}"
     " WHERE (external_system, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"

@@ -17,6 +17,7 @@ from app.decisions.schemas import (
     DecisionBatchCreate,
     DecisionBatchRead,
     DecisionCreate,
+    DecisionDetail,
     DecisionRead,
     DecisionRevisionRead,
     DecisionUpdate,
@@ -111,11 +112,13 @@ async def list_decisions(
 @router.get(
     "/{decision_id:decision_id}",
     operation_id="getDecision",
-    response_model=DecisionRead,
+    response_model=DecisionDetail,
     responses={200: {"headers": ETAG_HEADER}, **problem_responses(404, 422)},
 )
 async def get_decision(decision_id: uuid.UUID, session: SessionDep, _: ReadCaller) -> Response:
-    return _located(await service.get_decision(session, decision_id))
+    """The decision, with `contradicts`: the active, unreviewed decisions that push its expected outcome's KPI the
+    other way, decided within 90 days of it."""
+    return _located(await service.get_decision_detail(session, decision_id))
 
 
 @router.patch(

@@ -7,6 +7,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    StrictBool,
     StringConstraints,
     model_validator,
 )
@@ -17,6 +18,7 @@ from app.core.text import Text
 from app.core.types import SLUG_PATTERN, Number, UtcInput, UtcOutput
 from app.decisions.classification import Basis, BasisClass, ClassificationReason
 from app.decisions.rationale_signals import Signal
+from app.kpis.schemas import KpiDirection
 
 
 class Category(StrEnum):
@@ -138,6 +140,51 @@ class Evidence(BaseModel):
     note: Note | None = None
 
 
+# ---------------------------------------------------------------------------------------------
+# Decision quality (DESIGN part 2): the owner's forecast, the options not taken, the data's recommendation
+# ---------------------------------------------------------------------------------------------
+
+MAX_ALTERNATIVES = 20
+CONFIDENCE = (
+    "The owner's probability, at decision time, that the expected outcome will be met: 0 to 1 (0.7 = \"7 times "
+    'out of 10"). Reviews turn these forecasts into a calibration report (`/v1/analytics/calibration`).'
+)
+DIRECTION = (
+    "Which way the decision pushes the KPI: `increase` or `decrease`. Defaults to the KPI's own `direction` when "
+    "the decision is recorded (or its expected outcome corrected); null when neither says."
+)
+DATA_RECOMMENDATION = (
+    'What the data pointed to, and whether the decision followed it. `followed: false` is an override: "the data '
+    'said X, we chose Y" (`/v1/analytics/overrides` shows how overrides turn out).'
+)
+
+
+class Alternative(BaseModel):
+    """An option considered and not taken."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title = Field(examples=["Keep the display budget"])
+    reason_rejected: ShortText | None = Field(default=None, examples=["Display converts at 0.6%."])
+
+
+class DataRecommendation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    option: ShortText = Field(description="What the data recommended.", examples=["Move the budget to paid search"])
+    followed: StrictBool = Field(description="Whether the decision followed it; `false` is an override.")
+
+
+class AlternativeRead(BaseModel):
+    title: str
+    reason_rejected: str | None = None
+
+
+class DataRecommendationRead(BaseModel):
+    option: str
+    followed: bool
+
+
 class ExpectedOutcome(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -147,6 +194,7 @@ class ExpectedOutcome(BaseModel):
     review_by: UtcInput | None = Field(
         default=None, description="When the decision should be reviewed; not before its `decided_at`."
     )
+    direction: KpiDirection | None = Field(default=None, description=DIRECTION)
 
 
 class ExternalRef(BaseModel):
@@ -223,6 +271,11 @@ class DecisionCreate(BaseModel):
     external_ref: ExternalRef | None = None
     contractor: ContractorKey | None = Field(default=None, description=CONTRACTOR)
     directed_by: Handle | None = Field(default=None, description=DIRECTED_BY)
+    confidence: Annotated[Number, Field(ge=0, le=1)] | None = Field(
+        default=None, description=CONFIDENCE, examples=[0.7]
+    )
+    alternatives: list[Alternative] = Field(default_factory=list, max_length=MAX_ALTERNATIVES)
+    data_recommendation: DataRecommendation | None = Field(default=None, description=DATA_RECOMMENDATION)
 
     @model_validator(mode="after")
     def _budget_with_currency(self) -> "DecisionCreate":
@@ -267,6 +320,9 @@ class DecisionUpdate(BaseModel):
     tags: list[Tag] | None = Field(default=None, max_length=50)
     contractor: ContractorKey | None = Field(default=None, description=CONTRACTOR)
     directed_by: Handle | None = Field(default=None, description=DIRECTED_BY)
+    confidence: Annotated[Number, Field(ge=0, le=1)] | None = Field(default=None, description=CONFIDENCE)
+    alternatives: list[Alternative] | None = Field(default=None, max_length=MAX_ALTERNATIVES)
+    data_recommendation: DataRecommendation | None = Field(default=None, description=DATA_RECOMMENDATION)
 
     @model_validator(mode="after")
     def _required_fields_not_cleared(self) -> "DecisionUpdate":
@@ -280,6 +336,7 @@ class DecisionUpdate(BaseModel):
             "evidence",
             "participants",
             "tags",
+            "alternatives",
         ):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be cleared")
@@ -333,6 +390,12 @@ class OutcomeRead(BaseModel):
     reviewed_by: str
     reviewed_at: UtcOutput
     recorded_at: UtcOutput
+    target_met: bool | None = Field(
+        default=None,
+        description="Set by the service: whether `actual_value` is at or beyond the expected outcome's "
+        "`target_value` in its `direction`; null when the decision names no KPI, target or direction, or the "
+        "review no actual value.",
+    )
     cause: OutcomeCause | None = Field(default=None, description=CAUSE)
 
 
@@ -366,6 +429,7 @@ class ExpectedOutcomeRead(BaseModel):
     kpi: str | None = None
     target_value: float | None = None
     review_by: UtcOutput | None = None
+    direction: KpiDirection | None = None
 
 
 class DecisionRead(BaseModel):
@@ -408,6 +472,19 @@ class DecisionRead(BaseModel):
     contractor: str | None = Field(default=None, description=CONTRACTOR)
     directed_by: str | None = Field(default=None, description=DIRECTED_BY)
     rationale_signals: list[RationaleSignalRead] = Field(default_factory=list, description=RATIONALE_SIGNALS)
+    confidence: float | None = Field(description=CONFIDENCE)
+    alternatives: list[AlternativeRead]
+    data_recommendation: DataRecommendationRead | None = Field(description=DATA_RECOMMENDATION)
+
+
+class DecisionDetail(DecisionRead):
+    """A decision as ``GET /v1/decisions/{id}`` answers it: with the decisions it contradicts now."""
+
+    contradicts: list[uuid.UUID] = Field(
+        description="The other active, unreviewed decisions whose expected outcome pushes the same KPI the other "
+        "way, decided within 90 days (inclusive) of this one; empty when this one is itself reversed, "
+        "superseded or reviewed. It changes as those decisions change: not part of the revision."
+    )
 
 
 class RevisionChange(BaseModel):

@@ -15,7 +15,7 @@ from app.core.errors import Conflict, FieldError, UnknownReference, Unprocessabl
 from app.core.http import check_if_match, etag_of
 from app.core.types import AnyRow, column_getter, format_utc, new_id, utcnow
 from app.core.unit_of_work import DatabaseSession
-from app.decisions import repository
+from app.decisions import contradictions, repository
 from app.decisions.classification import classify
 from app.decisions.errors import (
     DecisionNotActive,
@@ -28,10 +28,12 @@ from app.decisions.rationale_signals import stored_signals
 from app.decisions.repository import DecisionFilters
 from app.decisions.schemas import (
     DecisionCreate,
+    DecisionDetail,
     DecisionRead,
     DecisionRevisionRead,
     DecisionStatus,
     DecisionUpdate,
+    ExpectedOutcome,
     OutcomeCreate,
     OutcomeResult,
     ReverseRequest,
@@ -40,6 +42,7 @@ from app.decisions.schemas import (
 from app.events import service as events
 from app.events.schemas import EventType
 from app.integrity import service as integrity
+from app.kpis.schemas import KpiDirection
 
 # The API's JSON form of a decision, as ``to_read(row).model_dump(mode="json")`` gives it.
 DecisionJson = dict[str, Any]
@@ -83,6 +86,7 @@ def _api_fields(get: Callable[[str], Any]) -> dict[str, Any]:
             "reviewed_at": get("outcome_reviewed_at"),
             "recorded_at": get("outcome_recorded_at"),
             "cause": get("outcome_cause"),
+            "target_met": get("outcome_target_met"),
         }
     reversal = None
     if get("reversed_at") is not None:
@@ -128,6 +132,7 @@ def _api_fields(get: Callable[[str], Any]) -> dict[str, Any]:
             "kpi": expected.get("kpi"),
             "target_value": expected.get("target_value"),
             "review_by": expected.get("review_by"),
+            "direction": expected.get("direction"),
         },
         "tags": get("tags"),
         "external_ref": None
@@ -143,6 +148,22 @@ def _api_fields(get: Callable[[str], Any]) -> dict[str, Any]:
         "contractor": get("contractor_key"),
         "directed_by": get("directed_by"),
         "rationale_signals": get("rationale_signals") or [],
+        **_quality_fields(get),
+    }
+
+
+def _quality_fields(get: Callable[[str], Any]) -> dict[str, Any]:
+    """The decision-quality fields (DESIGN part 2) from their columns."""
+    option = get("recommended_option")
+    return {
+        "confidence": get("confidence"),
+        "alternatives": [
+            {"title": item["title"], "reason_rejected": item.get("reason_rejected")}
+            for item in get("alternatives") or []
+        ],
+        "data_recommendation": None
+        if option is None
+        else {"option": option, "followed": get("recommendation_followed")},
     }
 
 
@@ -176,6 +197,13 @@ def _content_columns(fields: dict[str, Any]) -> dict[str, Any]:
         elif name == "expected_outcome":
             columns["expected_outcome"] = value.model_dump(mode="json", exclude_none=True) if value else None
             columns["review_by"] = value.review_by if value else None
+            columns["expected_kpi"] = value.kpi if value else None
+            columns["expected_direction"] = value.direction.value if value and value.direction else None
+        elif name == "alternatives":
+            columns["alternatives"] = [a.model_dump(mode="json", exclude_none=True) for a in value]
+        elif name == "data_recommendation":
+            columns["recommended_option"] = value.option if value else None
+            columns["recommendation_followed"] = value.followed if value else None
         elif name == "category":
             columns["category"] = value.value
         elif name == "basis":
@@ -390,7 +418,9 @@ async def create_decisions(
     # A row takes its owner's team when the body gives none, and its strategy's version in force: then the
     # registries are read first. Otherwise the insert itself checks that what the bodies name exists, and only
     # a refusal reads them, to name each unknown key (one round trip fewer for the usual write).
-    if errors or any(data.team is None or data.strategy is not None for data in items):
+    if errors or any(
+        data.team is None or data.strategy is not None or _needs_direction(data.expected_outcome) for data in items
+    ):
         refs, unchecked = await _check_references(session, wanted, errors=errors), None
     else:
         refs, unchecked = repository.References.none(), _keys(wanted)
@@ -419,6 +449,7 @@ async def create_decisions(
         assert written is not None  # without keys to check, the insert always answers
     if len(written) < len(rows):
         await _raise_duplicate_external_refs(session, items, rows, written, loc)
+    await _report_contradictions(session, rows)
     classes = [row["basis_class"] for row in rows]
     session.after_commit(lambda: observability.count_decisions(classes))
     return decisions
@@ -427,7 +458,9 @@ async def create_decisions(
 def _new_row(data: DecisionCreate, refs: repository.References, now: datetime, caller: Caller) -> dict[str, Any]:
     decided_at = data.decided_at or now
     basis_class, reason = classify(data.basis, len(data.evidence))
-    values = _content_columns({name: getattr(data, name) for name in DecisionCreate.model_fields})
+    fields = {name: getattr(data, name) for name in DecisionCreate.model_fields}
+    fields["expected_outcome"] = _with_direction(data.expected_outcome, refs)
+    values = _content_columns(fields)
     values.update(
         id=new_id(),
         team=data.team or refs.teams[data.owner],
@@ -442,6 +475,44 @@ def _new_row(data: DecisionCreate, refs: repository.References, now: datetime, c
         updated_at=now,
     )
     return values
+
+
+async def _report_contradictions(session: DatabaseSession, rows: list[dict[str, Any]]) -> None:
+    """A ``decision.contradiction`` event for each of these new or corrected decisions (their columns) that
+    contradicts active ones, in the write's transaction. Only decisions whose expected outcome has a KPI and a
+    direction can: the others cost nothing."""
+    candidates = {row["id"]: row for row in rows if row.get("expected_kpi") and row.get("expected_direction")}
+    if not candidates:
+        return
+    writer = repository.writer_of(session)
+    found = await writer.contradicting(session, list(candidates))
+    reported = [
+        events.NewEvent(
+            EventType.decision_contradiction,
+            integrity.decision_entity(decision_id),
+            {
+                "decision": str(decision_id),
+                "kpi": candidates[decision_id]["expected_kpi"],
+                "direction": candidates[decision_id]["expected_direction"],
+                "contradicts": [str(other) for other in others],
+            },
+        )
+        for decision_id, others in found.items()
+    ]
+    await writer.insert_events(session, events.rows(reported))
+
+
+def _needs_direction(expected: ExpectedOutcome | None) -> bool:
+    """Whether an expected outcome takes its direction from its KPI (read with the references)."""
+    return expected is not None and expected.kpi is not None and expected.direction is None
+
+
+def _with_direction(expected: ExpectedOutcome | None, refs: repository.References) -> ExpectedOutcome | None:
+    """The expected outcome with its direction: as sent, else its KPI's when the KPI has one."""
+    if expected is None or not _needs_direction(expected):
+        return expected
+    direction = refs.kpis.get(expected.kpi or "")
+    return expected if direction is None else expected.model_copy(update={"direction": KpiDirection(direction)})
 
 
 async def _raise_duplicate_external_refs(
@@ -562,6 +633,13 @@ async def get_decision(session: DatabaseSession, decision_id: uuid.UUID) -> Deci
     return to_read(row)
 
 
+async def get_decision_detail(session: DatabaseSession, decision_id: uuid.UUID) -> DecisionDetail:
+    """The decision with the ones it contradicts now (``GET /v1/decisions/{id}``)."""
+    decision = await get_decision(session, decision_id)
+    found = await contradictions.contradicting(session, [decision_id])
+    return DecisionDetail(**dict(decision), contradicts=found.get(decision_id, []))
+
+
 async def _current_for_change(
     session: DatabaseSession, decision_id: uuid.UUID, if_match: str | None
 ) -> tuple[AnyRow, DecisionRead]:
@@ -659,6 +737,8 @@ async def update_decision(
             ["body", "budget_currency" if amount is not None else "budget_amount"],
             "budget_amount and budget_currency go together: send both or neither",
         )
+    if "expected_outcome" in fields:
+        fields["expected_outcome"] = _with_direction(fields["expected_outcome"], refs)
     columns = _content_columns(fields)
     if "strategy" in fields or recompute_version:
         columns["strategy_version"] = refs.strategy_version_at(strategy, decided_at) if strategy else None
@@ -666,7 +746,7 @@ async def update_decision(
     evidence_count = len(data.evidence) if data.evidence is not None else len(current.evidence)
     basis_class, reason = classify(basis, evidence_count)
     columns |= {"basis_class": basis_class.value, "classification_reason": reason.value}
-    return await _apply(
+    corrected = await _apply(
         session,
         row,
         current,
@@ -676,6 +756,13 @@ async def update_decision(
         reason=data.edit_reason,
         edited_by=data.edited_by,
     )
+    if corrected.revision > current.revision and ("expected_outcome" in fields or "decided_at" in fields):
+        expected = corrected.expected_outcome
+        direction = expected.direction.value if expected and expected.direction else None
+        await _report_contradictions(
+            session, [{"id": corrected.id, "expected_kpi": expected and expected.kpi, "expected_direction": direction}]
+        )
+    return corrected
 
 
 async def reverse_decision(
@@ -761,6 +848,7 @@ async def record_outcome(
         "outcome_reviewed_at": reviewed_at,
         "outcome_recorded_at": now,
         "outcome_cause": data.cause.value if data.cause else None,
+        "outcome_target_met": target_met(current.expected_outcome, data.actual_value),
     }
     return await _apply(
         session,
@@ -773,6 +861,18 @@ async def record_outcome(
         edited_by=reviewed_by,
         compare=["outcome"],
     )
+
+
+def target_met(expected: Any, actual: float | None) -> bool | None:
+    """Whether ``actual`` is at or beyond the expected outcome's target in its direction; None when the outcome
+    names no KPI, target or direction, or there is no actual value."""
+    if expected is None or expected.kpi is None or expected.target_value is None or actual is None:
+        return None
+    if expected.direction is None:
+        return None
+    if expected.direction == KpiDirection.increase:
+        return bool(actual >= expected.target_value)
+    return bool(actual <= expected.target_value)
 
 
 async def list_decisions(
@@ -821,7 +921,7 @@ MAX_REVISIONS_SHOWN = 500
 
 
 async def decision_history(session: DatabaseSession, decision_id: uuid.UUID) -> DecisionHistory:
-    decision = await get_decision(session, decision_id)
+    decision = await get_decision_detail(session, decision_id)
     revisions, _ = await list_revisions(session, decision_id, limit=MAX_REVISIONS_SHOWN, cursor=None)
     supersedes = [to_read(row) for row in await repository.superseded_by(session, decision_id)]
     return DecisionHistory(decision=decision, revisions=revisions, supersedes=supersedes)

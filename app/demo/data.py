@@ -507,3 +507,68 @@ CAUSES: dict[tuple[str | None, bool], dict[str, float]] = {
     (None, False): {"decision": 4, "external": 4, "unknown": 2},
     (None, True): {"decision": 6, "external": 2, "unknown": 2},
 }
+
+# ---------------------------------------------------------------------------------------------
+# Decision quality: stated confidence, the data's recommendation, the options not taken
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Forecaster:
+    states: float  # the chance a decision states the owner's confidence
+    calibrated: bool  # confidence tracks what then happens; otherwise sure of everything (OVERCONFIDENT)
+
+
+FORECASTERS = {
+    "anna.petrova": Forecaster(0.85, True),
+    "dmitry.sokolov": Forecaster(0.7, True),
+    "james.wilson": Forecaster(0.3, True),
+    "olga.smirnova": Forecaster(0.5, True),
+    "emily.clark": Forecaster(0.9, False),  # the overconfident one: 85-97 % sure, right far less often
+    "ivan.kuznetsov": Forecaster(0.2, True),
+    "sergey.volkov": Forecaster(0.8, True),
+    "laura.bennett": Forecaster(0.4, True),
+}
+# A calibrated owner's confidence, by what then happened (a range to draw from); before a review, the middle.
+CONFIDENCE_BY_RESULT = {
+    OutcomeResult.success: (0.6, 0.95),
+    OutcomeResult.partial: (0.4, 0.7),
+    OutcomeResult.failure: (0.1, 0.5),
+    OutcomeResult.inconclusive: (0.4, 0.8),
+}
+UNREVIEWED_CONFIDENCE = (0.45, 0.85)
+OVERCONFIDENT = (0.85, 0.97)
+# Data decisions that cite their data record what it recommended, and follow it.
+RECOMMENDED_CHANCE = 0.4
+# Emotional decisions that went against a recommendation, by the result that followed: most overrides fail.
+OVERRIDE_CHANCE = {
+    OutcomeResult.success: 0.2,
+    OutcomeResult.partial: 0.3,
+    OutcomeResult.failure: 0.7,
+    OutcomeResult.inconclusive: 0.3,
+}
+RECOMMENDATIONS = (
+    "Keep the budget in {ch}: it converts at {cr}% against {cr2}%",
+    "Scale {ch} only after the A/B test reaches significance",
+    "Hold {ch} spend until CAC is back under {target} EUR",
+    "Move the money to {other}, where ROMI is {romi}",
+)
+ALTERNATIVES = (
+    ("Keep the current plan", "It misses the quarter's target."),
+    ("Run an A/B test first", "Too slow for the season."),
+    ("Hire an agency for it", "Over the budget."),
+    ("Do nothing this quarter", None),
+    ("Spread the budget evenly across channels", "Dilutes the channels that convert."),
+)
+ALTERNATIVES_CHANCE = 0.45
+# The pair of open decisions that pull one KPI both ways: performance raises the average order with bundles while
+# brand lowers it with an entry offer. Their KPI is the pair's own, so that nothing else contradicts them.
+CONTRADICTED_KPI = ("average-order-value", "Average order value", "EUR", "money", 85.0, "increase", "sergey.volkov")
+CONTRADICTING = {
+    "performance": {"description": "Bundles lift the average order above 95 EUR", "target_value": 95},
+    "brand": {
+        "description": "An entry offer brings new customers at an average order of 70 EUR",
+        "target_value": 70,
+        "direction": "decrease",
+    },
+}

@@ -24,12 +24,17 @@ from app.decisions.schemas import DecisionCreate, DecisionUpdate, OutcomeCause, 
 from app.demo.data import (
     AGENCIES,
     AGENCY_WORK,
+    ALTERNATIVES,
+    ALTERNATIVES_CHANCE,
     BUDGET_CHANCE,
     CAMPAIGNS,
     CAUSES,
     CHANNEL_KPIS,
     CHANNELS,
+    CONFIDENCE_BY_RESULT,
     CONTRACTORS,
+    CONTRADICTED_KPI,
+    CONTRADICTING,
     DATA_RESULTS,
     DATA_SOURCES_FOR,
     DIRECTED,
@@ -40,6 +45,7 @@ from app.demo.data import (
     EVIDENCE,
     EVIDENCE_FIELDS,
     EXPERIMENT_SOURCES,
+    FORECASTERS,
     INCONCLUSIVE_NOTES,
     KPI_BY_KEY,
     KPI_EXPECTATIONS,
@@ -49,9 +55,13 @@ from app.demo.data import (
     LEADS,
     MEMBERS,
     MONTH_WEIGHT,
+    OVERCONFIDENT,
+    OVERRIDE_CHANCE,
     OWNER,
     RATIONALES,
     RATIONALES_RU,
+    RECOMMENDATIONS,
+    RECOMMENDED_CHANCE,
     REGIONS,
     RESEARCH_SOURCES,
     RESULT_RATIOS,
@@ -65,6 +75,7 @@ from app.demo.data import (
     TEAM_STRATEGY,
     TITLES,
     TITLES_RU,
+    UNREVIEWED_CONFIDENCE,
     WEEKDAY_WEIGHT,
     Member,
 )
@@ -172,6 +183,7 @@ def build_plan(seed: int = DEFAULT_SEED, today: date | None = None) -> DemoPlan:
     plan.corrections = _corrections(rng, drafts)  # from here on, drafts hold the corrected state
     plan.outcomes = _causes(whole, drafts, _outcomes(rng, drafts, start, end))
     plan.reversals = _reversals(rng, drafts)
+    _quality(random.Random(seed + 1), plan, drafts)
     return plan
 
 
@@ -211,6 +223,75 @@ def _causes(
             review = review.model_copy(update={"cause": cause})
         out.append((index, review))
     return out
+
+
+def _quality(rng: random.Random, plan: DemoPlan, drafts: list[_Draft]) -> None:
+    """Decision quality on the planned decisions (its own random sequence: the rest of the plan stays as it was):
+    stated confidence (calibrated owners, and one overconfident), the data's recommendation (followed by the data
+    decisions that record it; overridden by emotional ones, mostly those that then failed), the options not taken,
+    and one pair of open decisions pulling one KPI both ways."""
+    results = {index: outcome.result for index, outcome in plan.outcomes}
+    for index, draft in enumerate(drafts):
+        body, result = draft.body, results.get(index)
+        forecaster = FORECASTERS[draft.member.handle]
+        if rng.random() < forecaster.states:
+            low, high = (
+                OVERCONFIDENT
+                if not forecaster.calibrated
+                else CONFIDENCE_BY_RESULT[result]
+                if result
+                else UNREVIEWED_CONFIDENCE
+            )
+            body["confidence"] = round(rng.uniform(low, high), 2)
+        recommendation = rng.choice(RECOMMENDATIONS).format(**_recommendation_context(rng, body))
+        if draft.is_data and rng.random() < RECOMMENDED_CHANCE:
+            body["data_recommendation"] = {"option": recommendation, "followed": True}
+        elif not draft.is_data and result is not None and rng.random() < OVERRIDE_CHANCE[result]:
+            body["data_recommendation"] = {"option": recommendation, "followed": False}
+        if rng.random() < ALTERNATIVES_CHANCE:
+            chosen = rng.sample(ALTERNATIVES, rng.choice((1, 2)))
+            body["alternatives"] = [{"title": t, **({"reason_rejected": r} if r else {})} for t, r in chosen]
+    _contradicting_pair(plan, drafts, results)
+    plan.decisions = [DecisionCreate.model_validate(d.body) for d in drafts]
+
+
+def _recommendation_context(rng: random.Random, body: dict[str, Any]) -> dict[str, Any]:
+    channel = body["channel"]
+    other = rng.choice([c for c in CHANNELS if c != channel])
+    return {
+        "ch": CHANNELS[channel][0],
+        "other": CHANNELS[other][0],
+        "cr": round(rng.uniform(2.0, 4.5), 1),
+        "cr2": round(rng.uniform(0.5, 1.9), 1),
+        "target": 50,
+        "romi": round(rng.uniform(1.8, 3.4), 1),
+    }
+
+
+def _contradicting_pair(plan: DemoPlan, drafts: list[_Draft], results: Mapping[int, Any]) -> None:
+    """The latest open decisions of performance and brand decided within 90 days of each other are turned to pull
+    the pair's own KPI (:data:`CONTRADICTED_KPI`) both ways: they contradict each other, and nothing else does."""
+    key, name, unit, kind, target, direction, owner = CONTRADICTED_KPI
+    plan.kpis.append(
+        (
+            key,
+            KpiPut.model_validate(
+                {"name": name, "unit": unit, "kind": kind, "target": target, "direction": direction, "owner": owner}
+            ),
+        )
+    )
+    closed = set(results) | {r.decision for r in plan.reversals} | {index for index, _ in plan.corrections}
+    latest: dict[str, _Draft] = {}
+    for index in reversed(range(len(drafts))):
+        team = drafts[index].member.team
+        if index not in closed and team in CONTRADICTING and team not in latest:
+            latest[team] = drafts[index]
+    pair = list(latest.values())
+    if len(pair) == 2 and abs(pair[0].decided_at - pair[1].decided_at) <= timedelta(days=90):
+        for draft in pair:
+            review_by = (draft.body.get("expected_outcome") or {}).get("review_by")
+            draft.body["expected_outcome"] = {"kpi": key, "review_by": review_by, **CONTRADICTING[draft.member.team]}
+            draft.body["kpis"] = [key]
 
 
 def _versions(rng: random.Random, start: datetime) -> list[tuple[str, StrategyVersionCreate]]:

@@ -253,6 +253,10 @@ def _decision_derived(row: dict[str, Any], state: dict[str, Any]) -> list[str]:
     signals = state.get("rationale_signals") or []
     if row["rationale_signal_mask"] != sum({SIGNAL_BITS[Signal(s["signal"])] for s in signals}):
         wrong.append("rationale_signal_mask")
+    if row["expected_kpi"] != (expected and expected["kpi"]) or row["expected_direction"] != (
+        expected and expected["direction"]
+    ):
+        wrong.append("expected_outcome's KPI and direction columns")
     return wrong
 
 

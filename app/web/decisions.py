@@ -118,6 +118,12 @@ def _form_context(request: Request, values: forms.Values, errors: forms.FormErro
         "values": values,
         "errors": errors.fields,
         "evidence_rows": range(rows + (1 if "add_evidence" in values else 0)),
+        "alternative_rows": range(
+            max(
+                forms.ALTERNATIVE_ROWS,
+                1 + max((int(name.split(".")[1]) for name in values if name.startswith("alternatives.")), default=-1),
+            )
+        ),
         "categories": list(Category),
         "bases": list(Basis),
         "local_input": forms.local_input,

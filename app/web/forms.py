@@ -39,7 +39,12 @@ DECISION_SCALARS = (
     "directed_by",
 )
 EVIDENCE_FIELDS = ("source", "reference", "metric", "value", "note")
-OUTCOME_FIELDS = ("description", "kpi", "target_value", "review_by")
+OUTCOME_FIELDS = ("description", "kpi", "target_value", "review_by", "direction")
+# Decision quality: the options considered (rows of `alternatives.N.title` and `.reason_rejected`), the data's
+# recommendation (`data_recommendation.option`, `.followed` = "true"/"false") and the owner's `confidence` (0 to 1).
+ALTERNATIVE_ROWS = 3
+MAX_ALTERNATIVE_ROWS = 21  # one more than the API takes, so that the API's own limit refuses it
+ALTERNATIVE_FIELDS = ("title", "reason_rejected")
 
 # Form values: a field's text, or the texts of a multiple choice.
 Values = dict[str, Any]
@@ -131,7 +136,31 @@ def decision_body(values: Values, errors: FormErrors, language: str) -> dict[str
         if "review_by" in expected:
             expected["review_by"] = moment(expected["review_by"])
         body["expected_outcome"] = expected
+    _quality_body(values, body, errors, gettext)
     return body
+
+
+def _quality_body(values: Values, body: dict[str, Any], errors: FormErrors, gettext: Any) -> None:
+    """The decision-quality fields of a form's body."""
+    if values.get("confidence"):
+        body["confidence"] = _number(values["confidence"], "confidence", errors, gettext)
+    alternatives = []
+    for index in range(MAX_ALTERNATIVE_ROWS):
+        row = {name: values.get(f"alternatives.{index}.{name}", "") for name in ALTERNATIVE_FIELDS}
+        if any(row.values()):
+            alternatives.append(
+                {
+                    "title": row["title"],
+                    **({"reason_rejected": row["reason_rejected"]} if row["reason_rejected"] else {}),
+                }
+            )
+    body["alternatives"] = alternatives
+    option, followed = values.get("data_recommendation.option", ""), values.get("data_recommendation.followed", "")
+    if option or followed:
+        recommendation: dict[str, Any] = {"option": option}
+        if followed in ("true", "false"):
+            recommendation["followed"] = followed == "true"
+        body["data_recommendation"] = recommendation
 
 
 def decision_values(decision: DecisionRead) -> Values:
@@ -165,6 +194,14 @@ def decision_values(decision: DecisionRead) -> Values:
         values["expected_outcome.kpi"] = expected.kpi or ""
         values["expected_outcome.target_value"] = "" if expected.target_value is None else str(expected.target_value)
         values["expected_outcome.review_by"] = local_input(expected.review_by)
+        values["expected_outcome.direction"] = expected.direction.value if expected.direction else ""
+    values["confidence"] = "" if decision.confidence is None else str(decision.confidence)
+    for index, alternative in enumerate(decision.alternatives):
+        values[f"alternatives.{index}.title"] = alternative.title
+        values[f"alternatives.{index}.reason_rejected"] = alternative.reason_rejected or ""
+    if decision.data_recommendation is not None:
+        values["data_recommendation.option"] = decision.data_recommendation.option
+        values["data_recommendation.followed"] = "true" if decision.data_recommendation.followed else "false"
     return values
 
 

@@ -58,7 +58,9 @@ def outcome_row(
     failure: int,
     inconclusive: int,
     success_rate: float | None,
+    measured: tuple[int, int, int] = (0, 0, 0),
 ) -> dict[str, Any]:
+    """``measured``: target_met, target_missed, success_with_target_missed (the data set states no targets)."""
     return {
         "basis_class": basis_class,
         "decisions": decisions,
@@ -68,6 +70,9 @@ def outcome_row(
         "failure": failure,
         "inconclusive": inconclusive,
         "success_rate": success_rate,
+        "target_met": measured[0],
+        "target_missed": measured[1],
+        "success_with_target_missed": measured[2],
     }
 
 

@@ -126,9 +126,10 @@ async def test_outcomes_csv_writes_null_rate_as_empty_cell(client, dataset):
     response = await client.get("/v1/analytics/outcomes", params={**R, "owner": "vera.orlova", "format": "csv"})
 
     assert response.text == (
-        "basis_class,decisions,reviewed,success,partial,failure,inconclusive,success_rate\r\n"
-        "data,1,1,1,0,0,0,1.0\r\n"
-        "emotion,1,1,0,0,0,1,\r\n"
+        "basis_class,decisions,reviewed,success,partial,failure,inconclusive,success_rate,"
+        "target_met,target_missed,success_with_target_missed\r\n"
+        "data,1,1,1,0,0,0,1.0,0,0,0\r\n"
+        "emotion,1,1,0,0,0,1,,0,0,0\r\n"
     )
 
 

@@ -16,12 +16,14 @@ KEYS = [
     "success_rate_data", "success_rate_emotion",
     "data_claims_with_emotional_language", "owner_directed", "owner_directed_emotion_share",
 ]  # fmt: skip
+# Decision quality: the data set states no confidence, recommendation or opposite push (see test_quality.py).
+NO_QUALITY = {"brier_score": None, "overrides": 0, "override_success_rate": None, "contradictions": 0}
 
 
 def summary_row(*figures: Any) -> dict[str, Any]:
     """The figures in the order of ``KEYS``."""
     assert len(figures) == len(KEYS)
-    return dict(zip(KEYS, figures, strict=True))
+    return dict(zip(KEYS, figures, strict=True)) | NO_QUALITY
 
 
 async def test_summary_over_range_is_exact(client, dataset):
@@ -75,7 +77,7 @@ async def test_summary_defaults_to_the_last_90_days(client, dataset):
     end = datetime.fromisoformat(body["to"].replace("Z", "+00:00"))
     assert before <= end <= after
     assert end - start == timedelta(days=90)
-    assert list(body["rows"][0]) == KEYS
+    assert list(body["rows"][0]) == KEYS + list(NO_QUALITY)
 
 
 async def test_summary_with_to_in_the_past_starts_90_days_earlier(client, dataset):

@@ -86,6 +86,9 @@ def expected_decision(**fields: Any) -> dict[str, Any]:
         "contractor": None,
         "directed_by": None,
         "rationale_signals": [],
+        "confidence": None,
+        "alternatives": [],
+        "data_recommendation": None,
     }
     unknown = set(fields) - set(body)
     assert not unknown, f"not decision fields: {unknown}"

@@ -39,7 +39,9 @@ async def test_supersession_that_would_close_a_cycle_returns_409(client, length)
 
     problem = assert_problem(response, 409, "supersession_cycle")
     assert error_at(problem, ["body", "superseded_by"])["type"] == "cycle"
-    assert (await client.get(f"/v1/decisions/{ids[-1]}")).json() == last.json()  # still active, unchanged
+    assert (await client.get(f"/v1/decisions/{ids[-1]}")).json() == last.json() | {
+        "contradicts": []
+    }  # still active, unchanged
 
 
 async def test_supersession_chains_and_shared_successors_are_not_cycles(client):
@@ -79,7 +81,7 @@ async def test_correction_moving_decided_at_after_the_outcome_review_returns_422
     assert error_at(problem, ["body", "decided_at"])["msg"] == (
         "must not follow the outcome review's reviewed_at (2026-06-02T09:00:00.000000Z)"
     )
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == reviewed
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == reviewed | {"contradicts": []}
     on_time = await client.patch(
         f"/v1/decisions/{created['id']}", json={"edit_reason": "Date.", "decided_at": "2026-06-02T09:00:00Z"}
     )
@@ -99,7 +101,7 @@ async def test_correction_moving_decided_at_after_the_reversal_returns_422(clien
 
     problem = assert_problem(response, 422, "validation_failed")
     assert error_at(problem, ["body", "decided_at"])["msg"].startswith("must not follow the reversal (")
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == reversed_
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == reversed_ | {"contradicts": []}
 
 
 async def test_review_by_before_decided_at_returns_422_naming_review_by(client):
@@ -158,7 +160,7 @@ async def test_corrections_keep_review_by_after_decided_at(client):
     error_at(assert_problem(moved, 422, "validation_failed"), ["body", "decided_at"])
     error_at(assert_problem(early, 422, "validation_failed"), ["body", "expected_outcome", "review_by"])
     error_at(assert_problem(both, 422, "validation_failed"), ["body", "expected_outcome", "review_by"])
-    assert (await client.get(url)).json() == created
+    assert (await client.get(url)).json() == created | {"contradicts": []}
     fine = await client.patch(url, json={"edit_reason": "Date.", "decided_at": "2026-06-01T00:00:00Z"})
     assert fine.status_code == 200, fine.text
 

@@ -133,7 +133,7 @@ async def test_decisions_keep_their_strategy_version_when_later_versions_arrive(
 
     for decision, version in ((before_first, None), (on_v1, 1)):
         got = await client.get(f"/v1/decisions/{decision['id']}")
-        assert got.json() == decision
+        assert got.json() == decision | {"contradicts": []}
         assert got.json()["strategy_version"] == version
     items = (await client.get("/v1/decisions", params={"strategy": "growth-2026"})).json()["items"]
     assert {d["id"]: d["strategy_version"] for d in items} == {before_first["id"]: None, on_v1["id"]: 1}
@@ -167,7 +167,7 @@ async def test_patch_decided_at_recomputes_the_strategy_version(client, registri
     assert earlier.status_code == 200, earlier.text
     assert earlier.json()["strategy_version"] is None
 
-    assert (await client.get(f"/v1/decisions/{decision['id']}")).json() == earlier.json()
+    assert (await client.get(f"/v1/decisions/{decision['id']}")).json() == earlier.json() | {"contradicts": []}
     history = (await client.get(f"/v1/decisions/{decision['id']}/revisions")).json()["items"]
     assert [r["changes"]["strategy_version"] for r in history[1:]] == [
         {"from": 1, "to": 2},
@@ -291,7 +291,7 @@ async def test_patch_decision_unknown_strategy_or_kpi_returns_422_and_changes_no
         response = await patch(client, decision, **fields)
         error = error_at(assert_problem(response, 422, "unknown_reference"), *loc)
         assert "nope" in error["msg"]
-    assert (await client.get(f"/v1/decisions/{decision['id']}")).json() == decision
+    assert (await client.get(f"/v1/decisions/{decision['id']}")).json() == decision | {"contradicts": []}
 
 
 async def test_decision_stores_its_kpis_and_expected_outcome_kpi(client, registries):
@@ -304,7 +304,7 @@ async def test_decision_stores_its_kpis_and_expected_outcome_kpi(client, registr
 
     assert decision["kpis"] == ["cpa", "leads"]
     assert decision["expected_outcome"]["kpi"] == "cpa"
-    assert (await client.get(f"/v1/decisions/{decision['id']}")).json() == decision
+    assert (await client.get(f"/v1/decisions/{decision['id']}")).json() == decision | {"contradicts": []}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,10 +40,11 @@ async def test_record_outcome_returns_201_and_shows_it_on_the_decision(client):
             "reviewed_at": "2026-06-02T09:00:00.000000Z",
             "recorded_at": reviewed["outcome"]["recorded_at"],
             "cause": None,
+            "target_met": None,
         },
     }
     got = await client.get(f"/v1/decisions/{original['id']}")
-    assert got.json() == reviewed
+    assert got.json() == reviewed | {"contradicts": []}
     assert got.headers["ETag"] == response.headers["ETag"]
 
 
@@ -60,6 +61,7 @@ async def test_record_outcome_every_result(client, result):
         "reviewed_at": "2026-06-02T09:00:00.000000Z",
         "recorded_at": None,
         "cause": None,
+        "target_met": None,
     }
 
 
@@ -101,7 +103,7 @@ async def test_record_outcome_second_time_returns_409(client):
     response = await _outcome(client, created["id"], factories.outcome_body(result="failure"))
     problem = assert_problem(response, 409, "outcome_already_recorded")
     assert created["id"] in problem["detail"]
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == first
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == first | {"contradicts": []}
     assert len(await _revisions(client, created["id"])) == 2
 
 
@@ -111,7 +113,7 @@ async def test_record_outcome_unknown_reviewer_returns_422(client):
     response = await _outcome(client, created["id"], factories.outcome_body(reviewed_by="ghost.reviewer"))
     problem = assert_problem(response, 422, "unknown_reference")
     assert "ghost.reviewer" in error_at(problem, ["body", "reviewed_by"])["msg"]
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}
     assert len(await _revisions(client, created["id"])) == 1
 
 
@@ -122,7 +124,7 @@ async def test_record_outcome_reviewed_at_in_the_future_returns_422(client, ahea
     body = factories.outcome_body(reviewed_at=(now() + ahead).isoformat())
     problem = assert_problem(await _outcome(client, created["id"], body), 422, "validation_failed")
     assert error_at(problem, ["body", "reviewed_at"])["type"] == "value_error.future"
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}
 
 
 async def test_record_outcome_reviewed_before_the_decision_returns_422(client):
@@ -171,7 +173,7 @@ async def test_record_outcome_notes_with_nul_character_returns_422(client):
     response = await _outcome(client, created["id"], factories.outcome_body(notes="Fine\x00"))
     problem = assert_problem(response, 422, "validation_failed")
     error_at(problem, ["body", "notes"])
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}
 
 
 async def test_record_outcome_on_a_reversed_decision_is_allowed(client):

@@ -37,7 +37,7 @@ async def test_reverse_decision_sets_status_reversed(client):
     }
     assert response.headers["ETag"] != created.headers["ETag"]
     got = await client.get(f"/v1/decisions/{original['id']}")
-    assert got.json() == reversed_
+    assert got.json() == reversed_ | {"contradicts": []}
     assert got.headers["ETag"] == response.headers["ETag"]
 
 
@@ -58,7 +58,7 @@ async def test_reverse_decision_with_superseded_by_sets_status_superseded(client
         "superseded_by": new["id"],
     }
     replacement = (await client.get(f"/v1/decisions/{new['id']}")).json()
-    assert replacement == new
+    assert replacement == new | {"contradicts": []}
 
 
 async def test_reverse_decision_adds_a_revision(client):
@@ -110,7 +110,7 @@ async def test_reverse_decision_invalid_body_returns_422(client, body, field):
     created = await factories.decision(client)
     problem = assert_problem(await _reverse(client, created["id"], body), 422, "validation_failed")
     error_at(problem, ["body", field])
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}
 
 
 async def test_reverse_decision_unknown_by_returns_422(client):
@@ -120,7 +120,7 @@ async def test_reverse_decision_unknown_by_returns_422(client):
         await _reverse(client, created["id"], factories.reverse_body(by="ghost.boss")), 422, "unknown_reference"
     )
     assert "ghost.boss" in error_at(problem, ["body", "by"])["msg"]
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}
 
 
 async def test_reverse_decision_unknown_superseded_by_returns_422(client):
@@ -131,7 +131,7 @@ async def test_reverse_decision_unknown_superseded_by_returns_422(client):
         await _reverse(client, created["id"], factories.reverse_body(superseded_by=missing)), 422, "unknown_reference"
     )
     assert missing in error_at(problem, ["body", "superseded_by"])["msg"]
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}
     assert len(await _revisions(client, created["id"])) == 1
 
 
@@ -141,7 +141,7 @@ async def test_reverse_decision_superseded_by_itself_returns_422(client):
     response = await _reverse(client, created["id"], factories.reverse_body(superseded_by=created["id"]))
     problem = assert_problem(response, 422, "validation_failed")
     error_at(problem, ["body", "superseded_by"])
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}
 
 
 @pytest.mark.parametrize("first", [{}, {"superseded_by": "new"}])
@@ -155,7 +155,7 @@ async def test_reverse_decision_twice_returns_409(client, first, second):
     body = factories.reverse_body(reason="Again.", **{k: resolve[v] for k, v in second.items()})
     problem = assert_problem(await _reverse(client, created["id"], body), 409, "decision_not_active")
     assert created["id"] in problem["detail"]
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == done
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == done | {"contradicts": []}
     assert len(await _revisions(client, created["id"])) == 2
 
 
@@ -193,4 +193,4 @@ async def test_reverse_decision_reason_with_nul_character_returns_422(client):
     response = await _reverse(client, created["id"], factories.reverse_body(reason="Cancelled\x00"))
     problem = assert_problem(response, 422, "validation_failed")
     error_at(problem, ["body", "reason"])
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}

@@ -48,7 +48,7 @@ async def test_update_decision_changes_fields_and_bumps_revision(client):
     }
     assert response.headers["ETag"] and response.headers["ETag"] != created.headers["ETag"]
     got = await client.get(f"/v1/decisions/{original['id']}")
-    assert got.json() == edited
+    assert got.json() == edited | {"contradicts": []}
     assert got.headers["ETag"] == response.headers["ETag"]
 
 
@@ -68,7 +68,7 @@ async def test_update_decision_cannot_clear_a_required_field(client, field):
     created = await factories.decision(client)
     response = await _patch(client, created["id"], {"edit_reason": "Clear it.", field: None})
     assert_problem(response, 422, "validation_failed")
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}
 
 
 async def test_update_decision_stale_if_match_returns_412(client):
@@ -93,7 +93,7 @@ async def test_update_decision_wrong_if_match_returns_412(client, if_match):
     created = await factories.decision(client)
     response = await _patch(client, created["id"], {"edit_reason": "x", "title": "New"}, **{"If-Match": if_match})
     assert_problem(response, 412, "precondition_failed")
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}
 
 
 async def test_update_decision_current_if_match_returns_200(client):
@@ -129,7 +129,7 @@ async def test_update_decision_weak_or_malformed_if_match_returns_412(client, if
     header = if_match.format(current=created.headers["ETag"])
     response = await _patch(client, created.json()["id"], {"edit_reason": "x", "title": "New"}, **{"If-Match": header})
     assert_problem(response, 412, "precondition_failed")
-    assert (await client.get(f"/v1/decisions/{created.json()['id']}")).json() == created.json()
+    assert (await client.get(f"/v1/decisions/{created.json()['id']}")).json() == created.json() | {"contradicts": []}
 
 
 @pytest.mark.parametrize("body", [{"title": "New"}, {"edit_reason": "", "title": "New"}, {"edit_reason": "  "}])
@@ -138,7 +138,7 @@ async def test_update_decision_missing_or_blank_edit_reason_returns_422(client, 
     created = await factories.decision(client)
     problem = assert_problem(await _patch(client, created["id"], body), 422, "validation_failed")
     error_at(problem, ["body", "edit_reason"])
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}
 
 
 @pytest.mark.parametrize(
@@ -169,7 +169,7 @@ async def test_update_decision_unknown_owner_returns_422_and_changes_nothing(cli
     response = await _patch(client, created["id"], {"edit_reason": "x", "owner": "ghost", "title": "New"})
     problem = assert_problem(response, 422, "unknown_reference")
     assert "ghost" in error_at(problem, ["body", "owner"])["msg"]
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}
     assert len(await _revisions(client, created["id"])) == 1
 
 
@@ -198,7 +198,7 @@ async def test_update_decision_budget_amount_without_currency_returns_422(client
     created = await factories.decision(client)
     response = await _patch(client, created["id"], {"edit_reason": "x", "budget_amount": 10})
     assert_problem(response, 422, "validation_failed")
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}
 
 
 async def test_update_decision_budget_amount_alone_when_currency_is_stored(client):
@@ -336,7 +336,7 @@ async def test_revisions_show_who_when_why_what_and_the_snapshot_oldest_first(cl
         },
     ]
     current = (await client.get(f"/v1/decisions/{created['id']}")).json()
-    assert items[-1]["decision"] == current
+    assert items[-1]["decision"] | {"contradicts": []} == current
 
 
 async def test_revisions_record_the_key_that_made_the_change(client_for, client):
@@ -392,4 +392,4 @@ async def test_update_decision_text_with_nul_character_returns_422(client):
     problem = assert_problem(response, 422, "validation_failed")
     error_at(problem, ["body", "edit_reason"])
     error_at(problem, ["body", "rationale"])
-    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created
+    assert (await client.get(f"/v1/decisions/{created['id']}")).json() == created | {"contradicts": []}

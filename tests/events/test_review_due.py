@@ -41,6 +41,7 @@ async def test_fires_once_for_each_decision_due_and_unreviewed(client: httpx.Asy
     [event] = await _due_events(client)
     assert event["subject"] == f"decision/{due['id']}"
     current = (await client.get(f"/v1/decisions/{due['id']}")).json()
+    assert current.pop("contradicts") == []  # not part of the decision's record
     assert event["data"] == {"decision": current, "owner": "anna.petrova", "review_by": "2026-06-01T00:00:00.000000Z"}
 
 

@@ -193,3 +193,66 @@ async def test_forms_need_the_write_scope_and_their_csrf_token(reader, writer, c
     forged = await writer.post("/ui/decisions", data={**FORM, **hidden, "csrf_token": "forged"})
     assert forged.status_code == 403
     assert (await client.get("/v1/decisions")).json()["items"] == []
+
+
+async def test_the_forms_record_and_correct_the_decision_quality_fields_and_the_page_shows_them(writer, client):
+    await factories.basics(client)
+    await factories.kpi(client, "cpa", direction="decrease")
+    page, hidden = await _form(writer)
+    for name in ("confidence", "alternatives.0.title", "data_recommendation.option", "expected_outcome.direction"):
+        assert f'name="{name}"' in page
+    quality = {
+        "confidence": "0,75",
+        "alternatives.0.title": "Keep display",
+        "alternatives.0.reason_rejected": "Converts at 0.4%.",
+        "data_recommendation.option": "Move budget to email",
+        "data_recommendation.followed": "false",
+        "expected_outcome.kpi": "cpa",
+        "expected_outcome.target_value": "35",
+    }
+    answer = await writer.post("/ui/decisions", data={**FORM, **hidden, **quality})
+    assert answer.status_code == 303, answer.text
+    decision_id = answer.headers["location"].split("/")[-1].split("?")[0]
+    stored = (await client.get(f"/v1/decisions/{decision_id}")).json()
+    assert stored["confidence"] == 0.75
+    assert stored["alternatives"] == [{"title": "Keep display", "reason_rejected": "Converts at 0.4%."}]
+    assert stored["data_recommendation"] == {"option": "Move budget to email", "followed": False}
+    assert stored["expected_outcome"]["direction"] == "decrease"  # the KPI's
+
+    other = await factories.decision(
+        client,
+        decided_at="2026-03-02T10:00:00Z",
+        expected_outcome={"description": "Up", "kpi": "cpa", "direction": "increase"},
+    )
+    shown = (await writer.get(f"/ui/decisions/{decision_id}")).text
+    assert "75 %" in shown and "Keep display" in shown and "Move budget to email" in shown
+    assert f'href="/ui/decisions/{other["id"]}"' in shown  # contradicts
+    russian = (await writer.get(f"/ui/decisions/{decision_id}", params={"lang": "ru"})).text
+    assert "Уверенность" in russian and "вопреки данным" in russian
+
+    refused = await writer.post("/ui/decisions", data={**FORM, **hidden, "confidence": "1.5", "idempotency_key": "x2"})
+    assert refused.status_code == 422
+    assert 'id="confidence-error"' in refused.text
+
+    _, hidden = await _form(writer, f"/ui/decisions/{decision_id}/edit")
+    edit_page = (await writer.get(f"/ui/decisions/{decision_id}/edit")).text
+    assert 'value="0.75"' in edit_page and 'value="Keep display"' in edit_page
+    fields = dict(re.findall(r'<input id="([a-z_.0-9]+)" name="[^"]+" type="[a-z-]+" value="([^"]*)"', edit_page))
+    corrected = {
+        **fields,
+        **hidden,
+        "basis": "data",
+        "category": "budget",
+        "owner": "anna.petrova",
+        "rationale": FORM["rationale"],
+        "evidence.0.source": "ga4",
+        "expected_outcome.kpi": "cpa",
+        "expected_outcome.direction": "decrease",
+        "data_recommendation.followed": "true",
+        "confidence": "0.6",
+        "edit_reason": "Recalibrated.",
+    }
+    saved = await writer.post(f"/ui/decisions/{decision_id}/edit", data=corrected)
+    assert saved.status_code == 303, saved.text
+    revisions = (await client.get(f"/v1/decisions/{decision_id}/revisions")).json()["items"]
+    assert set(revisions[-1]["changes"]) == {"confidence", "data_recommendation"}

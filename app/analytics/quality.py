@@ -1,0 +1,134 @@
+"""Decision quality as SQL (DESIGN part 2): calibration of the owners' confidence against reviewed results, how
+decisions that overrode the data turned out, and the pairs of decisions that contradict each other. Every figure is
+computed by the database; Python only rounds and zero-fills (:mod:`app.analytics.service`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, null, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.analytics.queries import GROUP_COLUMNS, _count_if, _in_range
+from app.core.dialect import dialect_of
+from app.core.types import AnyRow, table_of
+from app.decisions import contradictions
+from app.decisions.models import Decision
+from app.decisions.repository import DecisionFilters, apply_filters
+
+decision = table_of(Decision)
+RESULT = decision.c.outcome_result
+# A forecast: a reviewed decision with a confidence and a conclusive result; observed 1, 0.5 or 0.
+FORECAST = and_(decision.c.confidence.is_not(None), RESULT.in_(("success", "partial", "failure")))
+OBSERVED = case((RESULT == "success", 1.0), (RESULT == "partial", 0.5), else_=0.0)
+BINS = 10
+# The bin of a confidence: [0, 0.1) … [0.8, 0.9), then [0.9, 1.0] (1.0 in the last), compared with the decimal bounds.
+BIN = case(*((decision.c.confidence < (i + 1) / BINS, i) for i in range(BINS - 1)), else_=BINS - 1)
+CALIBRATION_GROUPS = {"basis_class": decision.c.basis_class, **GROUP_COLUMNS}
+
+
+def _forecast_figures() -> list[Any]:
+    """Forecasts, and the sums their means are made of (NULL when there is none)."""
+    confidence = case((FORECAST, decision.c.confidence))
+    observed = case((FORECAST, OBSERVED))
+    return [
+        _count_if(FORECAST).label("forecasts"),
+        func.avg(confidence).label("mean_confidence"),
+        func.avg(observed).label("observed_rate"),
+        func.avg((confidence - observed) * (confidence - observed)).label("brier_score"),
+    ]
+
+
+def _selected(statement: Any, start: datetime, end: datetime, filters: DecisionFilters, dialect: str) -> Any:
+    return apply_filters(statement.where(_in_range(decision.c.decided_at, start, end)), filters, dialect)
+
+
+async def calibration(
+    session: AsyncSession, *, start: datetime, end: datetime, group_by: str | None, filters: DecisionFilters
+) -> list[AnyRow]:
+    """Per group (``group`` null without one): forecasts, mean confidence, observed rate and Brier score."""
+    group = CALIBRATION_GROUPS[group_by] if group_by else null()
+    statement = select(group.label("group"), *_forecast_figures())
+    if group_by:
+        statement = statement.group_by(group)
+    statement = _selected(statement, start, end, filters, dialect_of(session))
+    return list((await session.execute(statement)).all())
+
+
+async def calibration_bins(
+    session: AsyncSession, *, start: datetime, end: datetime, group_by: str | None, filters: DecisionFilters
+) -> list[AnyRow]:
+    """Per group and bin of confidence (0 to 9), over forecasts only: forecasts, mean confidence, observed rate."""
+    group = CALIBRATION_GROUPS[group_by] if group_by else null()
+    statement = (
+        select(
+            group.label("group"),
+            BIN.label("bin"),
+            func.count().label("forecasts"),
+            func.avg(decision.c.confidence).label("mean_confidence"),
+            func.avg(OBSERVED).label("observed_rate"),
+        )
+        .where(FORECAST)
+        .group_by(*([group] if group_by else []), BIN)
+    )
+    statement = _selected(statement, start, end, filters, dialect_of(session))
+    return list((await session.execute(statement)).all())
+
+
+async def overrides(
+    session: AsyncSession, *, start: datetime, end: datetime, group_by: str | None, filters: DecisionFilters
+) -> list[AnyRow]:
+    """Per group and ``followed``, over the decisions that carry a data recommendation: reviews and results."""
+    group = GROUP_COLUMNS[group_by] if group_by else null()
+    followed = decision.c.recommendation_followed
+    statement = (
+        select(
+            group.label("group"),
+            followed.label("followed"),
+            func.count().label("decisions"),
+            _count_if(RESULT.is_not(None)).label("reviewed"),
+            _count_if(RESULT == "success").label("success"),
+            _count_if(RESULT == "partial").label("partial"),
+            _count_if(RESULT == "failure").label("failure"),
+            _count_if(RESULT == "inconclusive").label("inconclusive"),
+        )
+        .where(followed.is_not(None))
+        .group_by(*([group] if group_by else []), followed)
+    )
+    statement = _selected(statement, start, end, filters, dialect_of(session))
+    return list((await session.execute(statement)).all())
+
+
+def _pairs_in(start: datetime, end: datetime, filters: DecisionFilters, dialect: str) -> Any:
+    """The contradicting pairs (:func:`app.decisions.contradictions.pairs`) of which at least one decision was decided
+    in [start, end) and matches ``filters``."""
+    statement, a, b = contradictions.pairs(dialect)
+    if filters == DecisionFilters():
+        return statement.where(or_(_in_range(a.c.decided_at, start, end), _in_range(b.c.decided_at, start, end))), a, b
+    chosen = _selected(select(decision.c.id), start, end, filters, dialect)
+    return statement.where(or_(a.c.id.in_(chosen), b.c.id.in_(chosen))), a, b
+
+
+async def contradiction_pairs(
+    session: AsyncSession, *, start: datetime, end: datetime, filters: DecisionFilters
+) -> list[AnyRow]:
+    statement, a, b = _pairs_in(start, end, filters, dialect_of(session))
+    statement = statement.order_by(a.c.expected_kpi, a.c.decided_at, a.c.id, b.c.decided_at, b.c.id)
+    return list((await session.execute(statement)).all())
+
+
+async def summary(session: AsyncSession, *, start: datetime, end: datetime) -> AnyRow:
+    """The scorecard's quality figures over decisions decided in range: the Brier score's parts, overrides and their
+    results, and the contradicting pairs."""
+    dialect = dialect_of(session)
+    pairs = _pairs_in(start, end, DecisionFilters(), dialect)[0].subquery()
+    override = decision.c.recommendation_followed == literal(False)
+    statement = select(
+        *_forecast_figures(),
+        _count_if(override).label("overrides"),
+        _count_if(and_(override, RESULT.is_not(None), RESULT != "inconclusive")).label("overrides_concluded"),
+        _count_if(and_(override, RESULT == "success")).label("overrides_success"),
+        select(func.count()).select_from(pairs).scalar_subquery().label("contradictions"),
+    ).where(_in_range(decision.c.decided_at, start, end))
+    return (await session.execute(statement)).one()

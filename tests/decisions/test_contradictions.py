@@ -1,0 +1,124 @@
+"""`contradicts` on GET /v1/decisions/{id} and the `decision.contradiction` event: active, unreviewed decisions
+whose expected outcomes push the same KPI in opposite directions, decided within 90 days of each other."""
+
+from tests import factories
+from tests.events.helpers import feed
+
+
+async def _setup(client) -> None:
+    await factories.basics(client)
+    await factories.kpi(client, "cpa", direction="decrease")
+    await factories.kpi(client, "leads", kind="activity", direction="increase")
+
+
+def _push(kpi: str, direction: str | None = None) -> dict:
+    expected = {"description": f"Move {kpi}", "kpi": kpi}
+    return expected | ({"direction": direction} if direction else {})
+
+
+async def _decide(client, at: str, kpi: str = "cpa", direction: str | None = None, **extra) -> str:
+    decision = await factories.decision(client, decided_at=at, expected_outcome=_push(kpi, direction), **extra)
+    return decision["id"]
+
+
+async def _contradicts(client, decision_id: str) -> list[str]:
+    response = await client.get(f"/v1/decisions/{decision_id}")
+    assert response.status_code == 200, response.text
+    return response.json()["contradicts"]
+
+
+async def test_opposite_directions_on_one_kpi_contradict_each_other(client):
+    await _setup(client)
+    down = await _decide(client, "2026-03-01T10:00:00Z")  # the KPI's direction: decrease
+    up = await _decide(client, "2026-03-20T10:00:00Z", direction="increase")
+    also_down = await _decide(client, "2026-03-25T10:00:00Z", direction="decrease")
+    other_kpi = await _decide(client, "2026-03-21T10:00:00Z", kpi="leads", direction="decrease")
+    no_direction = (await factories.decision(client, decided_at="2026-03-22T10:00:00Z"))["id"]
+
+    assert await _contradicts(client, down) == [up]
+    assert await _contradicts(client, up) == [down, also_down]
+    assert await _contradicts(client, also_down) == [up]
+    assert await _contradicts(client, other_kpi) == []
+    assert await _contradicts(client, no_direction) == []
+
+
+async def test_ninety_days_apart_contradict_and_a_moment_more_does_not(client):
+    await _setup(client)
+    first = await _decide(client, "2026-01-01T10:00:00.500000Z")
+    at_90 = await _decide(client, "2026-04-01T10:00:00.500000Z", direction="increase")  # exactly 90 days later
+    past_90 = await _decide(client, "2026-04-01T10:00:00.500001Z", direction="increase")
+    before = await _decide(client, "2025-10-03T10:00:00.500000Z", direction="increase")  # 90 days before
+    assert await _contradicts(client, first) == [before, at_90]
+    assert await _contradicts(client, past_90) == []
+
+
+async def test_reversed_and_reviewed_decisions_never_contradict(client):
+    await _setup(client)
+    base = await _decide(client, "2026-03-01T10:00:00Z")
+    reversed_ = await _decide(client, "2026-03-02T10:00:00Z", direction="increase")
+    reviewed = await _decide(client, "2026-03-03T10:00:00Z", direction="increase")
+    open_one = await _decide(client, "2026-03-04T10:00:00Z", direction="increase")
+    assert await _contradicts(client, base) == [reversed_, reviewed, open_one]
+
+    await factories.reverse(client, reversed_)
+    await factories.outcome(client, reviewed)
+
+    assert await _contradicts(client, base) == [open_one]
+    assert await _contradicts(client, reversed_) == []
+    assert await _contradicts(client, reviewed) == []
+    superseded = await _decide(client, "2026-03-05T10:00:00Z", direction="increase")
+    await factories.reverse(client, superseded, superseded_by=base)
+    assert await _contradicts(client, base) == [open_one]
+
+
+async def test_contradiction_event_on_create_batch_and_correction(client):
+    await _setup(client)
+    first = await _decide(client, "2026-03-01T10:00:00Z")
+    assert await feed(client, type="decision.contradiction") == []  # nothing to contradict yet
+    second = await _decide(client, "2026-03-02T10:00:00Z", direction="increase")
+    batch = await client.post(
+        "/v1/decisions/batch",
+        json={
+            "items": [
+                factories.decision_body(decided_at="2026-03-03T10:00:00Z", expected_outcome=_push("leads")),
+                factories.decision_body(decided_at="2026-03-04T10:00:00Z", expected_outcome=_push("cpa")),
+            ]
+        },
+    )
+    assert batch.status_code == 201, batch.text
+    calm, third = [item["id"] for item in batch.json()["items"]]
+    corrected = await _decide(client, "2026-03-05T10:00:00Z", kpi="leads")
+    await factories.edit(client, corrected, edit_reason="Wrong KPI.", expected_outcome=_push("cpa", "increase"))
+    await factories.edit(client, corrected, edit_reason="Typo.", title="Same push, new title")  # no new event
+
+    events = await feed(client, type="decision.contradiction")
+
+    assert [(e["subject"], e["data"]) for e in events] == [
+        (
+            f"decision/{second}",
+            {"decision": second, "kpi": "cpa", "direction": "increase", "contradicts": [first]},
+        ),
+        (
+            f"decision/{third}",
+            {"decision": third, "kpi": "cpa", "direction": "decrease", "contradicts": [second]},
+        ),
+        (
+            f"decision/{corrected}",
+            {"decision": corrected, "kpi": "cpa", "direction": "increase", "contradicts": [first, third]},
+        ),
+    ]
+    assert calm not in {e["data"]["decision"] for e in events}
+
+
+async def test_a_refused_write_leaves_no_contradiction_event(client):
+    await _setup(client)
+    await _decide(client, "2026-03-01T10:00:00Z")
+    body = {
+        "items": [
+            factories.decision_body(decided_at="2026-03-02T10:00:00Z", expected_outcome=_push("cpa", "increase")),
+            factories.decision_body(owner="ghost.owner"),
+        ]
+    }
+    response = await client.post("/v1/decisions/batch", json=body)
+    assert response.status_code == 422
+    assert await feed(client, type="decision.contradiction") == []
