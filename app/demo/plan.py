@@ -6,6 +6,10 @@ revisions, and several hundred decisions with corrections, outcome reviews, reve
 supersessions. Owners differ in their habits (how often they decide on data, cite it, review their
 outcomes), so every analytics endpoint has something to say. The same seed on the same day gives
 the same data.
+
+The same draws make the benchmarks' data sets: :func:`organisation` grows the team to any number of
+people over any number of days, and :class:`Decisions` draws any number of its decisions, as API bodies
+and as the rows the service writes for them (for COPY or INSERT).
 """
 
 from __future__ import annotations
