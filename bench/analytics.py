@@ -17,11 +17,11 @@ service's background folding has done by then, and again ``--later`` seconds lat
 What one run does, for each engine:
 
 1. a throw-away database (PostgreSQL on ``--pg``, or a SQLite file in /tmp), migrated, a key, the service
-   (``decision-log serve``, one worker), the organisation of bench/common.py registered through the API
-   (50 owners in six teams, 8 channels, 3 strategies with versions);
+   (``decision-log serve``, one worker), the organisation of bench/common.py (the demo's, grown) registered through
+   the API (50 people in three teams, 8 channels, 2 strategies with versions);
 2. loads the decisions directly, untimed (``--pg-rows`` 1,000,000 by COPY with the secondary indexes
    rebuilt afterwards, ``--sqlite-rows`` 100,000 by multi-row INSERT; then VACUUM ANALYZE / ANALYZE):
-   three years, activity growing and following the season and the working week, owners with their
+   three years, activity following the season and the working week, owners with their
    own habits (data or gut, evidence, budgets in three currencies, reviews, reversals);
 3. for each case: (a) ``bucket=month`` over the three years, (b) the same grouped by owner
    (``group_by=owner``: month x owner), (c) ``owner=<the most active owner>`` over one calendar year.
@@ -589,9 +589,10 @@ def run_engine(engine: str, args: argparse.Namespace, org: Organisation) -> dict
 def load_through_api(svc: Service, org: Organisation, count: int, args: argparse.Namespace) -> float:
     """``count`` decisions of the organisation posted as a client would (bench/batch.py's clients); seconds."""
     from batch import run_api
-    from common import Generator
 
-    bodies = list(Generator(org, count, seed=args.seed).bodies())
+    from app.demo.plan import Decisions
+
+    bodies = list(Decisions(org, count, seed=args.seed, external_refs=True).payloads())
     payloads = [
         json.dumps({"items": bodies[i : i + 1000]}, ensure_ascii=False, separators=(",", ":")).encode()
         for i in range(0, len(bodies), 1000)

@@ -7,8 +7,8 @@
 What one run does:
 
 1. creates a throw-away database (``--pg``, trust auth), migrates it, creates a write key and starts the
-   service (``decision-log serve``, one worker, or ``--workers N``); registers 50 owners, 8 data sources, 6 KPIs and 3
-   strategies with versions through the API;
+   service (``decision-log serve``, one worker, or ``--workers N``); registers 50 people, 8 data sources, 6 KPIs
+   and 2 strategies with versions through the API;
 2. generates ``--rows`` (100,000) realistic decisions (bench/common.py: evidence, budgets, strategies,
    KPIs, expected outcomes, tags, external refs) and, before anything is timed, encodes them as
    ``--batch`` (1,000) item bodies and as the rows the service writes for them;
@@ -51,11 +51,12 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 import uuid_utils.compat as uuid_compat
 from common import (
-    COLUMNS,
+    CALLER,
     DEFAULT_PG,
     RESULTS,
     CpuMeter,
-    Generator,
+    Decisions,
+    columns,
     git_state,
     log,
     machine_note,
@@ -63,13 +64,13 @@ from common import (
     percentile,
     pg_record,
     register,
-    row,
     service,
 )
 
 METHODS = ("api", "executemany", "copy", "same_writes")
-INSERT = f"INSERT INTO decision ({', '.join(COLUMNS)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(COLUMNS)))})"
-REVISION_COLUMNS = ("id", "decision_id", "revision", "kind", "changed_at", "changed_by", "changes", "snapshot")
+REVISION_COLUMNS = (
+    "id", "decision_id", "revision", "kind", "changed_at", "changed_by", "recorded_by", "changes", "snapshot",
+)  # fmt: skip
 INSERT_REVISION = (
     f"INSERT INTO decision_revision ({', '.join(REVISION_COLUMNS)}) "
     f"VALUES ({', '.join(f'${i + 1}' for i in range(len(REVISION_COLUMNS)))})"
@@ -94,17 +95,24 @@ PER_ROW = frozenset({"id", "recorded_at", "updated_at", "recorded_by"})
 class Workload:
     def __init__(self, args: argparse.Namespace, org: Any) -> None:
         from app.decisions.service import to_read
+        from app.demo.plan import stored_row
 
         started = time.perf_counter()
-        bodies = list(Generator(org, args.rows, seed=args.seed).bodies())
+        bodies = list(Decisions(org, args.rows, seed=args.seed, external_refs=True).payloads())
         self.rows = len(bodies)
         self.batches = [bodies[i : i + args.batch] for i in range(0, len(bodies), args.batch)]
         self.payloads = [
             json.dumps({"items": batch}, ensure_ascii=False, separators=(",", ":")).encode() for batch in self.batches
         ]
         now = datetime.now(UTC)
-        values = [[row(body, org, now=now) for body in batch] for batch in self.batches]
-        self.records = [[pg_record(v, COLUMNS) for v in batch] for batch in values]
+        references = org.references()
+        values = [[stored_row(body, references, now, CALLER) for body in batch] for batch in self.batches]
+        self.columns = columns(values[0][0])
+        self.insert = (
+            f"INSERT INTO decision ({', '.join(self.columns)})"
+            f" VALUES ({', '.join(f'${i + 1}' for i in range(len(self.columns)))})"
+        )
+        self.records = [[pg_record(v, self.columns) for v in batch] for batch in values]
         # What the API also writes per batch: each decision's first revision (its snapshot is the
         # decision as answered) and the stored response, the decisions as answered.
         self.revisions: list[list[tuple[Any, ...]]] = []
@@ -113,7 +121,7 @@ class Workload:
             snapshots = [to_read(v).model_dump_json() for v in batch]
             self.revisions.append(
                 [
-                    (uuid_compat.uuid7(), v["id"], 1, "created", now, "bench-write", "{}", snapshot)
+                    (uuid_compat.uuid7(), v["id"], 1, "created", now, CALLER.name, CALLER.attribution, "{}", snapshot)
                     for v, snapshot in zip(batch, snapshots, strict=True)
                 ]
             )
@@ -171,13 +179,14 @@ async def run_driver(dsn: str, work: Workload, method: str, clients: int) -> dic
             started = time.perf_counter()
             async with connection.transaction():
                 if method == "executemany":
-                    await connection.executemany(INSERT, work.records[index])
+                    await connection.executemany(work.insert, work.records[index])
                 elif method == "copy":
-                    await connection.copy_records_to_table("decision", records=work.records[index], columns=COLUMNS)
+                    records = work.records[index]
+                    await connection.copy_records_to_table("decision", records=records, columns=work.columns)
                 else:  # same_writes: what one API batch writes
                     key, now = str(uuid.uuid4()), datetime.now(UTC)
                     await connection.fetchval(CLAIM, api_key_id, key, "0" * 64, now, now + timedelta(hours=24))
-                    await connection.executemany(INSERT, work.records[index])
+                    await connection.executemany(work.insert, work.records[index])
                     await connection.executemany(INSERT_REVISION, work.revisions[index])
                     await connection.execute(STORE, api_key_id, key, response_headers, work.responses[index])
             latencies.append(time.perf_counter() - started)
@@ -200,13 +209,13 @@ async def run_driver(dsn: str, work: Workload, method: str, clients: int) -> dic
 async def reset(dsn: str) -> None:
     connection = await asyncpg.connect(dsn)
     try:
-        await connection.execute("TRUNCATE decision_revision, decision, idempotency_record")
+        await connection.execute("TRUNCATE decision_revision, decision, idempotency_record CASCADE")  # and review_due
         await connection.execute("CHECKPOINT")
     finally:
         await connection.close()
 
 
-async def written(dsn: str, sample_decided_at: list[str]) -> dict[str, Any]:
+async def written(dsn: str, work: Workload) -> dict[str, Any]:
     connection = await asyncpg.connect(dsn)
     try:
         counts = await connection.fetchrow(
@@ -214,9 +223,10 @@ async def written(dsn: str, sample_decided_at: list[str]) -> dict[str, Any]:
             " (SELECT count(*) FROM decision_revision) AS revisions,"
             " (SELECT count(*) FROM idempotency_record) AS idempotency_records"
         )
-        times = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in sample_decided_at]
+        times = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in work.sample_decided_at]
         rows = await connection.fetch(
-            f"SELECT {', '.join(COLUMNS)} FROM decision WHERE decided_at = ANY($1::timestamptz[]) ORDER BY decided_at",
+            f"SELECT {', '.join(work.columns)} FROM decision"
+            " WHERE decided_at = ANY($1::timestamptz[]) ORDER BY decided_at",
             times,
         )
     finally:
@@ -245,7 +255,7 @@ def phase(method: str, service_: Any, work: Workload, clients: int) -> dict[str,
     else:
         result = asyncio.run(run_driver(dsn, work, method, clients))
     cpu = meter.stop()
-    state = asyncio.run(written(dsn, work.sample_decided_at))
+    state = asyncio.run(written(dsn, work))
     rows = state["counts"]["decisions"]
     per_k = 1000 / max(1, rows)
     latencies = result.pop("latencies")

@@ -1,28 +1,26 @@
 """Shared by ``bench/batch.py``, ``bench/export.py``, ``bench/analytics.py`` and ``bench/soak.py``: a throw-away
-service, the registries every decision refers to, a realistic decision generator, fast loaders and /proc meters.
+service, the data (the demo's organisation and generator, app/demo, at a larger scale), fast loaders and
+/proc meters.
 
 Everything here reuses ``bench/write.py``'s helpers (database creation and removal, migrations, the
 write key, ``decision-log serve`` as a subprocess, CPU from /proc), so all the benchmarks set up the
 same way.
 
-The generator is deterministic: the same seed and the same month (the data ends on the first day of
-the current month, UTC) give the same decisions. It draws a marketing organisation of 50 owners in six
-teams over three years, 8 channels, 8 data sources, 6 KPIs and 3 strategies with versions; owners differ
-in how often they decide on data, cite it, set budgets and review outcomes; activity grows over the
-years, follows the season and the working week. It yields API bodies (``body``) and the row the service
-writes for each (``row``), so a direct load (COPY, multi-row INSERT) holds the very rows the API would
-have written. A direct load bypasses whatever the service maintains on write besides the ``decision``
-row (revisions, idempotency records, and rollups should they be added): a loader must rebuild those.
+The data are the demo's (:mod:`app.demo.plan`), grown: its team and 42 more people like them (50), over the
+three years before the first day of the current month (UTC), with the demo's channels, data sources, KPIs,
+strategies and words. :class:`~app.demo.plan.Decisions` draws any number of decisions, deterministically:
+as API bodies (``payloads``) and as the rows the service holds for them (``rows``, the service's own
+``new_row``), so a direct load (COPY, multi-row INSERT) holds the very rows the API would have written. A
+direct load bypasses whatever the service maintains on write besides the ``decision`` row (revisions,
+idempotency records, rollups): a loader must rebuild those.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import json
 import math
 import os
-import random
 import statistics
 import threading
 import time
@@ -30,14 +28,13 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
-import uuid_utils.compat as uuid_compat
+from sqlalchemy import JSON
 from write import (
     BIN,
     RESULTS,
@@ -53,10 +50,16 @@ from write import (
     process_cpu,
 )
 
-from app.core.money import to_units
-from app.core.types import format_utc
+from app.auth.scopes import Scope
+from app.auth.service import Caller
+from app.core.money import MoneyUnits, to_units
+from app.decisions.models import Decision
+from app.decisions.schemas import OutcomeResult
+from app.demo.data import CHANNELS as DEMO_CHANNELS
+from app.demo.plan import DEFAULT_SEED, Decisions, Organisation
+from app.demo.plan import organisation as demo_organisation
 
-__all__ = ["RESULTS", "git_state", "log"]
+__all__ = ["RESULTS", "Decisions", "git_state", "log"]
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432"
 KEY_NAME = "bench-write"  # create_write_key's key name: the service stamps it as recorded_by
@@ -314,412 +317,51 @@ def service(
 
 
 # ---------------------------------------------------------------------------------------------
-# The organisation: owners, data sources, KPIs, strategies
+# The data: the demo's organisation and generator (app/demo), at the benchmarks' scale
 # ---------------------------------------------------------------------------------------------
 
-FIRST = (
-    "anna", "dmitry", "james", "olga", "emily", "ivan", "sergey", "laura", "maria", "alexey", "sophie", "pavel",
-    "nina", "george", "elena", "victor", "chloe", "roman", "irina", "daniel", "tatiana", "lucas", "marina", "oliver",
-    "yulia", "hugo", "vera", "mark", "alina", "paul", "kira", "adam", "zoe", "leon", "daria", "felix", "polina",
-    "max", "sara", "igor", "eva", "nikita", "lena", "boris", "clara", "artem", "mia", "denis", "ruth", "ada",
-)  # fmt: skip
-LAST = (
-    "petrova", "sokolov", "wilson", "smirnova", "clark", "kuznetsov", "volkov", "bennett", "ivanova", "orlov",
-    "martin", "popov", "garcia", "morozova", "lebedev", "hughes", "novikova", "fedorov", "baker", "pavlova",
-    "kozlov", "wright", "egorova", "stepanov", "moore", "nikitina", "zaitsev", "hall", "belova", "gusev", "young",
-    "sorokina", "vinogradov", "lewis", "frolova", "bogdanov", "allen", "kiseleva", "makarov", "king", "titova",
-    "antonov", "scott", "zakharova", "komarov", "green", "mironova", "nikolaev", "adams", "tarasova",
-)  # fmt: skip
-TEAMS = ("growth", "growth", "performance", "performance", "brand", "brand", "content", "crm", "partnerships")
-CHANNELS = ("paid_search", "social", "email", "seo", "display", "content", "events", "affiliates")
-TEAM_CHANNELS = {
-    "growth": (3, 2, 3, 2, 1, 1, 0.2, 2),
-    "performance": (5, 3, 1, 0.5, 3, 0.2, 0.1, 2),
-    "brand": (0.5, 3, 0.5, 1, 2, 3, 3, 0.2),
-    "content": (0.2, 2, 1, 3, 0.2, 5, 1, 0.2),
-    "crm": (0.2, 0.5, 5, 0.2, 0.2, 1, 0.5, 1),
-    "partnerships": (0.5, 1, 0.5, 0.2, 0.5, 0.5, 2, 5),
-}
-CATEGORIES = (
-    "budget", "channel_mix", "creative", "pricing", "positioning", "targeting", "contractor", "kpi", "strategy",
-    "other",
-)  # fmt: skip
-CATEGORY_WEIGHTS = (5, 3, 3, 1, 1.5, 3, 1, 1, 0.5, 1.5)
-BASES_DATA = ("data", "experiment", "research")
-BASES_EMOTION = ("intuition", "emotion", "authority")
-SOURCES: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
-    ("ga4", "Google Analytics 4", "analytics", "analytics.google.com", ("conversion_rate", "sessions", "bounce_rate")),
-    ("google-ads", "Google Ads", "ads", "ads.google.com", ("cpc", "ctr", "roas")),
-    ("yandex-direct", "Яндекс Директ", "ads", "direct.yandex.ru", ("cpa", "ctr")),
-    ("crm", "CRM (amoCRM)", "crm", "crm.example.com", ("win_rate", "pipeline_eur", "lead_to_deal")),
-    ("ab-platform", "GrowthBook experiments", "experiment", "growthbook.example.com", ("uplift", "p_value")),
-    ("brand-tracker", "Brand health tracker", "research", "panel.example.com", ("aided_awareness", "consideration")),
-    ("nps-survey", "Customer NPS survey", "survey", "forms.example.com", ("nps", "responses")),
-    ("finance-bi", "Finance BI: marketing P&L", "finance", "bi.example.com", ("cac", "margin", "payback_months")),
-)
-KPIS = (
-    ("cac", "Customer acquisition cost", "EUR", "money", 50.0, "decrease"),
-    ("marketing-revenue", "Marketing-sourced revenue per month", "EUR", "money", 400000.0, "increase"),
-    ("leads", "Marketing-qualified leads per month", "leads", "activity", 1200.0, "increase"),
-    ("brand-awareness", "Aided brand awareness", "%", "activity", 30.0, "increase"),
-    ("social-reach", "Monthly social reach", "people", "activity", 500000.0, "increase"),
-    ("content-output", "Content pieces published per month", "pieces", "activity", 20.0, "increase"),
-)
-CHANNEL_KPIS = {
-    "paid_search": ("cac", "marketing-revenue", "leads"),
-    "social": ("social-reach", "leads", "brand-awareness"),
-    "email": ("marketing-revenue", "leads"),
-    "seo": ("leads", "content-output"),
-    "display": ("brand-awareness", "cac"),
-    "content": ("content-output", "social-reach"),
-    "events": ("brand-awareness", "leads"),
-    "affiliates": ("cac", "marketing-revenue"),
-}
-# Strategy key → the teams that follow it, and its versions' offsets in days from the start of the data.
-STRATEGIES = {
-    "profitable-growth": (("growth", "performance", "crm"), (-90, 160, 420, 700, 930)),
-    "brand-platform": (("brand", "content"), (-200, 300, 800)),
-    "partner-first": (("partnerships",), (40, 520)),
-}
-MONTH_WEIGHT = (0.7, 0.9, 1.1, 1.1, 1.0, 0.9, 0.7, 0.6, 1.2, 1.3, 1.3, 0.9)
-WEEKDAY_WEIGHT = (1.0, 1.1, 1.0, 1.0, 0.8, 0.05, 0.02)
-TAGS = ("q1-plan", "q2-plan", "q3-plan", "q4-plan", "black-friday", "launch", "test", "retention", "brand-lift",
-        "cost-cutting", "regional", "b2b")  # fmt: skip
-TITLES = (
-    "Move {pct}% of {ch} budget to {ch2}",
-    "Pause the {ch} campaign for {segment}",
-    "Raise the {ch} bid cap by {pct}%",
-    "Test a new {ch} creative for {segment}",
-    "Cut {ch} spend by {pct}% next month",
-    "Hire an agency for {ch}",
-    "Launch a {ch} push for {segment}",
-    "Shift {ch} targeting to {segment}",
-    "Рекламный бюджет {ch}: +{pct}% на {segment}",
-)
-SEGMENTS = ("returning customers", "new visitors", "SMB accounts", "enterprise leads", "mobile users", "Moscow",
-            "Berlin", "students", "lapsed buyers", "trial users")  # fmt: skip
-REASONS = (
-    "Conversion on {ch} has been {pct}% above plan for six weeks.",
-    "The last quarter's CPA on {ch} rose from 38 to {n} EUR while volume stayed flat.",
-    "An A/B test over {n} sessions showed a {pct}% uplift with p < 0.05.",
-    "Sales report that leads from {ch} close twice as often as the average.",
-    "The brand tracker shows awareness stuck at {pct}% among {segment}.",
-    "Competitors doubled their share of voice on {ch} since spring.",
-    "We believe {segment} respond better to a personal tone.",
-    "The CEO asked for a stronger presence on {ch} before the season.",
-    "Finance capped the quarter's budget; {ch} has the weakest payback ({n} months).",
-    "Customer interviews ({n} calls) point to price as the main objection.",
-    "Контекстная реклама окупается за {n} месяцев, медийная — не окупается.",
-)
-OUTCOMES = ("success", "success", "partial", "failure", "inconclusive")
+PEOPLE = 50
+YEARS = 3
+CHANNELS = tuple(DEMO_CHANNELS)
+OUTCOMES = tuple(result.value for result in OutcomeResult)
+CALLER = Caller(key_id="bench", name=KEY_NAME, scope=Scope.write)  # recorded_by of directly loaded rows
 
 
-@dataclass(frozen=True, slots=True)
-class Owner:
-    handle: str
-    name: str
-    team: str
-    data_share: float  # chance a decision is declared on a data basis
-    cites: float  # chance a data claim cites its evidence
-    budgets: float  # chance a decision carries a budget
-    reviews: float  # chance a due decision gets an outcome review
-    follows: float  # chance a decision names the team's strategy
-    weight: float  # relative activity
-
-
-@dataclass
-class Organisation:
-    start: datetime
-    end: datetime
-    owners: list[Owner]
-    versions: dict[str, list[tuple[datetime, int]]]  # strategy → [(effective_from, number)]
-    team_strategy: dict[str, str]
-    by_handle: dict[str, Owner] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.by_handle = {o.handle: o for o in self.owners}
-
-    def strategy_version_at(self, key: str, at: datetime) -> int | None:
-        return max((n for effective_from, n in self.versions[key] if effective_from <= at), default=None)
-
-
-def data_range(years: int = 3) -> tuple[datetime, datetime]:
-    """[first day of the month ``years`` years ago, first day of the current month), UTC."""
-    now = datetime.now(UTC)
-    end = datetime(now.year, now.month, 1, tzinfo=UTC)
-    return end.replace(year=end.year - years), end
-
-
-def organisation(seed: int = 2026, years: int = 3) -> Organisation:
-    rng = random.Random(seed)
-    start, end = data_range(years)
-    owners = []
-    for i in range(50):
-        first, last = FIRST[i], LAST[(i * 7) % 50]
-        owners.append(
-            Owner(
-                handle=f"{first}.{last}",
-                name=f"{first.title()} {last.title()}",
-                team=TEAMS[i % len(TEAMS)],
-                data_share=rng.uniform(0.15, 0.85),
-                cites=rng.uniform(0.4, 0.98),
-                budgets=rng.uniform(0.3, 0.8),
-                reviews=rng.uniform(0.1, 0.85),
-                follows=rng.uniform(0.3, 0.9),
-                weight=1 / (1 + (i * 13 % 50)) ** 0.7,  # a few very active owners, a long tail
-            )
-        )
-    versions = {
-        key: [(start + timedelta(days=offset), n) for n, offset in enumerate(offsets, 1)]
-        for key, (_, offsets) in STRATEGIES.items()
-    }
-    team_strategy = {team: key for key, (teams, _) in STRATEGIES.items() for team in teams}
-    return Organisation(start, end, owners, versions, team_strategy)
+def organisation(seed: int = DEFAULT_SEED, years: int = YEARS, people: int = PEOPLE) -> Organisation:
+    """The demo's organisation grown to ``people`` over the ``years`` before the first day of the current month
+    (UTC): the same seed in the same month gives the same data."""
+    today = datetime.now(UTC).date().replace(day=1)
+    days = (today - today.replace(year=today.year - years)).days
+    return demo_organisation(seed, days=days, today=today, people=people)
 
 
 def register(client: httpx.Client, org: Organisation) -> None:
-    """Create the owners, data sources, KPIs and strategies (with versions) through the API."""
-    for owner in org.owners:
-        response = client.put(f"/v1/people/{owner.handle}", json={"name": owner.name, "team": owner.team})
-        response.raise_for_status()
-    for key, name, kind, host, _ in SOURCES:
-        client.put(f"/v1/data-sources/{key}", json={"name": name, "kind": kind, "url": f"https://{host}/"})
-    for key, name, unit, kind, target, direction in KPIS:
-        body = {"name": name, "unit": unit, "kind": kind, "target": target, "direction": direction}
-        client.put(f"/v1/kpis/{key}", json=body).raise_for_status()
-    for key, (teams, _) in STRATEGIES.items():
-        client.post("/v1/strategies", json={"key": key, "title": key.replace("-", " ").title()}).raise_for_status()
-        for effective_from, number in org.versions[key]:
-            body = {
-                "summary": f"{key} v{number}: focus on {', '.join(teams)}",
-                "effective_from": format_utc(effective_from),
-                "change_reason": None if number % 3 == 0 else f"Quarterly review {number}.",
-            }
-            client.post(f"/v1/strategies/{key}/versions", json=body).raise_for_status()
-
-
-# ---------------------------------------------------------------------------------------------
-# Decisions: API bodies, and the rows the service writes for them
-# ---------------------------------------------------------------------------------------------
-
-
-class Generator:
-    """Decision bodies in ``decided_at`` order; ``count`` of them spread over the organisation's range."""
-
-    def __init__(self, org: Organisation, count: int, *, seed: int = 7, external_refs: bool = True) -> None:
-        self.org = org
-        self.rng = random.Random(seed)
-        self.count = count
-        self.external_refs = external_refs
-        days = (org.end - org.start).days
-        weights = []
-        for d in range(days):
-            day = org.start + timedelta(days=d)
-            growth = 0.5 + d / days  # adoption: three times as many decisions at the end as at the start
-            weights.append(growth * MONTH_WEIGHT[day.month - 1] * WEEKDAY_WEIGHT[day.weekday()])
-        self._day_cumulative = list(_cumulative(weights))
-        self._owner_cumulative = list(_cumulative([o.weight for o in org.owners]))
-        self._evidence_pool = [self._evidence(i) for i in range(400)]
-
-    def _evidence(self, i: int) -> dict[str, Any]:
-        rng = self.rng
-        key, _, _, host, metrics = SOURCES[i % len(SOURCES)]
-        item: dict[str, Any] = {
-            "source": key,
-            "reference": f"https://{host}/reports/{rng.randrange(10_000, 99_999)}?days={rng.choice((7, 28, 90))}",
-            "metric": rng.choice(metrics),
-            "value": round(rng.uniform(0, 100), 4) if rng.random() < 0.8 else f"{rng.randrange(1, 60)}%",
-        }
-        if rng.random() < 0.2:
-            item["note"] = "Segment: " + rng.choice(SEGMENTS)
-        return item
-
-    def decided_times(self) -> list[datetime]:
-        rng, cumulative, total = self.rng, self._day_cumulative, self._day_cumulative[-1]
-        times = []
-        for _ in range(self.count):
-            day = bisect.bisect_left(cumulative, rng.random() * total)
-            seconds = rng.randrange(8 * 3600, 20 * 3600)
-            times.append(self.org.start + timedelta(days=day, seconds=seconds, microseconds=rng.randrange(1_000_000)))
-        times.sort()
-        return times
-
-    def bodies(self) -> Iterator[dict[str, Any]]:
-        for index, decided_at in enumerate(self.decided_times()):
-            yield self.body(index, decided_at)
-
-    def body(self, index: int, decided_at: datetime) -> dict[str, Any]:
-        rng, org = self.rng, self.org
-        owner = org.owners[bisect.bisect_left(self._owner_cumulative, rng.random() * self._owner_cumulative[-1])]
-        channel = rng.choices(CHANNELS, TEAM_CHANNELS[owner.team])[0] if rng.random() < 0.96 else None
-        ch = (channel or "marketing").replace("_", " ")
-        fill = {
-            "pct": rng.choice((5, 10, 15, 20, 25, 30, 40)),
-            "ch": ch,
-            "ch2": rng.choice(CHANNELS).replace("_", " "),
-            "segment": rng.choice(SEGMENTS),
-            "n": rng.randrange(3, 5000),
-        }
-        on_data = rng.random() < owner.data_share
-        basis = rng.choice(BASES_DATA) if on_data else rng.choice(BASES_EMOTION)
-        cites = rng.random() < (owner.cites if on_data else 0.08)
-        evidence = [rng.choice(self._evidence_pool) for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))] if cites else []
-        body: dict[str, Any] = {
-            "title": rng.choice(TITLES).format(**fill),
-            "rationale": " ".join(r.format(**fill) for r in rng.sample(REASONS, rng.choice((1, 2, 2, 3)))),
-            "basis": basis,
-            "evidence": evidence,
-            "owner": owner.handle,
-            "category": rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0],
-            "decided_at": format_utc(decided_at),
-        }
-        if channel:
-            body["channel"] = channel
-        if rng.random() < 0.25:
-            body["description"] = f"Agreed in the {owner.team} weekly. " + rng.choice(REASONS).format(**fill)
-        if rng.random() < 0.35:
-            others = [o.handle for o in rng.sample(org.owners, 3) if o.handle != owner.handle]
-            body["participants"] = others[: rng.choice((1, 2, 2))]
-        if rng.random() < owner.budgets:
-            # Whole cents, as an exact JSON number: the float of a cent amount writes back as its two decimals.
-            cents = min(round(rng.lognormvariate(8.6, 1.3) * 100), 500_000_000)
-            body["budget_amount"] = cents // 100 if cents % 100 == 0 else cents / 100
-            body["budget_currency"] = rng.choices(("EUR", "USD", "RUB"), (75, 20, 5))[0]
-        strategy = org.team_strategy[owner.team]
-        if rng.random() < owner.follows and org.strategy_version_at(strategy, decided_at) is not None:
-            body["strategy"] = strategy
-        if channel and rng.random() < 0.5:
-            body["kpis"] = rng.sample(CHANNEL_KPIS[channel], rng.choice((1, 1, 2)))
-        if rng.random() < 0.5:
-            outcome: dict[str, Any] = {"description": f"{fill['ch']} results improve by {fill['pct']}%"}
-            if body.get("kpis"):
-                outcome["kpi"] = body["kpis"][0]
-                outcome["target_value"] = float(rng.randrange(10, 1000))
-            outcome["review_by"] = format_utc(
-                (decided_at + timedelta(days=rng.choice((30, 60, 90, 120)))).replace(hour=0, minute=0, second=0,
-                                                                                      microsecond=0)
-            )  # fmt: skip
-            body["expected_outcome"] = outcome
-        if rng.random() < 0.3:
-            body["tags"] = rng.sample(TAGS, rng.choice((1, 1, 2, 3)))
-        if self.external_refs and rng.random() < 0.5:
-            body["external_ref"] = {"system": "planner", "id": f"PLAN-{index:08d}"}
-        return body
-
-
-def _cumulative(weights: Sequence[float]) -> Iterator[float]:
-    total = 0.0
-    for weight in weights:
-        total += weight
-        yield total
-
-
-# The decision table's columns, as the service fills them; everything else stays NULL (or its default).
-COLUMNS = (
-    "id", "title", "description", "rationale", "basis", "basis_class", "classification_reason", "evidence",
-    "evidence_count", "owner_handle", "participants", "team", "channel", "category", "budget_amount",
-    "budget_currency", "decided_at", "strategy_key", "strategy_version", "kpis", "expected_outcome", "review_by",
-    "tags", "external_system", "external_id", "status", "revision", "recorded_at", "recorded_by", "updated_at",
-)  # fmt: skip
-LIFECYCLE_COLUMNS = (
-    "reversal_reason", "reversed_by", "reversed_at", "outcome_result", "outcome_notes", "outcome_actual_value",
-    "outcome_reviewed_by", "outcome_reviewed_at", "outcome_recorded_at",
-)  # fmt: skip
-JSON_COLUMNS = frozenset({"evidence", "participants", "kpis", "expected_outcome", "tags"})
-
-
-def parse_utc(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def classify(basis: str, evidence_count: int) -> tuple[str, str]:
-    if basis not in BASES_DATA:
-        return "emotion", f"declared_{basis}"
-    return ("data", "evidence_cited") if evidence_count else ("emotion", "data_claim_without_evidence")
-
-
-def row(body: dict[str, Any], org: Organisation, *, now: datetime, recorded_by: str = KEY_NAME) -> dict[str, Any]:
-    """The ``decision`` row the service writes for ``body`` (JSON columns as Python values)."""
-    evidence = body.get("evidence") or []
-    basis_class, reason = classify(body["basis"], len(evidence))
-    decided_at = parse_utc(body["decided_at"])
-    expected = body.get("expected_outcome")
-    external = body.get("external_ref") or {}
-    strategy = body.get("strategy")
-    amount = body.get("budget_amount")
-    return {
-        "id": uuid_compat.uuid7(),
-        "title": body["title"],
-        "description": body.get("description"),
-        "rationale": body["rationale"],
-        "basis": body["basis"],
-        "basis_class": basis_class,
-        "classification_reason": reason,
-        "evidence": evidence,
-        "evidence_count": len(evidence),
-        "owner_handle": body["owner"],
-        "participants": body.get("participants") or [],
-        "team": body.get("team") or org.by_handle[body["owner"]].team,
-        "channel": body.get("channel"),
-        "category": body.get("category", "other"),
-        "budget_amount": Decimal(repr(amount)) if amount is not None else None,
-        "budget_currency": body.get("budget_currency"),
-        "decided_at": decided_at,
-        "strategy_key": strategy,
-        "strategy_version": org.strategy_version_at(strategy, decided_at) if strategy else None,
-        "kpis": body.get("kpis") or [],
-        "expected_outcome": expected,
-        "review_by": parse_utc(expected["review_by"]) if expected and expected.get("review_by") else None,
-        "tags": body.get("tags") or [],
-        "external_system": external.get("system"),
-        "external_id": external.get("id"),
-        "status": "active",
-        "revision": 1,
-        "recorded_at": now,
-        "recorded_by": recorded_by,
-        "updated_at": now,
-    }
-
-
-def history(values: dict[str, Any], org: Organisation, rng: random.Random) -> dict[str, Any]:
-    """What happened to a decision later, as of the end of the data: recorded a little after it was made,
-    some reversed, outcome reviews for some of those due. Updates ``values`` in place."""
-    decided_at = values["decided_at"]
-    owner = org.by_handle[values["owner_handle"]]
-    last = org.end - timedelta(seconds=1)
-    recorded = min(
-        decided_at + timedelta(seconds=rng.randrange(60, 4 * 86400), microseconds=rng.randrange(10**6)), last
-    )
-    values.update(recorded_at=recorded, updated_at=recorded)
-    for column in LIFECYCLE_COLUMNS:
-        values[column] = None
-    if rng.random() < 0.05:
-        at = min(decided_at + timedelta(days=rng.randrange(3, 60), seconds=rng.randrange(86400)), last)
-        at = max(at, recorded)
-        values.update(
-            status="reversed", reversal_reason="Results did not justify the spend.", reversed_by=owner.handle,
-            reversed_at=at, revision=values["revision"] + 1, updated_at=max(values["updated_at"], at),
-        )  # fmt: skip
-    review_by = values["review_by"]
-    if review_by is not None and review_by < org.end and rng.random() < owner.reviews:
-        at = review_by + timedelta(days=rng.randrange(0, 20), seconds=rng.randrange(8 * 3600, 20 * 3600))
-        at = min(at + timedelta(microseconds=rng.randrange(10**6)), last)
-        at = max(at, decided_at, recorded)
-        values.update(
-            outcome_result=rng.choice(OUTCOMES), outcome_notes="Reviewed in the monthly meeting.",
-            outcome_actual_value=round(rng.uniform(0, 1000), 2), outcome_reviewed_by=owner.handle,
-            outcome_reviewed_at=at, outcome_recorded_at=at, revision=values["revision"] + 1,
-            updated_at=max(values["updated_at"], at),
-        )  # fmt: skip
-    return values
+    """Record the people, data sources, strategies (with versions) and KPIs (with revisions) through the API."""
+    for handle, person in org.people:
+        client.put(f"/v1/people/{handle}", json=person.model_dump(mode="json")).raise_for_status()
+    for key, source in org.sources:
+        client.put(f"/v1/data-sources/{key}", json=source.model_dump(mode="json")).raise_for_status()
+    for strategy in org.strategies:
+        client.post("/v1/strategies", json=strategy.model_dump(mode="json")).raise_for_status()
+    for key, version in org.versions:
+        client.post(f"/v1/strategies/{key}/versions", json=version.model_dump(mode="json")).raise_for_status()
+    for key, kpi in org.kpis:
+        client.put(f"/v1/kpis/{key}", json=kpi.model_dump(mode="json")).raise_for_status()
 
 
 def stored_rows(org: Organisation, count: int, *, seed: int = 7) -> Iterator[dict[str, Any]]:
-    """``count`` decisions as the service would hold them after three years of use (``history`` applied)."""
-    generator = Generator(org, count, seed=seed)
-    rng = random.Random(seed + 1)
-    for body in generator.bodies():
-        yield history(row(body, org, now=org.end), org, rng)
+    """``count`` decisions as the service would hold them after the organisation's years of use."""
+    return Decisions(org, count, seed=seed).rows(CALLER)
+
+
+def columns(row: dict[str, Any]) -> tuple[str, ...]:
+    """The columns a direct load writes: those of the generator's rows (all the same)."""
+    return tuple(row)
+
+
+# The decision table's JSON documents and amounts, which asyncpg takes as text and as ten-thousandths.
+JSON_COLUMNS = frozenset(c.name for c in Decision.__table__.columns if isinstance(c.type, JSON))
+MONEY_COLUMNS = frozenset(c.name for c in Decision.__table__.columns if isinstance(c.type, MoneyUnits))
 
 
 def pg_record(values: dict[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
@@ -733,7 +375,7 @@ def _pg_value(value: Any, column: str) -> Any:
         return None
     if column in JSON_COLUMNS:
         return json.dumps(value)
-    return to_units(value) if column == "budget_amount" else value
+    return to_units(value) if column in MONEY_COLUMNS else value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -748,7 +390,6 @@ def asyncpg_dsn(url: str) -> str:
 async def copy_into_pg(dsn: str, rows: Iterator[dict[str, Any]], *, chunk: int = 50_000, total: int = 0) -> float:
     """COPY the rows into ``decision``; secondary indexes are dropped first and rebuilt after, then
     VACUUM ANALYZE (so the visibility map is set, as on a table that has lived a while). Returns seconds."""
-    columns = COLUMNS + LIFECYCLE_COLUMNS
     started = time.perf_counter()
     connection = await asyncpg.connect(dsn)
     try:
@@ -760,15 +401,17 @@ async def copy_into_pg(dsn: str, rows: Iterator[dict[str, Any]], *, chunk: int =
             await connection.execute(f'DROP INDEX "{index["indexname"]}"')
         done = 0
         batch: list[tuple[Any, ...]] = []
+        names: tuple[str, ...] = ()
         for values in rows:
-            batch.append(pg_record(values, columns))
+            names = names or columns(values)
+            batch.append(pg_record(values, names))
             if len(batch) == chunk:
-                await connection.copy_records_to_table("decision", records=batch, columns=columns)
+                await connection.copy_records_to_table("decision", records=batch, columns=names)
                 done += len(batch)
                 batch = []
                 log(f"  copied {done:,}{f' of {total:,}' if total else ''} ({time.perf_counter() - started:.0f} s)")
         if batch:
-            await connection.copy_records_to_table("decision", records=batch, columns=columns)
+            await connection.copy_records_to_table("decision", records=batch, columns=names)
         for index in indexes:
             await connection.execute(index["indexdef"])
         log(f"  rebuilt {len(indexes)} indexes ({time.perf_counter() - started:.0f} s)")

@@ -51,7 +51,7 @@ sys.path.insert(0, str(BENCH.parent))
 from common import (  # noqa: E402
     DEFAULT_PG,
     RESULTS,
-    Generator,
+    Decisions,
     log,
     machine_note,
     organisation,
@@ -197,7 +197,7 @@ def load(target: Target, entries: int) -> dict[str, Any]:
         org = organisation()
         with httpx.Client(base_url=server.base_url, headers=auth, timeout=300) as client:
             register(client, org)
-            bodies = list(Generator(org, entries * 9 // 10, seed=11).bodies())
+            bodies = list(Decisions(org, entries * 9 // 10, seed=11, external_refs=True).payloads())
             ids: list[str] = []
             for start in range(0, len(bodies), 1000):
                 response = client.post("/v1/decisions/batch", json={"items": bodies[start : start + 1000]})
@@ -228,7 +228,7 @@ def change_plan(ids: list[str], count: int) -> list[tuple[str, str, dict[str, An
     return plan
 
 
-OWNERS = [owner.handle for owner in organisation().owners[:2]]
+OWNERS = [owner.handle for owner in organisation().members[:2]]
 
 
 def apply_changes(base_url: str, auth: dict[str, str], changes: list[tuple[str, str, dict[str, Any]]]) -> None:

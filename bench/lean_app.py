@@ -35,7 +35,7 @@ from app.core.types import utcnow
 from app.decisions import repository
 from app.decisions.repository import References
 from app.decisions.schemas import DecisionCreate, RevisionKind
-from app.decisions.service import _events, _keys, _log_items, _new_row, _revision_row, _wanted, decision_json
+from app.decisions.service import _events, _keys, _log_items, _revision_row, _wanted, decision_json, new_row
 from app.events import service as events
 from app.integrity.service import _entry
 
@@ -82,7 +82,7 @@ async def create(data: DecisionCreate, authorization: Annotated[str | None, Head
             return Response(status_code=401)
         async with conn.transaction():
             # bench/write.py's body gives the team and no strategy: the insert checks the references itself
-            row = _new_row(data, References.none(), now, caller)
+            row = new_row(data, References.none(), now, caller)
             decision = decision_json(row)
             revision = _revision_row(
                 row["id"], decision, RevisionKind.created, changed_at=now, caller=caller, reason=None,

@@ -5,7 +5,7 @@
 
 Without ``--database-url`` it loads the demo data set (``decision-log demo``) into a throw-away SQLite database;
 with ``--pg-rows N`` it makes a throw-away PostgreSQL database and loads N decisions of bench/common.py's
-organisation (three years, 50 owners) directly, as bench/analytics.py does, then folds the rollup.
+organisation (the demo's, three years, 50 people) directly, as bench/analytics.py does, then folds the rollup.
 Requests go in-process through ASGI (no HTTP server, one at a time), so the figures are the server's time alone:
 ``GET /ui/`` (default range) against the sum of the seven API calls whose answers the overview shows (the summary
 of the range and of the range before, the basis by month by count and by budget, strategy changes, KPIs,

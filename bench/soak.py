@@ -59,7 +59,7 @@ from common import (
     DEFAULT_PG,
     OUTCOMES,
     RESULTS,
-    Generator,
+    Decisions,
     Organisation,
     Service,
     asyncpg_dsn,
@@ -135,7 +135,7 @@ class Client:
 
 class Soak:
     def __init__(
-        self, clients: Sequence[httpx.AsyncClient], org: Organisation, generator: Generator, ids: Sequence[str],
+        self, clients: Sequence[httpx.AsyncClient], org: Organisation, generator: Decisions, ids: Sequence[str],
         args: Any,
     ) -> None:  # fmt: skip
         self.org, self.generator, self.args = org, generator, args
@@ -150,8 +150,8 @@ class Soak:
         self.next_index = args.preload  # the generator's index (its external_ref) for the next create
         weights = [w for _, w in MIX.values()]
         self.ops, self.cumulative = list(MIX), [sum(weights[: i + 1]) for i in range(len(weights))]
-        self.owners = [o.handle for o in org.owners]
-        self.owner_weights = [o.weight for o in org.owners]
+        self.owners = [m.handle for m in org.members]
+        self.owner_weights = [m.activity for m in org.members]
         self.stop_at = 0.0
 
     # -- one request, timed and classified -------------------------------------------------------
@@ -238,7 +238,7 @@ class Soak:
         generator = self.generator
         index, self.next_index = self.next_index, self.next_index + 1
         decided_at = self.org.start + (self.org.end - self.org.start) * c.rng.random()
-        body = generator.body(index, decided_at)
+        body = generator.payload_at(index, decided_at)
         headers = {"Idempotency-Key": str(uuid.uuid4())}
         response = await self.call(c, "create_decision", "POST", "/v1/decisions", ok=201, json=body, headers=headers)
         if response is None:
@@ -403,7 +403,7 @@ class Meter:
 
 def preload(svc: Service, org: Organisation, count: int, seed: int) -> list[str]:
     """``count`` decisions of the generator, through ``POST /v1/decisions/batch`` (1,000 a request)."""
-    bodies = list(Generator(org, count, seed=seed).bodies())
+    bodies = list(Decisions(org, count, seed=seed, external_refs=True).payloads())
     ids: list[str] = []
     with svc.client(timeout=300) as client:
         for start in range(0, len(bodies), 1000):
@@ -603,7 +603,7 @@ async def load(
             )
             for _ in range(args.clients)
         ]
-        soak = Soak(clients, org, Generator(org, 1, seed=args.seed + 100), ids, args)
+        soak = Soak(clients, org, Decisions(org, 1, seed=args.seed + 100, external_refs=True), ids, args)
         if args.warmup > 0:
             log(f"warm-up: {args.clients} clients for {args.warmup:g} s")
             await soak.run(args.warmup, recording=False)

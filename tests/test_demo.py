@@ -10,10 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import insert
 
-from app.core.unit_of_work import Database
+from app.auth.scopes import Scope
+from app.auth.service import Caller
+from app.core.unit_of_work import Database, transaction
 from app.decisions.classification import DATA_BASES
+from app.decisions.models import Decision
+from app.decisions.service import decision_json
 from app.demo import DEFAULT_SEED, MEMBERS, build_plan, run_demo
+from app.demo.plan import Decisions, organisation, stored_row
 from tests.conftest import DATABASE_URL, make_client
 
 COMMAND = Path(sys.executable).parent / "decision-log"
@@ -203,3 +209,49 @@ async def test_demo_refuses_a_database_that_holds_decisions_unless_forced(db: Da
     assert "kept as they were: " in out and "brand-platform" in out  # strategies and KPIs are not redone
     assert "/v1/analytics/basis?bucket=month" in out
     assert await total_decisions(analytics) > before
+
+
+async def test_the_generator_draws_any_number_of_decisions_as_bodies_and_as_the_rows_the_service_writes(
+    db: Database, client_for
+):
+    org = organisation(5, days=400, today=date(2026, 6, 1), people=20)
+    drawn = Decisions(org, 300, seed=5, external_refs=True)
+    bodies = list(drawn.payloads())
+    assert bodies == list(drawn.payloads()) and bodies != list(Decisions(org, 300, seed=6).payloads())
+    assert [b["decided_at"] for b in bodies] == sorted(b["decided_at"] for b in bodies)
+    assert len({b["owner"] for b in bodies}) > len(MEMBERS) and any("external_ref" in b for b in bodies)
+    writer = client_for("admin")
+    for handle, person in org.people:
+        assert (await writer.put(f"/v1/people/{handle}", json=person.model_dump(mode="json"))).status_code == 201
+    for key, source in org.sources:
+        assert (await writer.put(f"/v1/data-sources/{key}", json=source.model_dump(mode="json"))).status_code == 201
+    for strategy in org.strategies:
+        assert (await writer.post("/v1/strategies", json=strategy.model_dump(mode="json"))).status_code == 201
+    for key, version in org.versions:
+        response = await writer.post(f"/v1/strategies/{key}/versions", json=version.model_dump(mode="json"))
+        assert response.status_code == 201, response.text
+    for key, kpi in org.kpis:
+        assert (await writer.put(f"/v1/kpis/{key}", json=kpi.model_dump(mode="json"))).status_code in (200, 201)
+
+    # Half through the API; the generator's row of each body is what the service stored for it.
+    posted = await writer.post("/v1/decisions/batch", json={"items": bodies[:150]})
+    assert posted.status_code == 201, posted.text
+    caller = Caller(key_id="test", name="test-admin", scope=Scope.admin)
+    stored = [stored_row(body, org.references(), datetime.now(UTC), caller) for body in bodies[:150]]
+    per_write = {"id", "recorded_at", "updated_at"}
+    for answer, row in zip(posted.json()["items"], stored, strict=True):
+        expected = decision_json(row)
+        assert {k: v for k, v in answer.items() if k not in per_write} == {
+            k: v for k, v in expected.items() if k not in per_write
+        }
+    # The other half loaded directly, with the reviews and reversals of its days: the API reads it like its own.
+    rows = list(drawn.rows(caller))[150:]
+    assert [row["title"] for row in rows] == [body["title"] for body in bodies[150:]]
+    assert any(row["status"] == "reversed" for row in rows) and any(row["outcome_result"] for row in rows)
+    assert all(row["outcome_reviewed_at"] is None or row["decided_at"] < row["outcome_reviewed_at"] for row in rows)
+    async with transaction(db, writes=True) as session:
+        await session.execute(insert(Decision.__table__), rows)  # type: ignore[arg-type]
+    reader = client_for("analytics")
+    assert await total_decisions(reader) == 300
+    loaded = await writer.get(f"/v1/decisions/{rows[0]['id']}")
+    assert loaded.status_code == 200 and loaded.json()["title"] == rows[0]["title"]

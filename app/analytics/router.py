@@ -64,13 +64,6 @@ Format = Annotated[
     ),
 ]
 Bom = Annotated[bool, Query(description="Start CSV with a UTF-8 byte-order mark (for Excel).")]
-CLASSIFICATION = (
-    "Classification: `intuition`, `emotion` and `authority` are emotional bases; `data`, `experiment` and "
-    "`research` count as `data` only with at least one evidence item, otherwise as `emotion` "
-    "(`data_claim_without_evidence`, shown apart as `emotion_unsupported`). Every decision made counts, "
-    "whatever its status. Time is stored in UTC and answered in `tz`; `from` is inclusive, `to` exclusive; "
-    "weeks are ISO weeks (Monday)."
-)
 
 
 TIME_ZONE_HEADER = "Time-Zone"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -143,7 +143,3 @@ def local_midnight(day: date, name: str) -> datetime:
     """The first instant of ``day`` in the zone, in UTC. Where the clocks skip midnight (a spring-forward at
     00:00), the day starts when they skip it: the instant that 00:00 at the earlier offset names."""
     return datetime.combine(day, time(0), tzinfo=zone(name)).astimezone(UTC)
-
-
-def next_day(day: date) -> date:
-    return day + timedelta(days=1)

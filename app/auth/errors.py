@@ -21,7 +21,6 @@ class ApiKeyNotFound(NotFound):
     title = "API key not found"
 
 
-class SignInLinkNotUsable(AppError):
-    status = 403
+class SignInLinkNotUsable(Forbidden):
     code = "sign_in_link_not_usable"
     title = "Sign-in link not usable"

@@ -6,7 +6,7 @@ from app.auth.dependencies import ReadCaller, WriteCaller
 from app.contractors import service
 from app.contractors.schemas import ContractorKind, ContractorRead, ContractorUpsert
 from app.core.errors import problem_responses
-from app.core.http import etag_of
+from app.core.http import answer_put, etag_of
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import SessionDep, domain_router
 from app.core.types import SLUG_PATTERN
@@ -28,10 +28,12 @@ async def upsert_contractor(
     """Register the contractor (an agency, freelancer or platform that executes marketing work), or replace its
     details (200 when it existed, 201 when created). Deactivate one with `active: false`; it is never deleted."""
     contractor, created = await service.upsert_contractor(session, key, data)
-    response.status_code = 201 if created else 200
-    response.headers["ETag"] = etag_of(contractor.key, contractor.updated_at)
-    if created:
-        response.headers["Location"] = f"/v1/contractors/{contractor.key}"
+    answer_put(
+        response,
+        created=created,
+        etag=etag_of(contractor.key, contractor.updated_at),
+        location=f"/v1/contractors/{contractor.key}",
+    )
     return contractor
 
 

@@ -113,12 +113,6 @@ class PreconditionFailed(AppError):
     title = "Precondition failed"
 
 
-class PreconditionRequired(AppError):
-    status = 428
-    code = "precondition_required"
-    title = "Precondition required"
-
-
 class Unauthorized(AppError):
     status = 401
     code = "unauthorized"

@@ -40,6 +40,14 @@ class ExactJSONResponse(Response):
         return exact_json(content)
 
 
+def answer_put(response: Response, *, created: bool, etag: str, location: str) -> None:
+    """The answer of a ``PUT`` that creates or replaces: 201 with ``Location`` when it created, else 200; its ETag."""
+    response.status_code = 201 if created else 200
+    response.headers["ETag"] = etag
+    if created:
+        response.headers["Location"] = location
+
+
 def etag_of(*parts: object) -> str:
     """A strong entity tag from the values that change whenever the representation does."""
     raw = "|".join(format_utc(p) if isinstance(p, datetime) else str(p) for p in parts)

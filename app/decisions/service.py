@@ -424,7 +424,7 @@ async def create_decisions(
         refs, unchecked = await _check_references(session, wanted, errors=errors), None
     else:
         refs, unchecked = repository.References.none(), _keys(wanted)
-    rows = [_new_row(data, refs, now, caller) for data in items]
+    rows = [new_row(data, refs, now, caller) for data in items]
     decisions = [decision_json(row) for row in rows]
     revisions = [
         _revision_row(
@@ -455,7 +455,8 @@ async def create_decisions(
     return decisions
 
 
-def _new_row(data: DecisionCreate, refs: repository.References, now: datetime, caller: Caller) -> dict[str, Any]:
+def new_row(data: DecisionCreate, refs: repository.References, now: datetime, caller: Caller) -> dict[str, Any]:
+    """The ``decision`` row recorded for ``data`` at ``now`` (also what a direct load of generated data writes)."""
     decided_at = data.decided_at or now
     basis_class, reason = classify(data.basis, len(data.evidence))
     fields = {name: getattr(data, name) for name in DecisionCreate.model_fields}

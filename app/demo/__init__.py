@@ -2,7 +2,8 @@
 
 - :mod:`app.demo.data`: the tables (people and teams, channels, data sources and their evidence,
   KPIs, strategies, the words of titles and rationales, outcomes), plain data, one table per concept;
-- :mod:`app.demo.plan`: the generator, :func:`build_plan` (seed and day in, a :class:`DemoPlan` out);
+- :mod:`app.demo.plan`: the generator, :func:`build_plan` (seed and day in, a :class:`DemoPlan` out), and
+  for larger data sets (bench/) ``organisation()`` and ``Decisions`` (any number, as bodies or rows);
 - :mod:`app.demo.load`: :func:`load` records a plan through the domain services, :func:`run_demo` does both.
 """
 

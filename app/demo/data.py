@@ -64,6 +64,21 @@ MEMBERS = (
     Member("sergey.volkov", "Sergey Volkov", "performance", _bases(55, 20, 0, 10, 5, 10), 0.95, 0.7, 1.3, 0.85, True),
     Member("laura.bennett", "Laura Bennett", "performance", _bases(50, 10, 0, 15, 10, 15), 0.45, 0.3, 1.0, 0.6),
 )
+# Names of the people a larger organisation adds to MEMBERS (bench data sets): each joins the team of the
+# member whose habits they take (the member at the same place in MEMBERS, round and round).
+FIRST_NAMES = (
+    "maria", "alexey", "sophie", "pavel", "nina", "george", "elena", "victor", "chloe", "roman", "irina",
+    "daniel", "tatiana", "lucas", "marina", "oliver", "yulia", "hugo", "vera", "mark", "alina", "paul", "kira",
+    "adam", "zoe", "leon", "daria", "felix", "polina", "max", "sara", "igor", "eva", "nikita", "lena", "boris",
+    "clara", "artem", "mia", "denis", "ruth", "ada",
+)  # fmt: skip
+LAST_NAMES = (
+    "ivanova", "orlov", "martin", "popov", "garcia", "morozova", "lebedev", "hughes", "novikova", "fedorov",
+    "baker", "pavlova", "kozlov", "wright", "egorova", "stepanov", "moore", "nikitina", "zaitsev", "hall",
+    "belova", "gusev", "young", "sorokina", "vinogradov", "lewis", "frolova", "bogdanov", "allen", "kiseleva",
+    "makarov", "king", "titova", "antonov", "scott", "zakharova", "komarov", "green", "mironova", "nikolaev",
+    "adams", "tarasova",
+)  # fmt: skip
 LEADS = {"growth": "anna.petrova", "brand": "olga.smirnova", "performance": "sergey.volkov"}
 TEAM_STRATEGY = {"growth": "profitable-growth", "performance": "profitable-growth", "brand": "brand-platform"}
 

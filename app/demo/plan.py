@@ -6,21 +6,36 @@ revisions, and several hundred decisions with corrections, outcome reviews, reve
 supersessions. Owners differ in their habits (how often they decide on data, cite it, review their
 outcomes), so every analytics endpoint has something to say. The same seed on the same day gives
 the same data.
+
+The same draws make the benchmarks' data sets: :func:`organisation` grows the team to any number of
+people over any number of days, and :class:`Decisions` draws any number of its decisions, as API bodies
+and as the rows the service writes for them (for COPY or INSERT).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
 from string import Formatter
 from typing import Any
 
+from app.auth.service import Caller
 from app.contractors.schemas import ContractorKind, ContractorUpsert
-from app.core.types import utcnow
+from app.core.types import format_utc, utcnow
 from app.decisions.classification import DATA_BASES, Basis
-from app.decisions.schemas import DecisionCreate, DecisionUpdate, OutcomeCause, OutcomeCreate, OutcomeResult
+from app.decisions.repository import References
+from app.decisions.schemas import (
+    DecisionCreate,
+    DecisionStatus,
+    DecisionUpdate,
+    OutcomeCause,
+    OutcomeCreate,
+    OutcomeResult,
+)
+from app.decisions.service import new_row
 from app.demo.data import (
     AGENCIES,
     AGENCY_WORK,
@@ -45,6 +60,7 @@ from app.demo.data import (
     EVIDENCE,
     EVIDENCE_FIELDS,
     EXPERIMENT_SOURCES,
+    FIRST_NAMES,
     FORECASTERS,
     INCONCLUSIVE_NOTES,
     KPI_BY_KEY,
@@ -52,6 +68,7 @@ from app.demo.data import (
     KPI_REVISIONS,
     KPI_TARGETS,
     KPIS,
+    LAST_NAMES,
     LEADS,
     MEMBERS,
     MONTH_WEIGHT,
@@ -147,34 +164,22 @@ def build_plan(seed: int = DEFAULT_SEED, today: date | None = None) -> DemoPlan:
     rng = random.Random(seed)
     end = _midnight(today or utcnow().date())
     start = end - timedelta(days=DAYS)
+    org = _organisation(rng, start, end, len(MEMBERS))
     plan = DemoPlan(
         seed=seed,
         start=start,
         end=end,
-        people=[
-            (
-                m.handle,
-                PersonUpsert(name=m.name, email=f"{m.handle}@example.com", team=m.team, active=m.left_on_day is None),
-            )
-            for m in MEMBERS
-        ],
-        sources=[
-            (key, DataSourceUpsert.model_validate({"name": name, "kind": kind, "url": url}))
-            for key, name, kind, url in SOURCES
-        ],
-        strategies=[
-            StrategyCreate(key=key, title=title, description=text) for key, (title, text, _) in STRATEGIES.items()
-        ],
-        versions=_versions(rng, start),
-        kpis=_kpis(),
+        people=org.people,
+        sources=org.sources,
+        strategies=org.strategies,
+        versions=org.versions,
+        kpis=org.kpis,
         decisions=[],
         corrections=[],
         outcomes=[],
         reversals=[],
     )
-    first_version: dict[str, datetime] = {}
-    for key, version in plan.versions:
-        first_version.setdefault(key, version.effective_from)
+    first_version = org.first_versions()
     drafts = [_decision(rng, start, day, member, first_version) for day, member in _calendar(rng, start)]
     drafts.sort(key=lambda d: d.decided_at)
     whole = random.Random(seed * 31 + 21)  # its own draws: the rest of the plan is the same with or without it
@@ -294,10 +299,12 @@ def _contradicting_pair(plan: DemoPlan, drafts: list[_Draft], results: Mapping[i
             draft.body["kpis"] = [key]
 
 
-def _versions(rng: random.Random, start: datetime) -> list[tuple[str, StrategyVersionCreate]]:
+def _versions(rng: random.Random, start: datetime, days: int = DAYS) -> list[tuple[str, StrategyVersionCreate]]:
+    """The strategies' versions, their days of the year spread over ``days``."""
     out = []
     for key, (_, _, versions) in STRATEGIES.items():
-        for day, summary, reason, by in versions:
+        for year_day, summary, reason, by in versions:
+            day = year_day * days // DAYS
             jitter = rng.randint(-3, 3) if day else 0
             at = start + timedelta(days=max(day + jitter, 0), hours=rng.choice((0, 9, 10, 14)))
             body = f"{summary} Agreed at the {at:%B} planning meeting."
@@ -350,7 +357,17 @@ def _capitalised(text: str) -> str:
 def _decision(
     rng: random.Random, start: datetime, day: int, member: Member, first_version: dict[str, datetime]
 ) -> _Draft:
-    decided_at = start + timedelta(days=day, hours=rng.randint(7, 18), minutes=rng.randrange(0, 60, 5))
+    return _draw(rng, _decided_at(rng, start, day), day, member, first_version)
+
+
+def _decided_at(rng: random.Random, start: datetime, day: int) -> datetime:
+    return start + timedelta(days=day, hours=rng.randint(7, 18), minutes=rng.randrange(0, 60, 5))
+
+
+def _draw(
+    rng: random.Random, decided_at: datetime, day: int, member: Member, first_version: Mapping[str, datetime]
+) -> _Draft:
+    """A decision of ``member`` on ``day`` of the data (from 0) at ``decided_at``."""
     team = member.team
     channel: str = _pick(rng, TEAM_CHANNELS[team])
     category: str = _pick(rng, TEAM_CATEGORIES[team])
@@ -583,36 +600,32 @@ def _outcomes(
     rng: random.Random, drafts: list[_Draft], start: datetime, end: datetime
 ) -> list[tuple[int, OutcomeCreate]]:
     """Reviews of due decisions, as often as each owner bothers; data decisions succeed more often."""
-    out = []
-    for i, d in enumerate(drafts):
-        due = d.review_by
-        if due is None or due > end or rng.random() >= d.member.reviews:
-            continue
-        reviewed_at = due + timedelta(days=rng.randint(-4, 21), hours=rng.randint(8, 18))
-        reviewed_at = min(max(reviewed_at, d.decided_at + timedelta(days=1)), end - timedelta(hours=rng.randint(1, 12)))
-        result: OutcomeResult = _pick(rng, DATA_RESULTS if d.is_data else EMOTION_RESULTS)
-        expected = d.body["expected_outcome"]
-        actual = None
-        if result is OutcomeResult.inconclusive:
-            notes = rng.choice(INCONCLUSIVE_NOTES)
-        else:
-            target = expected["target_value"]
-            ratio = rng.uniform(*RESULT_RATIOS[result])
-            decrease = KPI_BY_KEY[expected["kpi"]][5] == "decrease"
-            actual = round(target / ratio if decrease else target * ratio, 1)
-            notes = f"{RESULT_WORDS[result]}: {_number(actual)} against a target of {_number(target)}."
-        owner_present = d.member.active_on((reviewed_at - start).days)
-        reviewer = d.member.handle if owner_present and rng.random() < 0.75 else LEADS[d.member.team]
-        out.append(
-            (
-                i,
-                OutcomeCreate(
-                    result=result, notes=notes, actual_value=actual, reviewed_by=reviewer, reviewed_at=reviewed_at
-                ),
-            )
-        )
+    out = [(i, review) for i, d in enumerate(drafts) if (review := _review(rng, d, start, end)) is not None]
     out.sort(key=lambda item: (item[1].reviewed_at, item[0]))
     return out
+
+
+def _review(rng: random.Random, d: _Draft, start: datetime, end: datetime) -> OutcomeCreate | None:
+    """The outcome review of ``d`` before ``end``, if it is due by then and its owner bothers."""
+    due = d.review_by
+    if due is None or due > end or rng.random() >= d.member.reviews:
+        return None
+    reviewed_at = due + timedelta(days=rng.randint(-4, 21), hours=rng.randint(8, 18))
+    reviewed_at = min(max(reviewed_at, d.decided_at + timedelta(days=1)), end - timedelta(hours=rng.randint(1, 12)))
+    result: OutcomeResult = _pick(rng, DATA_RESULTS if d.is_data else EMOTION_RESULTS)
+    expected = d.body["expected_outcome"]
+    actual = None
+    if result is OutcomeResult.inconclusive:
+        notes = rng.choice(INCONCLUSIVE_NOTES)
+    else:
+        target = expected["target_value"]
+        ratio = rng.uniform(*RESULT_RATIOS[result])
+        decrease = KPI_BY_KEY[expected["kpi"]][5] == "decrease"
+        actual = round(target / ratio if decrease else target * ratio, 1)
+        notes = f"{RESULT_WORDS[result]}: {_number(actual)} against a target of {_number(target)}."
+    owner_present = d.member.active_on((reviewed_at - start).days)
+    reviewer = d.member.handle if owner_present and rng.random() < 0.75 else LEADS[d.member.team]
+    return OutcomeCreate(result=result, notes=notes, actual_value=actual, reviewed_by=reviewer, reviewed_at=reviewed_at)
 
 
 def _reversals(rng: random.Random, drafts: list[_Draft]) -> list[Reversal]:
@@ -649,3 +662,209 @@ def _reversals(rng: random.Random, drafts: list[_Draft]) -> list[Reversal]:
         out.append(Reversal(i, rng.choice(REVERSAL_REASONS), _editor(rng, drafts[i].member)))
     out.sort(key=lambda r: r.decision)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The organisation, and any number of its decisions (the benchmarks' data sets)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    """The demo's organisation over [start, end): its people (the demo's team, and more like them in a larger
+    one), and the registries to record before its decisions, in order."""
+
+    start: datetime
+    end: datetime
+    members: tuple[Member, ...]
+    people: list[tuple[str, PersonUpsert]]
+    sources: list[tuple[str, DataSourceUpsert]]
+    strategies: list[StrategyCreate]
+    versions: list[tuple[str, StrategyVersionCreate]]  # in order of effective_from
+    kpis: list[tuple[str, KpiPut]]  # the first of a key creates the KPI, the others revise it
+
+    def first_versions(self) -> dict[str, datetime]:
+        first: dict[str, datetime] = {}
+        for key, version in self.versions:
+            first.setdefault(key, version.effective_from)
+        return first
+
+    def references(self) -> References:
+        """The registries as the service reads them for a write (versions numbered in the order recorded)."""
+        versions: dict[str, list[tuple[datetime, int]]] = {strategy.key: [] for strategy in self.strategies}
+        for key, version in self.versions:
+            versions[key].append((version.effective_from, len(versions[key]) + 1))
+        return References(
+            teams={member.handle: member.team for member in self.members},
+            sources={key for key, _ in self.sources},
+            kpis={key for key, _ in self.kpis},
+            strategies=versions,
+        )
+
+
+def organisation(
+    seed: int = DEFAULT_SEED, *, days: int = DAYS, today: date | None = None, people: int = len(MEMBERS)
+) -> Organisation:
+    """The organisation of ``people`` (at least the demo's team) over the ``days`` before ``today`` (UTC)."""
+    end = _midnight(today or utcnow().date())
+    return _organisation(random.Random(seed), end - timedelta(days=days), end, people)
+
+
+def _organisation(rng: random.Random, start: datetime, end: datetime, people: int) -> Organisation:
+    days = (end - start).days
+    members = _crowd(people, days)
+    return Organisation(
+        start=start,
+        end=end,
+        members=members,
+        people=[
+            (
+                m.handle,
+                PersonUpsert(name=m.name, email=f"{m.handle}@example.com", team=m.team, active=m.left_on_day is None),
+            )
+            for m in members
+        ],
+        sources=[
+            (key, DataSourceUpsert.model_validate({"name": name, "kind": kind, "url": url}))
+            for key, name, kind, url in SOURCES
+        ],
+        strategies=[
+            StrategyCreate(key=key, title=title, description=text) for key, (title, text, _) in STRATEGIES.items()
+        ],
+        versions=_versions(rng, start, days),
+        kpis=_kpis(),
+    )
+
+
+def _crowd(people: int, days: int) -> tuple[Member, ...]:
+    """The demo's team, then people taking the habits and team of its members in turn (their activity tapering
+    off): ``people`` in all, leaving at the same point of ``days`` as of the demo's year."""
+    if people < len(MEMBERS):
+        raise ValueError(f"the organisation has at least the demo's {len(MEMBERS)} people")
+    members = [m if m.left_on_day is None else replace(m, left_on_day=m.left_on_day * days // DAYS) for m in MEMBERS]
+    taken = {m.handle for m in members}
+    for i in range(people - len(MEMBERS)):
+        like = members[i % len(MEMBERS)]
+        first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[(i + i // len(FIRST_NAMES)) % len(LAST_NAMES)]
+        handle = f"{first}.{last}" if f"{first}.{last}" not in taken else f"{first}.{last}.{i}"
+        taken.add(handle)
+        members.append(
+            replace(
+                like,
+                handle=handle,
+                name=f"{first.title()} {last.title()}",
+                activity=like.activity / (1 + i % 5),
+                left_on_day=None,
+            )
+        )
+    return tuple(members)
+
+
+# Outcome and reversal columns of a stored row, as the service fills them (see decisions.service).
+LIFECYCLE = (
+    "reversal_reason", "reversed_by", "reversed_at", "superseded_by", "outcome_result", "outcome_notes",
+    "outcome_actual_value", "outcome_reviewed_by", "outcome_reviewed_at", "outcome_recorded_at",
+)  # fmt: skip
+
+
+class Decisions:
+    """``count`` decisions of ``org`` spread over its days in ``decided_at`` order, drawn from ``seed`` the way the
+    demo draws its own: as the bodies a client posts (:meth:`payloads`), and as the rows the service holds for
+    them once their outcome reviews and reversals are in (:meth:`rows`, for a direct load: COPY, INSERT).
+
+    Only the times and the owners are held at once, so millions of decisions stream in little memory.
+    With ``external_refs``, every other decision carries one (``PLAN-<index>``)."""
+
+    def __init__(self, org: Organisation, count: int, *, seed: int = DEFAULT_SEED, external_refs: bool = False):
+        self.org, self.count, self.seed, self.external_refs = org, count, seed, external_refs
+        self.first_version = org.first_versions()
+        days = (org.end - org.start).days
+        self.day_weights = list(
+            accumulate(
+                MONTH_WEIGHT[when.month] * WEEKDAY_WEIGHT[when.weekday()]
+                for when in (org.start + timedelta(days=day) for day in range(days))
+            )
+        )
+        self.present: dict[int, tuple[list[Member], list[float]]] = {}
+        self.loose = random.Random(seed + 2)  # for payload_at: drafts() stays the same however often it runs
+
+    def drafts(self) -> Iterator[_Draft]:
+        rng = random.Random(self.seed)
+        days = rng.choices(range(len(self.day_weights)), cum_weights=self.day_weights, k=self.count)
+        # To the microsecond, unlike the demo's five minutes: among millions, a time names one decision.
+        times = sorted((_decided_at(rng, self.org.start, day) + _jitter(rng), day) for day in days)
+        for index, (decided_at, day) in enumerate(times):
+            yield self._draft(rng, index, decided_at, day)
+
+    def _draft(self, rng: random.Random, index: int, decided_at: datetime, day: int) -> _Draft:
+        if day not in self.present:
+            present = [m for m in self.org.members if m.active_on(day)]
+            self.present[day] = present, list(accumulate(m.activity for m in present))
+        present, weights = self.present[day]
+        draft = _draw(rng, decided_at, day, rng.choices(present, cum_weights=weights)[0], self.first_version)
+        if self.external_refs and rng.random() < 0.5:
+            draft.body["external_ref"] = {"system": "planner", "id": f"PLAN-{index:08d}"}
+        return draft
+
+    def payloads(self) -> Iterator[dict[str, Any]]:
+        """The JSON bodies of ``POST /v1/decisions`` (or the items of a batch), in order."""
+        for draft in self.drafts():
+            yield _payload(draft)
+
+    def payload_at(self, index: int, decided_at: datetime) -> dict[str, Any]:
+        """One more body, decided at ``decided_at`` (within the organisation's days), numbered ``index``."""
+        day = min(max((decided_at - self.org.start).days, 0), len(self.day_weights) - 1)
+        return _payload(self._draft(self.loose, index, decided_at, day))
+
+    def rows(self, caller: Caller) -> Iterator[dict[str, Any]]:
+        """The ``decision`` rows, as the service writes them for ``caller`` (its own :func:`new_row`), recorded a
+        little after they were made, with the outcome reviews and reversals of the organisation's days applied.
+        Every row has the same keys; revisions and rollups are not made (a loader rebuilds what it needs)."""
+        org, references, rng = self.org, self.org.references(), random.Random(self.seed + 1)
+        last = org.end - timedelta(seconds=1)
+        for draft in self.drafts():
+            decided_at = draft.decided_at
+            recorded = min(decided_at + timedelta(seconds=rng.randrange(60, 4 * 86400)), last)
+            row = stored_row(draft.body, references, recorded, caller)
+            if (review := _review(rng, draft, org.start, org.end)) is not None:
+                assert review.reviewed_at is not None
+                at = max(review.reviewed_at, recorded)
+                row.update(
+                    outcome_result=review.result.value, outcome_notes=review.notes,
+                    outcome_actual_value=review.actual_value, outcome_reviewed_by=review.reviewed_by,
+                    outcome_reviewed_at=at, outcome_recorded_at=at, revision=row["revision"] + 1, updated_at=at,
+                )  # fmt: skip
+            if rng.random() < (0.03 if draft.is_data else 0.08):
+                at = max(min(decided_at + timedelta(days=rng.randint(3, 60), hours=rng.randint(0, 8)), last), recorded)
+                row.update(
+                    status=DecisionStatus.reversed.value, reversal_reason=rng.choice(REVERSAL_REASONS),
+                    reversed_by=_editor(rng, draft.member), reversed_at=at, revision=row["revision"] + 1,
+                    updated_at=max(row["updated_at"], at),
+                )  # fmt: skip
+            yield row
+
+
+def stored_row(body: dict[str, Any], references: References, at: datetime, caller: Caller) -> dict[str, Any]:
+    """The ``decision`` row the service writes for ``body`` (a payload or a draft's body) recorded at ``at`` by
+    ``caller``, every lifecycle column present (empty)."""
+    row = new_row(DecisionCreate.model_validate(body), references, at, caller)
+    row.update(dict.fromkeys(LIFECYCLE))
+    return row
+
+
+def _jitter(rng: random.Random) -> timedelta:
+    return timedelta(seconds=rng.randrange(300), microseconds=rng.randrange(1_000_000))
+
+
+def _payload(draft: _Draft) -> dict[str, Any]:
+    return {name: _jsonable(value) for name, value in draft.body.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_utc(value)
+    if isinstance(value, dict):
+        return {name: _jsonable(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value

@@ -4,7 +4,7 @@ from fastapi import Path, Query, Request, Response
 
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.errors import problem_responses
-from app.core.http import IfMatch
+from app.core.http import IfMatch, answer_put
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import SessionDep, domain_router
 from app.core.types import SLUG_PATTERN, UtcInput
@@ -44,10 +44,7 @@ async def put_kpi(
     Send `If-Match` with the ETag last read to avoid overwriting someone else's change (412 when stale).
     """
     kpi, created = await service.put_kpi(session, key, data, caller, if_match)
-    response.status_code = 201 if created else 200
-    response.headers["ETag"] = service.etag(kpi)
-    if created:
-        response.headers["Location"] = f"/v1/kpis/{kpi.key}"
+    answer_put(response, created=created, etag=service.etag(kpi), location=f"/v1/kpis/{kpi.key}")
     return kpi
 
 

@@ -4,7 +4,7 @@ from fastapi import Path, Query, Request, Response
 
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.errors import problem_responses
-from app.core.http import etag_of
+from app.core.http import answer_put, etag_of
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import SessionDep, domain_router
 from app.core.text import Text
@@ -28,10 +28,12 @@ async def upsert_person(
 ) -> PersonRead:
     """Create the person, or replace their details (200 when they existed, 201 when created)."""
     person, created = await service.upsert_person(session, handle, data)
-    response.status_code = 201 if created else 200
-    response.headers["ETag"] = etag_of(person.handle, person.updated_at)
-    if created:
-        response.headers["Location"] = f"/v1/people/{person.handle}"
+    answer_put(
+        response,
+        created=created,
+        etag=etag_of(person.handle, person.updated_at),
+        location=f"/v1/people/{person.handle}",
+    )
     return person
 
 

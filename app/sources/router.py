@@ -4,7 +4,7 @@ from fastapi import Path, Request, Response
 
 from app.auth.dependencies import ReadCaller, WriteCaller
 from app.core.errors import problem_responses
-from app.core.http import etag_of
+from app.core.http import answer_put, etag_of
 from app.core.pagination import Page, PageDep, list_responses, set_link_header
 from app.core.routing import SessionDep, domain_router
 from app.core.types import SLUG_PATTERN
@@ -27,10 +27,12 @@ async def upsert_data_source(
 ) -> DataSourceRead:
     """Register the data source, or replace its details (200 when it existed, 201 when created)."""
     source, created = await service.upsert_source(session, key, data)
-    response.status_code = 201 if created else 200
-    response.headers["ETag"] = etag_of(source.key, source.updated_at)
-    if created:
-        response.headers["Location"] = f"/v1/data-sources/{source.key}"
+    answer_put(
+        response,
+        created=created,
+        etag=etag_of(source.key, source.updated_at),
+        location=f"/v1/data-sources/{source.key}",
+    )
     return source
 
 

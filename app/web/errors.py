@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.errors import AppError
+from app.core.errors import Forbidden
 
 
 class SignInRequired(Exception):
@@ -13,7 +13,6 @@ class SignInRequired(Exception):
         self.next_url = next_url
 
 
-class CsrfRefused(AppError):
-    status = 403
+class CsrfRefused(Forbidden):
     code = "csrf_refused"
     title = "Form expired"

@@ -13,15 +13,9 @@ import secrets
 from cryptography.fernet import Fernet, InvalidToken
 
 from app.core.config import Settings
-from app.core.errors import AppError
+from app.webhooks.errors import WebhookKeyMissing
 
 PREFIX = "whsec_"
-
-
-class WebhookKeyMissing(AppError):
-    status = 409
-    code = "webhook_secret_key_missing"
-    title = "Webhooks need an encryption key"
 
 
 def new_key() -> str:

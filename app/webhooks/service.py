@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from app.core.errors import NotFound, Unprocessable
-from app.core.types import format_utc, new_id, utcnow
+from app.core.errors import Unprocessable
+from app.core.types import column_getter, format_utc, new_id, utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.webhooks import crypto, guard, repository
+from app.webhooks.errors import WebhookNotFound
 from app.webhooks.schemas import (
     DeliveryAttemptRead,
     TestSent,
@@ -21,13 +22,8 @@ from app.webhooks.schemas import (
 TEST_EVENT = "webhook.test"
 
 
-class WebhookNotFound(NotFound):
-    code = "webhook_not_found"
-    title = "Webhook not found"
-
-
 def _read(row: Any) -> WebhookRead:
-    get = row.get if isinstance(row, dict) else row._mapping.get
+    get = column_getter(row)
     return WebhookRead(
         id=get("id"),
         url=get("url"),
