@@ -697,7 +697,7 @@ class Organisation:
         return References(
             teams={member.handle: member.team for member in self.members},
             sources={key for key, _ in self.sources},
-            kpis={key for key, _ in self.kpis},
+            kpis={key: kpi.direction.value if kpi.direction else None for key, kpi in self.kpis},
             strategies=versions,
         )
 

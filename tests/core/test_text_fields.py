@@ -41,6 +41,9 @@ DECISION = {
     "expected_outcome": {"description": "CPA down", "kpi": "cpa", "target_value": 40, "review_by": "2026-06-01"},
     "tags": ["q2"],
     "external_ref": {"system": "crm", "id": "DEAL-1"},
+    "confidence": 0.7,
+    "alternatives": [{"title": "Keep display", "reason_rejected": "Converts less."}],
+    "data_recommendation": {"option": "Move to search", "followed": True},
 }
 BODIES: dict[str, dict[str, Any]] = {
     "upsertPerson": {"name": "Anna", "email": "anna@example.com", "team": "growth", "active": True},
