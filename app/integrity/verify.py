@@ -240,6 +240,43 @@ class History:
     state: Callable[[dict[str, Any]], Any]  # the record's API form (JSON) from its columns: what entries log
     fields: Callable[[Mapping[str, Any]], dict[str, Any]]  # a revision row's logged fields, from its columns
     derived: Callable[[dict[str, Any], Any], list[str]]  # columns of a record that do not follow from its state
+    # The state as an earlier version logged it, for a record not written since (None: the form never changed).
+    earlier: Callable[[Any], Any] | None = None
+
+
+# Fields a decision's answer gained after its log began, with the value every decision written before holds (the
+# migrations that added them fill it in): a decision not written since is logged without them. Only these, and only
+# at that value, are set aside: a value given to one of them behind the service's back is still a difference.
+ADDED_TO_DECISION: dict[str, Any] = {
+    "confidence": None,
+    "alternatives": [],
+    "data_recommendation": None,
+    "contractor": None,
+    "directed_by": None,
+    "rationale_signals": [],
+}
+ADDED_TO_EXPECTED_OUTCOME: dict[str, Any] = {"direction": None}
+ADDED_TO_OUTCOME: dict[str, Any] = {"cause": None, "target_met": None}
+
+
+def _without_added(value: dict[str, Any], added: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: v for name, v in value.items() if name not in added or v != added[name]}
+
+
+def decision_as_logged_before(state: dict[str, Any]) -> dict[str, Any]:
+    """A decision's state in the form a version before the added fields logged it."""
+    earlier = _without_added(state, ADDED_TO_DECISION)
+    for name, added in (("expected_outcome", ADDED_TO_EXPECTED_OUTCOME), ("outcome", ADDED_TO_OUTCOME)):
+        if earlier.get(name) is not None:
+            earlier[name] = _without_added(earlier[name], added)
+    return earlier
+
+
+def _earlier_digest(history: History, state: Any) -> Callable[[], bytes] | None:
+    if history.earlier is None:
+        return None
+    as_logged_before = history.earlier
+    return lambda: _digest(canonical(as_logged_before(state)))
 
 
 def _decision_derived(row: dict[str, Any], state: dict[str, Any]) -> list[str]:
@@ -283,6 +320,7 @@ HISTORIES = (
         lambda row: decisions.to_read(row).model_dump(mode="json"),
         decisions.revision_fields,
         _decision_derived,
+        decision_as_logged_before,
     ),
     History(
         repository.Revisioned(
@@ -679,7 +717,7 @@ class _Verification:
                 state = history.state(record)
                 text = canonical(state)
                 digest = _digest(text)
-                logged = self._compare_state(entity, digest, text)
+                logged = self._compare_state(entity, digest, text, _earlier_digest(history, state))
                 for column in history.derived(record, state):
                     self._derived_problem(entity, f"{column} does not follow from its logged state", logged)
                 revision = _decoded(dict(zip(columns, row[split:], strict=True)), json_columns)
@@ -694,11 +732,14 @@ class _Verification:
                 revision = _decoded(dict(zip(columns, row[1:], strict=True)), json_columns)
                 self._compare_revision(history, history.entity(row[0]), revision, None)
 
-    def _compare_state(self, entity: str, digest: bytes, text: str) -> tuple[int | None, int, bytes] | None:
+    def _compare_state(
+        self, entity: str, digest: bytes, text: str, earlier: Callable[[], bytes] | None = None
+    ) -> tuple[int | None, int, bytes] | None:
         """Compare a record's state (``text``, its canonical form) with its latest entry; that entry (None when
-        there is none)."""
+        there is none). ``earlier`` gives the digest of the state in an earlier version's form, which an entry
+        that version wrote holds (asked only when the state's own digest differs)."""
         logged = self.latest.pop(entity, None)
-        if logged is not None and logged[2] == digest:
+        if logged is not None and (logged[2] == digest or (earlier is not None and logged[2] == earlier())):
             return logged
         if self.adoption is not None:
             self.adoption.entries.append(LogItem(f"{_family(entity)}{ADOPTED}", entity, CanonicalText(text)))
