@@ -181,3 +181,14 @@ def test_every_reference_resolves(spec):
         assert ref.startswith("#/components/schemas/"), ref
         assert ref.rsplit("/", 1)[1] in schemas, f"dangling {ref}"
     assert "HTTPValidationError" not in schemas
+
+
+def test_every_budget_amount_is_documented_as_the_exact_number_the_api_gives(spec):
+    """Amounts are JSON numbers in every answer (exact digits): no schema may promise a string instead."""
+    documented = {}
+    for name, schema in spec["components"]["schemas"].items():
+        amount = schema.get("properties", {}).get("budget_amount")
+        if amount is not None:
+            documented[name] = {option.get("type") for option in amount.get("anyOf", [amount])} - {"null"}
+    assert {"DecisionRead", "DigestDecision"} <= documented.keys()
+    assert {name: types for name, types in documented.items() if types != {"number"}} == {}

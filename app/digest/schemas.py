@@ -1,11 +1,11 @@
 import enum
 import uuid
 from datetime import date
-from decimal import Decimal
 
 from pydantic import AliasChoices, BaseModel, Field
 
 from app.analytics.schemas import SummaryRow
+from app.core.money import MoneyOut
 from app.core.types import UtcOutput
 from app.decisions.classification import BasisClass
 
@@ -37,7 +37,7 @@ class DigestDecision(BaseModel):
     title: str
     owner: str
     basis_class: BasisClass
-    budget_amount: Decimal | None
+    budget_amount: MoneyOut | None = Field(description="Exact, as the decision gives it.")
     budget_currency: str | None
     decided_at: UtcOutput
     review_by: UtcOutput | None
