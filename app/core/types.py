@@ -85,6 +85,19 @@ def _date_means_utc_midnight(value: Any) -> Any:
     return value
 
 
+def _iso_date_only(value: Any) -> Any:
+    # A calendar date is written YYYY-MM-DD: a number (a Unix time to pydantic) or another form is refused.
+    if isinstance(value, str) and _DATE_ONLY.match(value.strip()):
+        return value.strip()
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise ValueError("expected a date written YYYY-MM-DD, e.g. 2026-03-01")
+
+
+# A calendar date a client sends (the digest's `at`): ISO 8601, nothing else.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
 # Every timestamp a client sends (decided_at, review_by, reviewed_at, effective_from, and the ones that select:
 # analytics ranges, filters, `updated_since`, a KPI's `at`) lies in this range, both ends included. Outside it a
 # value is a typo or a placeholder (year 1, year 9999), and one such value stored would stretch every default

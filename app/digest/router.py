@@ -1,6 +1,5 @@
 """The digest: what changed in a week or a month, as JSON, Markdown or HTML."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -11,6 +10,7 @@ from app.auth.dependencies import AnalyticsCaller
 from app.core.errors import problem_responses
 from app.core.http import ExactJSONResponse, negotiate
 from app.core.routing import SessionDep, domain_router
+from app.core.types import IsoDate
 from app.digest import service
 from app.digest.schemas import Digest, DigestFormat, DigestPeriod
 
@@ -46,7 +46,8 @@ async def get_digest(
     _: AnalyticsCaller,
     period: Annotated[DigestPeriod, Query(description="`week` (ISO, from Monday) or `month`.")] = DigestPeriod.week,
     at: Annotated[
-        date | None, Query(description="A date in the period to report; default: the last complete period.")
+        IsoDate | None,
+        Query(description="A date in the period to report (YYYY-MM-DD); default: the last complete period."),
     ] = None,
     format: Annotated[
         DigestFormat | None,

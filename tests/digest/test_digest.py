@@ -151,6 +151,9 @@ async def test_bad_parameters_are_422_naming_them(client: httpx.AsyncClient) -> 
         ({"period": "year"}, ["query", "period"]),
         ({"at": "2026-13-01"}, ["query", "at"]),
         ({"at": "0001-01-01"}, ["query", "at"]),
+        ({"at": "0"}, ["query", "at"]),  # a number is not a date (pydantic would read a Unix time)
+        ({"at": "20261201"}, ["query", "at"]),
+        ({"at": "2026-12-01T00:00:00Z"}, ["query", "at"]),
         ({"at": "9999-12-31", "period": "month"}, ["query", "at"]),
         ({"format": "pdf"}, ["query", "format"]),
         ({"tz": "Mars/Olympus"}, ["query", "tz"]),
