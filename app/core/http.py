@@ -28,7 +28,25 @@ def exact_json(content: Any) -> bytes:
     exact digits (:func:`app.core.money.json_default`)."""
     if isinstance(content, BaseModel):
         content = content.model_dump(by_alias=True)
-    return orjson.dumps(content, default=json_default)
+    try:
+        return orjson.dumps(content, default=json_default)
+    except orjson.JSONEncodeError:
+        # An integer beyond 64 bits, which orjson does not write: PostgreSQL's JSONB gives a whole number sent as
+        # 1e30 back as 1000…0. Written as its exact digits.
+        return orjson.dumps(_wide_integers_as_digits(content), default=json_default)
+
+
+_ORJSON_INTEGERS = range(-(2**63), 2**64)
+
+
+def _wide_integers_as_digits(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _ORJSON_INTEGERS:
+        return orjson.Fragment(str(value))
+    if isinstance(value, dict):
+        return {key: _wide_integers_as_digits(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wide_integers_as_digits(item) for item in value]
+    return value
 
 
 class ExactJSONResponse(Response):
