@@ -1,7 +1,7 @@
 """The whole system's analytics (DESIGN.md part 2): how each contractor's decisions turn out and whom their
-failures are blamed on; what people directed for others (accountability). The summary's owner's share and data
-claims in emotional language are counted with accountability (:func:`app.analytics.queries.accountability`). SQL
-only, as :mod:`app.analytics.queries`; :mod:`app.analytics.service` shapes the aggregated rows."""
+failures are blamed on; the people's roles. What people directed for others, the summary's owner's share and its
+data claims in emotional language are counted in accountability's pass (:func:`app.analytics.queries.accountability`).
+SQL only, as :mod:`app.analytics.queries`; :mod:`app.analytics.service` shapes the aggregated rows."""
 
 from __future__ import annotations
 
@@ -79,20 +79,6 @@ async def contractor_rows(
     rows = list((await session.execute(registered)).all())
     in_house = (await session.execute(select(figures).where(figures.c.key.is_(None)))).first()
     return rows, in_house
-
-
-async def directed(session: AsyncSession, *, start: datetime, end: datetime, filters: DecisionFilters) -> list[AnyRow]:
-    """Per person who directed decisions for others (``directed_by``): how many, and how many on emotions."""
-    statement = (
-        select(
-            decision.c.directed_by.label("person"),
-            func.count().label("directed"),
-            count_if(decision.c.basis_class == "emotion").label("directed_emotion"),
-        )
-        .where(in_range(decision.c.decided_at, start, end), decision.c.directed_by.is_not(None))
-        .group_by(decision.c.directed_by)
-    )
-    return list((await session.execute(apply_filters(statement, filters, dialect_of(session)))).all())
 
 
 async def roles(session: AsyncSession, handles: set[str]) -> dict[str, str]:

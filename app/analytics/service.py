@@ -387,8 +387,8 @@ async def _accountability(
     now = utcnow()
     first = None if start is not None else await queries.first_decided_at(session, filters)
     start, end = _resolve(start, end, first, None, now, tz)
-    rows = await queries.accountability(session, start=start, end=end, at=min(end, now), filters=filters)
-    people = await _directed(session, start=start, end=end, owners={r.owner for r in rows}, filters=filters)
+    rows, directors = await queries.accountability(session, start=start, end=end, at=min(end, now), filters=filters)
+    people = await _directed(session, owners={r.owner for r in rows}, directors=directors)
     answer = AccountabilityAnalytics(
         start=start,
         end=end,
@@ -640,19 +640,18 @@ def _contractor_row(key: Any, name: Any, kind: Any, active: Any, r: Any, currenc
     )
 
 
-async def _directed(
-    session: DatabaseSession, *, start: datetime, end: datetime, owners: set[str], filters: DecisionFilters
-) -> dict[str, dict[str, Any]]:
+async def _directed(session: DatabaseSession, *, owners: set[str], directors: list[Any]) -> dict[str, dict[str, Any]]:
     """Accountability's columns of the whole system for each owner and each person who directed decisions in
-    range: role, directed, directed_emotion_share."""
-    found = {r.person: r for r in await system.directed(session, start=start, end=end, filters=filters)}
+    range (``directors``: their rows of :func:`app.analytics.queries.accountability`): role, directed,
+    directed_emotion_share."""
+    found = {r.owner: r for r in directors}
     handles = owners | found.keys()
     roles = await system.roles(session, handles)
     return {
         handle: {
             "role": roles.get(handle),
-            "directed": found[handle].directed if handle in found else 0,
-            "directed_emotion_share": share(found[handle].directed_emotion, found[handle].directed)
+            "directed": int(found[handle].decisions) if handle in found else 0,
+            "directed_emotion_share": share(found[handle].emotion, found[handle].decisions)
             if handle in found
             else None,
         }
