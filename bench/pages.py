@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pages.py [--database-url URL] [--rounds 30]
     .venv/bin/python bench/pages.py --pg-rows 1000000          # PostgreSQL at 127.0.0.1:5432 (see --pg)
+    .venv/bin/python bench/pages.py --pg-rows 1000000 --keep   # and keep that database (for bench/summary_parts.py)
 
 Without ``--database-url`` it loads the demo data set (``decision-log demo``) into a throw-away SQLite database;
 with ``--pg-rows N`` it makes a throw-away PostgreSQL database and loads N decisions of bench/common.py's
