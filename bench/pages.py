@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pages.py [--database-url URL] [--rounds 30]
     .venv/bin/python bench/pages.py --pg-rows 1000000          # PostgreSQL at 127.0.0.1:5432 (see --pg)
+    .venv/bin/python bench/pages.py --pg-rows 1000000 --keep   # and keep that database (for bench/summary_parts.py)
 
 Without ``--database-url`` it loads the demo data set (``decision-log demo``) into a throw-away SQLite database;
 with ``--pg-rows N`` it makes a throw-away PostgreSQL database and loads N decisions of bench/common.py's
@@ -54,13 +55,14 @@ def main() -> None:
     parser.add_argument("--pg-rows", type=int)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--keep", action="store_true", help="keep the --pg-rows database (its URL is printed)")
     args = parser.parse_args()
     if args.pg_rows:
         from analytics import fold_rollup
         from common import copy_into_pg, organisation, register, service, stored_rows
 
         org = organisation()
-        with service("postgresql", pg=args.pg, prefix="bench_pages") as svc:
+        with service("postgresql", pg=args.pg, prefix="bench_pages", keep=args.keep) as svc:
             with svc.client() as client:
                 register(client, org)
             loaded = asyncio.run(copy_into_pg(svc.url, stored_rows(org, args.pg_rows), total=args.pg_rows))

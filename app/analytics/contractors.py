@@ -1,14 +1,14 @@
 """The whole system's analytics (DESIGN.md part 2): how each contractor's decisions turn out and whom their
-failures are blamed on; what people directed for others (accountability); the owner's share and the data claims
-whose rationale speaks in feelings (summary). SQL only, as :mod:`app.analytics.queries`; :mod:`app.analytics.service`
-shapes the aggregated rows."""
+failures are blamed on; the people's roles. What people directed for others, the summary's owner's share and its
+data claims in emotional language are counted in accountability's pass (:func:`app.analytics.queries.accountability`).
+SQL only, as :mod:`app.analytics.queries`; :mod:`app.analytics.service` shapes the aggregated rows."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.queries import _count_if as count_if
@@ -18,18 +18,14 @@ from app.core.dialect import dialect_of
 from app.core.money import split_units
 from app.core.types import AnyRow, table_of
 from app.decisions.models import Decision
-from app.decisions.rationale_signals import Signal
-from app.decisions.repository import DecisionFilters, apply_filters, has_signal
+from app.decisions.repository import DecisionFilters, apply_filters
 from app.people.models import Person
-from app.people.schemas import PersonRole
 
 decision = table_of(Decision)
 contractor = table_of(Contractor)
 person = table_of(Person)
 
 SHORTFALL = ("partial", "failure")
-# The signals that make a data claim's language emotional (authority is counted apart, by directed_by).
-EMOTIONAL_LANGUAGE = (Signal.feeling, Signal.certainty, Signal.hearsay)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,41 +81,6 @@ async def contractor_rows(
     return rows, in_house
 
 
-async def directed(session: AsyncSession, *, start: datetime, end: datetime, filters: DecisionFilters) -> list[AnyRow]:
-    """Per person who directed decisions for others (``directed_by``): how many, and how many on emotions."""
-    statement = (
-        select(
-            decision.c.directed_by.label("person"),
-            func.count().label("directed"),
-            count_if(decision.c.basis_class == "emotion").label("directed_emotion"),
-        )
-        .where(in_range(decision.c.decided_at, start, end), decision.c.directed_by.is_not(None))
-        .group_by(decision.c.directed_by)
-    )
-    return list((await session.execute(apply_filters(statement, filters, dialect_of(session)))).all())
-
-
 async def roles(session: AsyncSession, handles: set[str]) -> dict[str, str]:
     statement = select(person.c.handle, person.c.role).where(person.c.handle.in_(sorted(handles)))
     return {row.handle: row.role for row in (await session.execute(statement)).all()}
-
-
-async def owner_and_language(session: AsyncSession, *, start: datetime, end: datetime) -> AnyRow:
-    """The summary's figures of the whole system: data claims in emotional language; the decisions owned or
-    directed by people with role ``owner``, and those of them on emotions."""
-    owner, director = person.alias("owner"), person.alias("director")
-    by_owner = or_(owner.c.role == PersonRole.owner.value, director.c.role == PersonRole.owner.value)
-    statement = (
-        select(
-            count_if(and_(decision.c.basis_class == "data", has_signal(*EMOTIONAL_LANGUAGE))).label("data_emotional"),
-            count_if(by_owner).label("owner_directed"),
-            count_if(and_(by_owner, decision.c.basis_class == "emotion")).label("owner_directed_emotion"),
-        )
-        .select_from(
-            decision.join(owner, owner.c.handle == decision.c.owner_handle).outerjoin(
-                director, director.c.handle == decision.c.directed_by
-            )
-        )
-        .where(in_range(decision.c.decided_at, start, end))
-    )
-    return (await session.execute(statement)).one()

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import and_, case, delete, func, literal, literal_column, null, or_, select, union_all
+from sqlalchemy import BigInteger, and_, case, delete, func, literal, literal_column, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -22,8 +22,11 @@ from app.core.dialect import days_between, dialect_of, json_array_elements, time
 from app.core.money import from_parts, split_units
 from app.core.types import AnyRow, table_of
 from app.decisions.models import Decision
-from app.decisions.repository import DecisionFilters, apply_filters
+from app.decisions.rationale_signals import Signal
+from app.decisions.repository import DecisionFilters, apply_filters, has_signal
 from app.kpis.models import Kpi, KpiRevision
+from app.people.models import Person
+from app.people.schemas import PersonRole
 from app.strategies.models import Strategy, StrategyVersion
 
 decision = table_of(Decision)
@@ -31,6 +34,7 @@ strategy = table_of(Strategy)
 version = table_of(StrategyVersion)
 kpi = table_of(Kpi)
 kpi_revision = table_of(KpiRevision)
+person = table_of(Person)
 rollup = table_of(BasisRollup)
 rollup_delta = table_of(BasisRollupDelta)
 ROLLUP_KEY = ("dimension", "value", "period", "basis_class", "unsupported", "currency")
@@ -599,29 +603,84 @@ async def kpis(session: AsyncSession, *, start: datetime, end: datetime) -> list
     return list((await session.execute(statement)).all())
 
 
+# The signals that make a data claim's language emotional (authority is counted apart, by directed_by).
+EMOTIONAL_LANGUAGE = (Signal.feeling, Signal.certainty, Signal.hearsay)
+
+
 async def accountability(
     session: AsyncSession, *, start: datetime, end: datetime, at: datetime, filters: DecisionFilters
-) -> list[AnyRow]:
-    """Per owner: decisions and their classes, reviews done, due and overdue, reversals."""
+) -> tuple[list[AnyRow], list[AnyRow]]:
+    """Per owner: decisions and their classes, reviews done, due and overdue, reversals; and, in the same pass over
+    the range's decisions, the summary's other figures of them per owner (the summary adds the owners' rows up):
+    those naming a strategy, reviews and their results per basis class, data claims in emotional language, and
+    the decisions owned or directed by people with role ``owner`` (of them on emotions).
+
+    Also from that pass, per person who directed decisions for others (``directed_by``): ``decisions`` directed
+    and ``emotion`` of them on emotions. The owners' rows, then the directors' (each by handle)."""
     due = and_(decision.c.review_by.is_not(None), decision.c.review_by <= at)
-    reviewed = decision.c.outcome_result.is_not(None)
-    statement = (
+    result = decision.c.outcome_result
+    reviewed = result.is_not(None)
+    owner, director = person.alias("owner"), person.alias("director")
+    by_owner = or_(owner.c.role == PersonRole.owner.value, director.c.role == PersonRole.owner.value)
+    emotion = decision.c.basis_class == "emotion"
+    counts = {
+        "decisions": func.count(),
+        "data": _count_if(decision.c.basis_class == "data"),
+        "emotion": _count_if(emotion),
+        "emotion_unsupported": _count_if(decision.c.classification_reason == "data_claim_without_evidence"),
+        "reviewed": _count_if(reviewed),
+        "reviews_due": _count_if(due),
+        "overdue_reviews": _count_if(and_(due, ~reviewed)),
+        "reversed": _count_if(decision.c.status != "active"),
+        "with_strategy": _count_if(decision.c.strategy_key.is_not(None)),
+        **{
+            f"{basis_class}_{name}": _count_if(and_(decision.c.basis_class == basis_class, condition))
+            for basis_class in ("data", "emotion")
+            for name, condition in (
+                ("reviewed", reviewed),
+                ("success", result == "success"),
+                ("inconclusive", result == "inconclusive"),
+            )
+        },
+        "data_emotional": _count_if(and_(decision.c.basis_class == "data", has_signal(*EMOTIONAL_LANGUAGE))),
+        "owner_directed": _count_if(by_owner),
+        "owner_directed_emotion": _count_if(and_(by_owner, emotion)),
+    }
+    # One scan: the range's decisions counted per (owner, director), then added up per owner and per director.
+    cells = apply_filters(
         select(
-            decision.c.owner_handle.label("owner"),
-            func.count().label("decisions"),
-            _count_if(decision.c.basis_class == "data").label("data"),
-            _count_if(decision.c.basis_class == "emotion").label("emotion"),
-            _count_if(decision.c.classification_reason == "data_claim_without_evidence").label("emotion_unsupported"),
-            _count_if(reviewed).label("reviewed"),
-            _count_if(due).label("reviews_due"),
-            _count_if(and_(due, ~reviewed)).label("overdue_reviews"),
-            _count_if(decision.c.status != "active").label("reversed"),
+            decision.c.owner_handle,
+            decision.c.directed_by,
+            *(count.label(name) for name, count in counts.items()),
+        )
+        .select_from(
+            decision.join(owner, owner.c.handle == decision.c.owner_handle).outerjoin(
+                director, director.c.handle == decision.c.directed_by
+            )
         )
         .where(_in_range(decision.c.decided_at, start, end))
-        .group_by(decision.c.owner_handle)
-        .order_by(decision.c.owner_handle)
+        .group_by(decision.c.owner_handle, decision.c.directed_by),
+        filters,
+        dialect_of(session),
+    ).cte("cells")
+    owners = select(
+        literal("owner").label("kind"),
+        cells.c.owner_handle.label("owner"),
+        *(func.sum(cells.c[name], type_=BigInteger).label(name) for name in counts),
+    ).group_by(cells.c.owner_handle)
+    directors = (
+        select(
+            literal("director").label("kind"),
+            cells.c.directed_by.label("owner"),
+            *(func.sum(cells.c[name], type_=BigInteger).label(name) for name in counts),
+        )
+        .where(cells.c.directed_by.is_not(None))
+        .group_by(cells.c.directed_by)
     )
-    return list((await session.execute(apply_filters(statement, filters, dialect_of(session)))).all())
+    both = union_all(owners, directors).subquery("both")
+    statement = select(both).order_by(both.c.kind.desc(), both.c.owner)
+    rows = list((await session.execute(statement)).all())
+    return [r for r in rows if r.kind == "owner"], [r for r in rows if r.kind == "director"]
 
 
 async def outcomes(session: AsyncSession, *, start: datetime, end: datetime, filters: DecisionFilters) -> list[AnyRow]:

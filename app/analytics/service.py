@@ -240,9 +240,25 @@ def _zero_filled(rows: list[BasisRow], start: datetime, end: datetime, bucket: B
     return [found.get(day) or _basis_row(day, None, 0, 0, 0, 0) for day in buckets(start, end, bucket, tz)]
 
 
+@dataclass(frozen=True, slots=True)
+class StrategyUsage:
+    """Decisions decided in range, and of them those naming a strategy."""
+
+    decisions: int
+    with_strategy: int
+
+
 async def strategy_changes(
-    session: DatabaseSession, *, start: datetime | None, end: datetime | None, bucket: Bucket, tz: str | None = None
+    session: DatabaseSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    bucket: Bucket,
+    tz: str | None = None,
+    usage: StrategyUsage | None = None,
 ) -> StrategyChangeAnalytics:
+    """``usage``: the range's strategy usage when the caller has counted it already (the summary, with
+    accountability), else counted here."""
     _check_range(start, end)
     tz = zone_of(session, tz)
     now = utcnow()
@@ -268,7 +284,9 @@ async def strategy_changes(
                 session, start=start, end=end, bucket=bucket.value, clock=zones.clock(tz, start, end)
             )
         ]
-    usage = await queries.strategy_usage(session, start=start, end=end)
+    if usage is None:
+        counted = await queries.strategy_usage(session, start=start, end=end)
+        usage = StrategyUsage(decisions=counted.decisions, with_strategy=counted.with_strategy)
     return StrategyChangeAnalytics(
         start=start,
         end=end,
@@ -350,14 +368,28 @@ async def accountability(
     filters: DecisionFilters,
     tz: str | None = None,
 ) -> AccountabilityAnalytics:
+    answer, _ = await _accountability(session, start=start, end=end, filters=filters, tz=tz)
+    return answer
+
+
+async def _accountability(
+    session: DatabaseSession,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    filters: DecisionFilters,
+    tz: str | None = None,
+) -> tuple[AccountabilityAnalytics, list[Any]]:
+    """:func:`accountability`, and the rows of :func:`app.analytics.queries.accountability` it is made of (with the
+    summary's other figures per owner)."""
     _check_range(start, end)
     tz = zone_of(session, tz)
     now = utcnow()
     first = None if start is not None else await queries.first_decided_at(session, filters)
     start, end = _resolve(start, end, first, None, now, tz)
-    rows = await queries.accountability(session, start=start, end=end, at=min(end, now), filters=filters)
-    people = await _directed(session, start=start, end=end, owners={r.owner for r in rows}, filters=filters)
-    return AccountabilityAnalytics(
+    rows, directors = await queries.accountability(session, start=start, end=end, at=min(end, now), filters=filters)
+    people = await _directed(session, owners={r.owner for r in rows}, directors=directors)
+    answer = AccountabilityAnalytics(
         start=start,
         end=end,
         tz=tz,
@@ -384,6 +416,7 @@ async def accountability(
             key=lambda row: row.owner,
         ),
     )
+    return answer, rows
 
 
 async def outcomes(
@@ -467,11 +500,14 @@ async def summary_with_parts(
             tz=tz,
         )
     ).rows[0]
-    strategy = await strategy_changes(session, start=start, end=end, bucket=Bucket.none, tz=tz)
+    # One pass over the range's decisions (accountability's) gives the figures the summary adds up over owners:
+    # strategy usage, the success rates of /outcomes, the owner's share and the data claims in emotional language.
+    accountable, per_owner = await _accountability(session, start=start, end=end, filters=NO_FILTERS, tz=tz)
+    owners = accountable.rows
+    totals = {name: sum(int(getattr(r, name)) for r in per_owner) for name in SUMMED_PER_OWNER}
+    usage = StrategyUsage(decisions=totals["decisions"], with_strategy=totals["with_strategy"])
+    strategy = await strategy_changes(session, start=start, end=end, bucket=Bucket.none, tz=tz, usage=usage)
     kpi = await kpis(session, start=start, end=end, tz=tz)
-    owners = (await accountability(session, start=start, end=end, filters=NO_FILTERS, tz=tz)).rows
-    outcome_rows = (await outcomes(session, start=start, end=end, filters=NO_FILTERS, tz=tz)).rows
-    results = {r.basis_class: r for r in outcome_rows}
     reversed_ = sum(r.reversed for r in owners)
     quality_figures = await quality.summary(session, start=start, end=end)
     scorecard = SummaryAnalytics(
@@ -501,9 +537,11 @@ async def summary_with_parts(
                 overdue_reviews=sum(r.overdue_reviews for r in owners),
                 reversed=reversed_,
                 reversal_rate=share(reversed_, int(basis_rows.total)),
-                success_rate_data=results[BasisClass.data].success_rate,
-                success_rate_emotion=results[BasisClass.emotion].success_rate,
-                **await _owner_and_language(session, start=start, end=end),
+                success_rate_data=_success_rate(totals, BasisClass.data),
+                success_rate_emotion=_success_rate(totals, BasisClass.emotion),
+                data_claims_with_emotional_language=totals["data_emotional"],
+                owner_directed=totals["owner_directed"],
+                owner_directed_emotion_share=share(totals["owner_directed_emotion"], totals["owner_directed"]),
                 brier_score=_rounded(quality_figures.brier_score),
                 overrides=quality_figures.overrides,
                 override_success_rate=share(quality_figures.overrides_success, quality_figures.overrides_concluded),
@@ -512,6 +550,29 @@ async def summary_with_parts(
         ],
     )
     return scorecard, SummaryParts(strategy_changes=strategy, kpis=kpi, accountability=owners)
+
+
+# The columns of app.analytics.queries.accountability the summary adds up over owners.
+SUMMED_PER_OWNER = (
+    "decisions",
+    "with_strategy",
+    "data_reviewed",
+    "data_success",
+    "data_inconclusive",
+    "emotion_reviewed",
+    "emotion_success",
+    "emotion_inconclusive",
+    "data_emotional",
+    "owner_directed",
+    "owner_directed_emotion",
+)
+
+
+def _success_rate(totals: dict[str, int], basis_class: str) -> float | None:
+    """As /outcomes: successes among the reviews with a conclusion."""
+    return share(
+        totals[f"{basis_class}_success"], totals[f"{basis_class}_reviewed"] - totals[f"{basis_class}_inconclusive"]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -579,19 +640,18 @@ def _contractor_row(key: Any, name: Any, kind: Any, active: Any, r: Any, currenc
     )
 
 
-async def _directed(
-    session: DatabaseSession, *, start: datetime, end: datetime, owners: set[str], filters: DecisionFilters
-) -> dict[str, dict[str, Any]]:
+async def _directed(session: DatabaseSession, *, owners: set[str], directors: list[Any]) -> dict[str, dict[str, Any]]:
     """Accountability's columns of the whole system for each owner and each person who directed decisions in
-    range: role, directed, directed_emotion_share."""
-    found = {r.person: r for r in await system.directed(session, start=start, end=end, filters=filters)}
+    range (``directors``: their rows of :func:`app.analytics.queries.accountability`): role, directed,
+    directed_emotion_share."""
+    found = {r.owner: r for r in directors}
     handles = owners | found.keys()
     roles = await system.roles(session, handles)
     return {
         handle: {
             "role": roles.get(handle),
-            "directed": found[handle].directed if handle in found else 0,
-            "directed_emotion_share": share(found[handle].directed_emotion, found[handle].directed)
+            "directed": int(found[handle].decisions) if handle in found else 0,
+            "directed_emotion_share": share(found[handle].emotion, found[handle].decisions)
             if handle in found
             else None,
         }
@@ -616,15 +676,6 @@ def _director_row(handle: str, figures: dict[str, Any]) -> AccountabilityRow:
         reversal_rate=None,
         **figures,
     )
-
-
-async def _owner_and_language(session: DatabaseSession, *, start: datetime, end: datetime) -> dict[str, Any]:
-    r = await system.owner_and_language(session, start=start, end=end)
-    return {
-        "data_claims_with_emotional_language": r.data_emotional,
-        "owner_directed": r.owner_directed,
-        "owner_directed_emotion_share": share(r.owner_directed_emotion, r.owner_directed),
-    }
 
 
 # ---------------------------------------------------------------------------------------------
