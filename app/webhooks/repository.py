@@ -142,19 +142,13 @@ async def claim_due(
     return claimed, {row.id: row for row in (await session.execute(hooks)).all()}
 
 
-# Rows of the delivery log per INSERT: one statement for a whole batch, within both engines' limits on bound
-# parameters (32,766 on SQLite, 32,767 on PostgreSQL).
-ATTEMPT_ROWS_PER_STATEMENT = 1000
-
-
 async def record_attempts(
     session: AsyncSession, attempts: list[dict[str, Any]], outcomes: dict[tuple[str, datetime | None], list[Any]]
 ) -> None:
-    """The attempts in the delivery log, and their messages' next state: one statement for the attempts, one for
-    each ``(state, next attempt)`` the batch came to (``outcomes``: the ids of the messages that came to it; a
-    batch all delivered is one)."""
-    for start in range(0, len(attempts), ATTEMPT_ROWS_PER_STATEMENT):
-        await session.execute(attempt.insert().values(attempts[start : start + ATTEMPT_ROWS_PER_STATEMENT]))
+    """The attempts in the delivery log (one executemany, its statement cached), and their messages' next state:
+    one statement for each ``(state, next attempt)`` the batch came to (``outcomes``: the ids of the messages that
+    came to it; a batch all delivered is one), not one per message."""
+    await session.execute(attempt.insert(), attempts)
     for (state, next_at), ids in outcomes.items():
         await session.execute(
             update(message)
