@@ -497,6 +497,38 @@ def send_digest() -> None:
         typer.echo(f"E-mail failed, tried again next time: {result.error}", err=True)
 
 
+@cli.command()
+def dispatch(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Serve this process's Prometheus metrics on this port (GET /metrics)."),
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Interface of the metrics port.")] = "127.0.0.1",
+) -> None:
+    """Deliver webhooks without serving HTTP, until SIGTERM or SIGINT (the attempts in flight then finish). Also runs
+    the review scan and the weekly digest at their intervals. Start the web workers with
+    DECISION_LOG_WEBHOOK_DISPATCH=separate so that they deliver nothing; run one or several of these (any host of
+    one PostgreSQL; each message is claimed by one). Needs the database migrated (`decision-log migrate`)."""
+    import logging.config
+
+    from prometheus_client import start_http_server
+
+    from app.webhooks import worker
+
+    settings = get_settings()
+    if settings.webhook_poll_interval_seconds <= 0:
+        typer.echo("DECISION_LOG_WEBHOOK_POLL_INTERVAL_SECONDS must be above 0 for `dispatch`.", err=True)
+        raise typer.Exit(2)
+    logging.config.dictConfig(log_config(settings.log_level, resolved_log_format(settings.log_format)))
+    if metrics_port is not None:
+        start_http_server(metrics_port, addr=metrics_host)
+    try:
+        asyncio.run(worker.run(settings))
+    except worker.NotReady as not_ready:
+        typer.echo(f"not dispatching: {not_ready}", err=True)
+        raise typer.Exit(1) from None
+
+
 @cli.command("signing-key")
 def signing_key() -> None:
     """Print a new Ed25519 signing key for DECISION_LOG_SIGNING_KEY (base64), then its public key."""

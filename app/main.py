@@ -65,25 +65,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.digest_check_interval_seconds > 0
             else None
         )
-        app.state.dispatcher = dispatcher = Dispatcher(app.state.db)
-        dispatching = (
-            asyncio.create_task(dispatcher.run(settings.webhook_poll_interval_seconds), name="webhook-dispatcher")
-            if settings.webhook_poll_interval_seconds > 0
+        # Deliveries here, unless `decision-log dispatch` processes make them (DECISION_LOG_WEBHOOK_DISPATCH).
+        dispatching = None
+        dispatcher = app.state.dispatcher = (
+            Dispatcher(app.state.db)
+            if settings.webhook_dispatch == "in-process" and settings.webhook_poll_interval_seconds > 0
             else None
         )
+        if dispatcher is not None:
+            dispatching = asyncio.create_task(
+                dispatcher.run(settings.webhook_poll_interval_seconds), name="webhook-dispatcher"
+            )
         tasks = [task for task in (sealing, folding, scanning, digesting, dispatching) if task is not None]
         lexicon()  # the rationale analyser's tables, built once here rather than by the first write
         memory.settle()
         try:
             yield
         finally:
-            if dispatching is not None:
+            if dispatcher is not None and dispatching is not None:
                 await dispatcher.stop(dispatching, settings.webhook_timeout_seconds + 5)
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await dispatcher.close()
+            if dispatcher is not None:
+                await dispatcher.close()
             await app.state.db.dispose()
 
     app = FastAPI(

@@ -131,8 +131,11 @@ class Settings(BaseSettings):
     )
     # Targets resolving to loopback, private, link-local or metadata addresses are refused unless this is true.
     webhook_allow_private_targets: bool = False
+    # Where deliveries are made: `in-process` (each `serve` process runs a dispatcher beside its requests) or
+    # `separate` (`serve` runs none: `decision-log dispatch` processes deliver, off the web workers' cores).
+    webhook_dispatch: Literal["in-process", "separate"] = "in-process"
     # Each attempt's limit (connect, send, answer), the attempts in flight per process, and how often the
-    # dispatcher looks for work (0: no dispatcher in this process).
+    # dispatcher looks for work (0: no dispatcher in this process; `decision-log dispatch` needs it above 0).
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_max_concurrency: int = Field(default=10, ge=1)
     webhook_poll_interval_seconds: float = Field(default=1.0, ge=0)

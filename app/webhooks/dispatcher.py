@@ -1,13 +1,16 @@
 """The dispatcher: fans the event feed out into each subscription's messages and delivers them, at least once.
 
-Every process runs one (``serve``'s background task). Fan-out runs in one process at a time (an advisory lock;
-SQLite's single writer) and reads the feed in commit order, each subscription from where it stopped. Delivery:
-due messages are leased (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so processes share the work without sending
-one twice at the same time) until their attempt's time is up; a process killed mid-attempt leaves them due again
-when the lease ends, so nothing is lost (a receiver may see a message twice: at least once, the same
-``webhook-id``). Attempts run outside any transaction, at most ``DECISION_LOG_WEBHOOK_MAX_CONCURRENCY`` at a
-time, each bounded by ``DECISION_LOG_WEBHOOK_TIMEOUT_SECONDS``: a slow receiver never holds a database connection
-and never slows a write.
+It runs in ``serve``'s processes (a background task, ``DECISION_LOG_WEBHOOK_DISPATCH=in-process``) or in processes
+of its own, ``decision-log dispatch``, as many as wanted, beside web workers that then dispatch nothing
+(``separate``). Fan-out runs in one process at a time (an advisory lock; SQLite's single writer) and reads the feed
+in commit order, each subscription from where it stopped. Delivery: due messages are claimed a batch at a time by
+one statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so processes share the work without sending one twice;
+SQLite's one writer) that leases them until their attempts' time is up; a process killed mid-attempt leaves them
+due again when the lease ends, so nothing is lost (a receiver may then see a message twice: at least once, the
+same ``webhook-id``). Attempts run outside any transaction, at most ``DECISION_LOG_WEBHOOK_MAX_CONCURRENCY`` at a
+time, each bounded by ``DECISION_LOG_WEBHOOK_TIMEOUT_SECONDS``, over kept-alive connections (a pool per target
+address): a slow receiver never holds a database connection and never slows a write. A batch's results are
+recorded, and the next batch claimed, in one transaction of a few statements, whatever the batch's size.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
-from datetime import timedelta
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -39,6 +43,8 @@ USER_AGENT = "decision-log-webhooks/1"
 LEASE_MARGIN_SECONDS = 5.0
 # Messages claimed at once: this many times the concurrency (their attempts then recorded in one transaction).
 CLAIM_WAVES = 4
+# HTTP clients (each a pool of kept-alive connections to one target address) kept open at most.
+MAX_CLIENTS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,18 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+@dataclass(frozen=True, slots=True)
+class Hook:
+    """What a batch's attempts need of their subscription, worked out once per batch: where its URL's host
+    resolves now, checked (or why it is refused), and its secret decrypted."""
+
+    url: str
+    format: str
+    secret: str = field(repr=False)
+    target: guard.Target | None
+    refused: str | None
+
+
 class Dispatcher:
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -59,13 +77,36 @@ class Dispatcher:
         self.slots = asyncio.Semaphore(self.settings.webhook_max_concurrency)
         self.wake = asyncio.Event()
         self.stopping = False
-        timeout = self.settings.webhook_timeout_seconds
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, headers={"User-Agent": USER_AGENT}
-        )
+        # One HTTP client (a pool of kept-alive connections) per target address, the least recently used closed
+        # past MAX_CLIENTS: each delivery reuses a connection to its receiver rather than opening one.
+        self.clients: OrderedDict[tuple[str, str, int, str], httpx.AsyncClient] = OrderedDict()
 
     async def close(self) -> None:
-        await self.client.aclose()
+        for client in self.clients.values():
+            await client.aclose()
+        self.clients.clear()
+
+    def client(self, target: guard.Target) -> httpx.AsyncClient:
+        key = (target.scheme, target.address, target.port, target.host)
+        client = self.clients.get(key)
+        if client is None:
+            concurrency = self.settings.webhook_max_concurrency
+            client = self.clients[key] = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.settings.webhook_timeout_seconds),
+                limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+                follow_redirects=False,
+                trust_env=False,
+                headers={"User-Agent": USER_AGENT},
+            )
+        self.clients.move_to_end(key)
+        return client
+
+    async def _close_unused_clients(self) -> None:
+        """Past MAX_CLIENTS, close the least recently used (between batches: none of them has a request in
+        flight)."""
+        while len(self.clients) > MAX_CLIENTS:
+            _, client = self.clients.popitem(last=False)
+            await client.aclose()
 
     async def stop(self, task: asyncio.Task[None], grace: float) -> None:
         """Let the attempts in flight finish and be recorded (up to ``grace`` seconds), then end ``task``: a
@@ -90,23 +131,35 @@ class Dispatcher:
                 await asyncio.wait_for(self.wake.wait(), interval)
 
     async def round(self) -> int:
-        """Fan out new events, then attempt every message due: the number of attempts made. Without an enabled
-        subscription a round is one read (no write transaction to compete with the service's writes)."""
+        """Fan out new events, then attempt every message due, again while fanning out finds new events (a busy
+        service's events are sent as they come, not once per interval): the number of attempts made. Without an
+        enabled subscription a round is one read (no write transaction to compete with the service's writes)."""
         async with transaction(self.database, writes=False) as session:
             pending, oldest = await repository.backlog(session)
             observability.WEBHOOK_PENDING.set(pending)
             observability.WEBHOOK_OLDEST_PENDING.set((utcnow() - oldest).total_seconds() if oldest else 0)
             if not await repository.any_enabled(session):
                 return 0
-        await self.fan_out()
         attempts = 0
         while not self.stopping:
-            claimed = await self._claim()
-            if not claimed:
+            made = await self.fan_out()
+            attempts += await self.deliver()
+            if made == 0:
                 return attempts
-            outcomes = await asyncio.gather(*(self._attempt_within_slots(row) for row in claimed))
-            await self._record(claimed, outcomes)
+        return attempts
+
+    async def deliver(self) -> int:
+        """Attempt every message due, a batch at a time: each batch's results recorded and the next batch claimed
+        in one transaction. The number of attempts made."""
+        attempts = 0
+        claimed, hooks = await self._record_and_claim(None)
+        while claimed:
+            prepared = await self._prepare(hooks)
+            outcomes = await asyncio.gather(
+                *(self._attempt_within_slots(row, prepared[row.webhook_id]) for row in claimed)
+            )
             attempts += len(claimed)
+            claimed, hooks = await self._record_and_claim((claimed, outcomes))
         return attempts
 
     async def fan_out(self) -> int:
@@ -146,62 +199,85 @@ class Dispatcher:
                 made += len(found)
         return made
 
-    async def _claim(self) -> list[AnyRow]:
+    async def _record_and_claim(
+        self, done: tuple[list[AnyRow], list[Outcome]] | None
+    ) -> tuple[list[AnyRow], dict[Any, AnyRow]]:
+        """Record the batch ``done`` (its attempts in the delivery log, its messages' next state, its subscriptions'
+        health), then, unless stopping, claim the next batch: one transaction."""
         now = utcnow()
-        # A wave of CLAIM_WAVES times the concurrency, leased until its attempts' time is surely up (each wave of
+        # A batch of CLAIM_WAVES times the concurrency, leased until its attempts' time is surely up (each wave of
         # attempts within the timeout, twice over): then, if this process died, another takes the messages.
         concurrency = self.settings.webhook_max_concurrency
-        waves = CLAIM_WAVES * 2
-        lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds * waves + LEASE_MARGIN_SECONDS)
+        lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds * CLAIM_WAVES * 2 + LEASE_MARGIN_SECONDS)
         limit = self.settings.statement_timeout_seconds + 1
         async with transaction(self.database, writes=True, wait_limit=limit) as session:
+            if done is not None:
+                await self._record(session, *done, now)
+            if self.stopping:
+                return [], {}
             return await repository.claim_due(session, now, concurrency * CLAIM_WAVES, lease)
 
-    async def _attempt_within_slots(self, row: AnyRow) -> Outcome:
-        async with self.slots:
-            return await self.attempt(row)
+    async def _prepare(self, hooks: dict[Any, AnyRow]) -> dict[Any, Hook]:
+        """Each subscription of a batch once: its host resolved and checked now (a name that resolved to a public
+        address when the subscription was saved and to a private one now is refused), its secret decrypted."""
+        await self._close_unused_clients()
+        allow = self.settings.webhook_allow_private_targets
+        timeout = self.settings.webhook_timeout_seconds
+        prepared = {}
+        for webhook_id, row in hooks.items():
+            target, refused = None, None
+            try:
+                target = await asyncio.wait_for(guard.resolve(row.url, allow_private=allow), timeout)
+            except guard.TargetRefused as why:
+                refused = f"refused: {why}"
+            except TimeoutError:
+                refused = f"its host did not resolve within {timeout:g} s"
+            secret = crypto.unseal(self.settings, row.secret_encrypted)
+            prepared[webhook_id] = Hook(row.url, row.format, secret, target, refused)
+        return prepared
 
-    async def attempt(self, row: AnyRow) -> Outcome:
-        """POST the message once: to the address its host resolves to now, checked again (a name that resolved to
-        a public address when the subscription was saved and to a private one now is refused)."""
+    async def _attempt_within_slots(self, row: AnyRow, hook: Hook) -> Outcome:
+        async with self.slots:
+            return await self.attempt(row, hook)
+
+    async def attempt(self, row: AnyRow, hook: Hook) -> Outcome:
+        """POST the message once, to the address its subscription's host resolved to for this batch, checked."""
         started = time.perf_counter()
 
         def done(status_code: int | None, error: str | None) -> Outcome:
             return Outcome(status_code, error, round((time.perf_counter() - started) * 1000, 3))
 
-        try:
-            target = await guard.resolve(row.url, allow_private=self.settings.webhook_allow_private_targets)
-        except guard.TargetRefused as refused:
-            return done(None, f"refused: {refused}")
-        body_json = formats.slack(row.payload) if row.format == "slack" else row.payload
+        if hook.target is None:
+            return done(None, hook.refused)
+        target = hook.target
+        body_json = formats.slack(row.payload) if hook.format == "slack" else row.payload
         body = orjson.dumps(body_json)
         timestamp = int(time.time())
         message_id = str(row.event_id)
-        secret = crypto.unseal(self.settings, row.secret_encrypted)
+        url = httpx.URL(hook.url)
         headers = {
             "Content-Type": "application/json",
             "webhook-id": message_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": crypto.signature(secret, message_id, timestamp, body),
+            "webhook-signature": crypto.signature(hook.secret, message_id, timestamp, body),
+            "Host": url.netloc.decode("ascii"),
         }
-        url = httpx.URL(row.url)
-        headers["Host"] = url.netloc.decode("ascii")
         pinned = url.copy_with(host=target.address)
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
         try:
-            response = await self.client.post(pinned, content=body, headers=headers, extensions=extensions)
+            response = await self.client(target).post(pinned, content=body, headers=headers, extensions=extensions)
         except httpx.TimeoutException:
             return done(None, f"no answer within {self.settings.webhook_timeout_seconds:g} s")
         except httpx.HTTPError as error:
             return done(None, f"{type(error).__name__}: {error}"[:500])
         return done(response.status_code, None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}")
 
-    async def _record(self, rows: list[AnyRow], outcomes: list[Outcome]) -> None:
-        """A wave's attempts in the delivery log, their messages' next state, and their subscriptions' health, in
-        one transaction."""
-        now = utcnow()
+    async def _record(self, session: Any, rows: list[AnyRow], outcomes: list[Outcome], now: datetime) -> None:
+        """A batch's attempts in the delivery log and their messages' next state (a statement for each, not one
+        per message), and their subscriptions' health."""
         schedule = self.settings.webhook_retry_schedule
-        attempts, messages = [], []
+        attempts = []
+        states: dict[tuple[str, datetime | None], list[Any]] = {}
         health: dict[Any, Outcome] = {}
         for row, outcome in zip(rows, outcomes, strict=True):
             number = row.attempts + 1
@@ -227,25 +303,23 @@ class Dispatcher:
                     "next_attempt_at": next_at,
                 }
             )
-            messages.append({"message_id": row.id, "new_state": state, "new_attempts": number, "next_at": next_at})
-            # A subscription that took any message of the wave is healthy; else its last failure speaks for it.
+            states.setdefault((state, next_at), []).append(row.id)
+            # A subscription that took any message of the batch is healthy; else its last failure speaks for it.
             if not health.get(row.webhook_id, outcome).delivered or outcome.delivered:
                 health[row.webhook_id] = outcome
-        limit = self.settings.statement_timeout_seconds + 1
-        async with transaction(self.database, writes=True, wait_limit=limit) as session:
-            await repository.record_attempts(session, attempts, messages)
-            for webhook_id, outcome in health.items():
-                await self._health(session, webhook_id, outcome, now)
+        await repository.record_attempts(session, attempts, states)
+        healthy = [webhook_id for webhook_id, outcome in health.items() if outcome.delivered]
+        if healthy:
+            await repository.clear_failing(session, healthy)
+        for webhook_id, outcome in health.items():
+            if not outcome.delivered:
+                await self._failing(session, webhook_id, outcome, now)
 
-    async def _health(self, session: Any, webhook_id: Any, outcome: Outcome, now: Any) -> None:
-        """A success clears the subscription's failing streak; a failure starts one, or, once it has lasted
+    async def _failing(self, session: Any, webhook_id: Any, outcome: Outcome, now: datetime) -> None:
+        """A failure starts the subscription's failing streak, or, once it has lasted
         ``DECISION_LOG_WEBHOOK_DISABLE_AFTER_DAYS``, disables the subscription with the reason."""
         hook = await repository.get(session, webhook_id, for_update=True)
         if hook is None:
-            return
-        if outcome.delivered:
-            if hook.failing_since is not None:
-                await repository.update_webhook(session, webhook_id, {"failing_since": None})
             return
         if hook.failing_since is None:
             await repository.update_webhook(session, webhook_id, {"failing_since": now})

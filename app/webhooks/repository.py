@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, tuple_, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.dialect import dialect_of
@@ -111,10 +111,14 @@ async def events_after(
     return list((await session.execute(statement)).all())
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int, lease_until: datetime) -> list[AnyRow]:
+async def claim_due(
+    session: AsyncSession, now: datetime, limit: int, lease_until: datetime
+) -> tuple[list[AnyRow], dict[uuid.UUID, AnyRow]]:
     """Messages due now of enabled subscriptions, leased until ``lease_until`` (another process leaves them
-    alone; if this one dies they are due again then). PostgreSQL skips rows another process has locked."""
-    statement = (
+    alone; if this one dies they are due again then), and their subscriptions by id: one statement claims the
+    batch (PostgreSQL skips rows another process has locked; SQLite has one writer), one reads the few
+    subscriptions it concerns."""
+    due = (
         select(message.c.id)
         .join(webhook, webhook.c.id == message.c.webhook_id)
         .where(message.c.state == "pending", message.c.next_attempt_at <= now, webhook.c.enabled.is_(True))
@@ -122,39 +126,45 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int, lease_unti
         .limit(limit)
     )
     if dialect_of(session) == "postgresql":
-        statement = statement.with_for_update(of=message, skip_locked=True)
-    ids = list((await session.execute(statement)).scalars())
-    if not ids:
-        return []
-    await session.execute(update(message).where(message.c.id.in_(ids)).values(next_attempt_at=lease_until))
-    claimed = (
-        select(
-            message,
-            webhook.c.url,
-            webhook.c.format,
-            webhook.c.secret_encrypted,
-        )
-        .join(webhook, webhook.c.id == message.c.webhook_id)
-        .where(message.c.id.in_(ids))
+        due = due.with_for_update(of=message, skip_locked=True)
+    claim = (
+        update(message)
+        .where(message.c.id.in_(due))
+        .values(next_attempt_at=lease_until)
+        .returning(message.c.id, message.c.webhook_id, message.c.event_id, message.c.payload, message.c.attempts)
     )
-    return list((await session.execute(claimed)).all())
+    claimed = list((await session.execute(claim)).all())
+    if not claimed:
+        return [], {}
+    hooks = select(webhook.c.id, webhook.c.url, webhook.c.format, webhook.c.secret_encrypted).where(
+        webhook.c.id.in_({row.webhook_id for row in claimed})
+    )
+    return claimed, {row.id: row for row in (await session.execute(hooks)).all()}
 
 
 async def record_attempts(
-    session: AsyncSession, attempts: list[dict[str, Any]], messages: list[dict[str, Any]]
+    session: AsyncSession, attempts: list[dict[str, Any]], outcomes: dict[tuple[str, datetime | None], list[Any]]
 ) -> None:
-    """The attempts (one statement) and their messages' next state (one statement run for each)."""
+    """The attempts in the delivery log (one executemany, its statement cached), and their messages' next state:
+    one statement for each ``(state, next attempt)`` the batch came to (``outcomes``: the ids of the messages that
+    came to it; a batch all delivered is one), not one per message."""
     await session.execute(attempt.insert(), attempts)
-    statement = (
-        update(message)
-        .where(message.c.id == bindparam("message_id"))
-        .values(
-            state=bindparam("new_state"),
-            attempts=bindparam("new_attempts"),
-            next_attempt_at=bindparam("next_at", type_=message.c.next_attempt_at.type),
+    for (state, next_at), ids in outcomes.items():
+        await session.execute(
+            update(message)
+            .where(message.c.id.in_(ids))
+            .values(state=state, attempts=message.c.attempts + 1, next_attempt_at=next_at)
         )
+
+
+async def clear_failing(session: AsyncSession, webhook_ids: list[uuid.UUID]) -> None:
+    """The subscriptions that just took a delivery are failing no longer (one statement; none written when none
+    was failing)."""
+    await session.execute(
+        update(webhook)
+        .where(webhook.c.id.in_(webhook_ids), webhook.c.failing_since.is_not(None))
+        .values(failing_since=None)
     )
-    await session.execute(statement, messages)
 
 
 async def backlog(session: AsyncSession) -> tuple[int, datetime | None]:
