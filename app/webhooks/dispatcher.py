@@ -28,6 +28,7 @@ from app.core.dialect import try_advisory_lock
 from app.core.types import AnyRow, new_id, utcnow
 from app.core.unit_of_work import Database, transaction
 from app.webhooks import crypto, formats, guard, repository, service
+from app.webhooks.errors import TargetRefused
 
 logger = logging.getLogger("app.webhooks")
 
@@ -171,7 +172,7 @@ class Dispatcher:
 
         try:
             target = await guard.resolve(row.url, allow_private=self.settings.webhook_allow_private_targets)
-        except guard.TargetRefused as refused:
+        except TargetRefused as refused:
             return done(None, f"refused: {refused}")
         body_json = formats.slack(row.payload) if row.format == "slack" else row.payload
         body = orjson.dumps(body_json)
