@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from pydantic import ValidationError
 
-from app import backup
 from app.auth import service as keys_service
 from app.auth import sessions
 from app.auth.models import ApiKey
 from app.auth.schemas import ApiKeyCreate
 from app.auth.scopes import Scope
+from app.backup import service as backup
+from app.backup.errors import BackupError
 from app.core.config import get_settings
 from app.core.engine import PoolerMismatch, pooler_mismatch
 from app.core.errors import AppError
@@ -232,7 +233,7 @@ def export_(
 
     try:
         summary = asyncio.run(run())
-    except (backup.BackupError, OSError) as error:
+    except (BackupError, OSError) as error:
         typer.echo(f"export failed: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"exported {summary.rows} rows to {file} (schema {summary.schema_revision}): {summary.table_line()}")
@@ -269,7 +270,7 @@ def import_(
         backup.check_file(file)
         upgrade(get_settings().database_url)
         summary = asyncio.run(run())
-    except (backup.BackupError, OSError) as error:
+    except (BackupError, OSError) as error:
         typer.echo(f"import refused: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"imported {summary.rows} rows from {file}: {summary.table_line()}")

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.backup import DOMAIN_TABLES, unknown_tables
+from app.backup.service import DOMAIN_TABLES, unknown_tables
 from app.core.engine import async_url
 from app.core.types import format_utc, utcnow
 from app.demo import run_demo

@@ -157,6 +157,23 @@ def _resolve(
     return start, end
 
 
+async def _range(
+    session: DatabaseSession,
+    start: datetime | None,
+    end: datetime | None,
+    filters: DecisionFilters,
+    tz: str | None,
+    now: datetime | None = None,
+) -> tuple[datetime, datetime, str]:
+    """The range a report covers, and its zone: ``from`` before ``to``, ``tz`` checked (else the configured zone),
+    and the defaults of :func:`_resolve` from the first decision ``filters`` keep."""
+    _check_range(start, end)
+    tz = zone_of(session, tz)
+    first = None if start is not None else await queries.first_decided_at(session, filters)
+    start, end = _resolve(start, end, first, None, now or utcnow(), tz)
+    return start, end, tz
+
+
 def zone_of(session: DatabaseSession, tz: str | None) -> str:
     """``tz`` (an IANA zone, checked), or the configured ``DECISION_LOG_TIMEZONE``."""
     return zones.check_zone(tz if tz is not None else session.settings.timezone)
@@ -323,11 +340,7 @@ def _days(value: Any) -> float | None:
 async def kpis(
     session: DatabaseSession, *, start: datetime | None, end: datetime | None, tz: str | None = None
 ) -> KpiAnalytics:
-    _check_range(start, end)
-    tz = zone_of(session, tz)
-    now = utcnow()
-    first = None if start is not None else await queries.first_decided_at(session, NO_FILTERS)
-    start, end = _resolve(start, end, first, None, now, tz)
+    start, end, tz = await _range(session, start, end, NO_FILTERS, tz)
     rows = [
         KpiRow(
             kpi=r.kpi,
@@ -382,11 +395,8 @@ async def _accountability(
 ) -> tuple[AccountabilityAnalytics, list[Any]]:
     """:func:`accountability`, and the rows of :func:`app.analytics.queries.accountability` it is made of (with the
     summary's other figures per owner)."""
-    _check_range(start, end)
-    tz = zone_of(session, tz)
     now = utcnow()
-    first = None if start is not None else await queries.first_decided_at(session, filters)
-    start, end = _resolve(start, end, first, None, now, tz)
+    start, end, tz = await _range(session, start, end, filters, tz, now)
     rows, directors = await queries.accountability(session, start=start, end=end, at=min(end, now), filters=filters)
     people = await _directed(session, owners={r.owner for r in rows}, directors=directors)
     answer = AccountabilityAnalytics(
@@ -427,11 +437,7 @@ async def outcomes(
     filters: DecisionFilters,
     tz: str | None = None,
 ) -> OutcomeAnalytics:
-    _check_range(start, end)
-    tz = zone_of(session, tz)
-    now = utcnow()
-    first = None if start is not None else await queries.first_decided_at(session, filters)
-    start, end = _resolve(start, end, first, None, now, tz)
+    start, end, tz = await _range(session, start, end, filters, tz)
     found = {r.basis_class: r for r in await queries.outcomes(session, start=start, end=end, filters=filters)}
     rows = []
     for basis_class in ("data", "emotion"):
@@ -591,11 +597,7 @@ async def contractors(
 ) -> ContractorAnalytics:
     """One row per registered contractor (by key) and one for the decisions executed in-house (last); budgets in
     ``currency``, else in the currency most used in range."""
-    _check_range(start, end)
-    tz = zone_of(session, tz)
-    now = utcnow()
-    first = None if start is not None else await queries.first_decided_at(session, filters)
-    start, end = _resolve(start, end, first, None, now, tz)
+    start, end, tz = await _range(session, start, end, filters, tz)
     if currency is None:
         used = await decision_repository.currencies(session, start, end)
         currency = used[0] if used else None
@@ -687,16 +689,6 @@ def _rounded(value: Any) -> float | None:
     return None if value is None else round(float(value), 4)
 
 
-async def _quality_range(
-    session: DatabaseSession, start: datetime | None, end: datetime | None, filters: DecisionFilters, tz: str | None
-) -> tuple[datetime, datetime, str]:
-    _check_range(start, end)
-    tz = zone_of(session, tz)
-    first = None if start is not None else await queries.first_decided_at(session, filters)
-    start, end = _resolve(start, end, first, None, utcnow(), tz)
-    return start, end, tz
-
-
 async def calibration(
     session: DatabaseSession,
     *,
@@ -706,7 +698,7 @@ async def calibration(
     filters: DecisionFilters,
     tz: str | None = None,
 ) -> CalibrationAnalytics:
-    start, end, tz = await _quality_range(session, start, end, filters, tz)
+    start, end, tz = await _range(session, start, end, filters, tz)
     group = None if group_by is CalibrationGroupBy.none else group_by.value
     found = await quality.calibration(session, start=start, end=end, group_by=group, filters=filters)
     figures = {r.group: r for r in found}
@@ -760,7 +752,7 @@ async def overrides(
     filters: DecisionFilters,
     tz: str | None = None,
 ) -> OverrideAnalytics:
-    start, end, tz = await _quality_range(session, start, end, filters, tz)
+    start, end, tz = await _range(session, start, end, filters, tz)
     group = None if group_by is OverrideGroupBy.none else group_by.value
     found = {
         (r.group, bool(r.followed)): r
@@ -791,7 +783,7 @@ async def contradiction_pairs(
     filters: DecisionFilters,
     tz: str | None = None,
 ) -> ContradictionAnalytics:
-    start, end, tz = await _quality_range(session, start, end, filters, tz)
+    start, end, tz = await _range(session, start, end, filters, tz)
     rows = [
         ContradictionRow(
             kpi=r.kpi,

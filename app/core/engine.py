@@ -47,6 +47,17 @@ def json_text(value: Any) -> str:
         return json.dumps(value)
 
 
+def json_value(text: str | bytes) -> Any:
+    """A JSON column's value from its text: by orjson, which reads an integer beyond 64 bits as a double, the
+    number a client sent (PostgreSQL's JSONB gives a number sent as 1e30 back as 1000…0, 31 digits, which the
+    standard library would read as an integer no answer can write); by the standard library where orjson
+    declines (text it cannot read, such as the escape of a lone surrogate)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 # Startup parameters that PgBouncer keeps per client (it sets them on whichever server connection serves the client):
 # the same in every mode. The others are session settings, which a pooler in transaction mode refuses at connect.
 STARTUP_PARAMETERS = {"timezone": "UTC", "application_name": "decision-log"}
@@ -97,6 +108,7 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
     engine = create_async_engine(
         target,
         json_serializer=json_text,
+        json_deserializer=json_value,
         pool_size=settings.pool_size,
         max_overflow=0,  # a fixed pool: no connection churn under load, waits bounded by pool_timeout
         pool_timeout=settings.pool_timeout_seconds,
@@ -174,6 +186,7 @@ def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
     engine = create_async_engine(
         url,
         json_serializer=json_text,
+        json_deserializer=json_value,
         connect_args={"timeout": settings.sqlite_busy_timeout_seconds, "check_same_thread": False},
         pool_size=settings.pool_size,
         pool_timeout=settings.pool_timeout_seconds,

@@ -31,8 +31,9 @@ def exact_json(content: Any) -> bytes:
     try:
         return orjson.dumps(content, default=json_default)
     except orjson.JSONEncodeError:
-        # An integer beyond 64 bits, which orjson does not write: PostgreSQL's JSONB gives a whole number sent as
-        # 1e30 back as 1000…0. Written as its exact digits.
+        # An integer beyond 64 bits, which orjson does not write, written as its exact digits. JSON columns are read
+        # by orjson, which reads such a number as a double (app.core.engine.json_value); one can still come from a
+        # document only the standard library reads, which keeps it an integer.
         return orjson.dumps(_wide_integers_as_digits(content), default=json_default)
 
 

@@ -44,7 +44,7 @@ from app.events.schemas import EventType
 from app.integrity import service as integrity
 from app.kpis.schemas import KpiDirection
 
-# The API's JSON form of a decision, as ``to_read(row).model_dump(mode="json")`` gives it.
+# The API's JSON form of a decision (:func:`decision_json`): what the write path answers, snapshots and logs.
 DecisionJson = dict[str, Any]
 
 
@@ -65,16 +65,16 @@ def to_read(row: Any) -> DecisionRead:
     return DecisionRead.model_validate(_api_fields(column_getter(row)))
 
 
-def decision_json(row: dict[str, Any]) -> DecisionJson:
-    """The JSON form of a decision's values, equal to ``to_read(row).model_dump(mode="json")`` without a round of
-    validation and dumping: the write path answers, snapshots and logs what it has just validated (the answer
-    is this with its amount as an exact number: :func:`app.core.money.answer_form`)."""
-    return {name: _json_value(value) for name, value in _api_fields(row.get).items()}
+def decision_json(row: Any) -> DecisionJson:
+    """The JSON form of a decision: its read model (:func:`to_read`) as pydantic dumps it, the one serialisation of
+    a decision. The write path answers (with its amount as an exact number: :func:`app.core.money.answer_form`),
+    snapshots and logs it."""
+    return to_read(row).model_dump(mode="json")
 
 
 def _api_fields(get: Callable[[str], Any]) -> dict[str, Any]:
     """The API's fields of a decision from its columns (``get(column)``): the one place that maps the one to the
-    other, for :func:`to_read` and :func:`decision_json` alike."""
+    other."""
     expected = get("expected_outcome")
     outcome = None
     if get("outcome_result") is not None:
@@ -165,22 +165,6 @@ def _quality_fields(get: Callable[[str], Any]) -> dict[str, Any]:
         if option is None
         else {"option": option, "followed": get("recommendation_followed")},
     }
-
-
-def _json_value(value: Any) -> Any:
-    """A field's value in the JSON form, as :class:`DecisionRead` dumps it: times in UTC with a ``Z``, ids as text,
-    amounts as :func:`app.core.money.json_value` gives them, and the same inside nested fields."""
-    if isinstance(value, datetime):
-        return format_utc(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Decimal):
-        return money.json_value(value)
-    if isinstance(value, dict):
-        return {name: _json_value(item) for name, item in value.items()}
-    if isinstance(value, list):
-        return [_json_value(item) for item in value]
-    return value
 
 
 def _content_columns(fields: dict[str, Any]) -> dict[str, Any]:

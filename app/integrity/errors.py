@@ -1,8 +1,13 @@
-"""The errors of the tamper-evident log: each carries its status and problem code."""
+"""The errors of the tamper-evident log: each carries its status and problem code, but :class:`SigningKeyInvalid`,
+a configuration error (the key in the settings cannot be read) rather than an answer."""
 
 from __future__ import annotations
 
 from app.core.errors import Conflict, NotFound
+
+
+class SigningKeyInvalid(ValueError):
+    """DECISION_LOG_SIGNING_KEY holds neither a base64 Ed25519 seed nor an Ed25519 PEM key."""
 
 
 class SigningKeyNotConfigured(NotFound):

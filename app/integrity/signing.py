@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from app.core.config import Settings
 from app.core.types import format_utc
 from app.integrity import canonical as jcs
+from app.integrity.errors import SigningKeyInvalid
 
 ALGORITHM = "Ed25519"
 # What a checkpoint signature covers: this prefix, then the RFC 8785 form of
@@ -23,10 +24,6 @@ MESSAGE_DESCRIPTION = (
     'the bytes "decision-log checkpoint v1\\n", then the RFC 8785 form of '
     '{"head_hash": <hex>, "position": <int>, "public_key": <base64>, "signed_at": <UTC timestamp>}'
 )
-
-
-class SigningKeyInvalid(ValueError):
-    """DECISION_LOG_SIGNING_KEY holds neither a base64 Ed25519 seed nor an Ed25519 PEM key."""
 
 
 def load_private_key(settings: Settings) -> Ed25519PrivateKey | None:

@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import rfc8785
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +40,7 @@ from app.analytics import queries as analytics
 from app.contractors.models import Contractor
 from app.contractors.schemas import ContractorRead
 from app.core.config import Settings
+from app.core.engine import json_value
 from app.core.money import from_parts
 from app.core.types import format_utc, table_of
 from app.core.unit_of_work import Database, transaction
@@ -204,8 +204,9 @@ UNREPRESENTABLE = "\x00"  # matches no entry: the canonical text of a stored val
 
 
 def _stored_canonical(value: Any) -> str:
-    """RFC 8785 text of a JSON value read back from the database. PostgreSQL's JSONB hands a number such as 1e22
-    back as an integer beyond 2**53, which JCS refuses; as the double it was written as, it is canonical."""
+    """RFC 8785 text of a JSON value read back from the database. PostgreSQL's JSONB hands a number such as 1e18
+    back as an integer beyond 2**53 (read as one up to 64 bits), which JCS refuses; as the double it was written
+    as, it is canonical."""
     try:
         return canonical(value)
     except rfc8785.CanonicalizationError:
@@ -821,15 +822,11 @@ class _Verification:
 
 
 def _decoded(values: dict[str, Any], json_columns: frozenset[str]) -> dict[str, Any]:
-    """``values`` with its JSON documents (read as text) parsed: by orjson, or by the standard library where orjson
-    declines (integers beyond 64 bits)."""
+    """``values`` with its JSON documents (read as text) parsed as the service reads them (:func:`json_value`)."""
     for name in json_columns & values.keys():
         text = values[name]
         if text is not None:
-            try:
-                values[name] = orjson.loads(text)
-            except orjson.JSONDecodeError:
-                values[name] = json.loads(text)
+            values[name] = json_value(text)
     return values
 
 

@@ -32,6 +32,7 @@ from app.core.dialect import try_advisory_lock
 from app.core.types import AnyRow, new_id, utcnow
 from app.core.unit_of_work import Database, transaction
 from app.webhooks import crypto, formats, guard, repository, service
+from app.webhooks.errors import TargetRefused
 
 logger = logging.getLogger("app.webhooks")
 
@@ -228,7 +229,7 @@ class Dispatcher:
             target, refused = None, None
             try:
                 target = await asyncio.wait_for(guard.resolve(row.url, allow_private=allow), timeout)
-            except guard.TargetRefused as why:
+            except TargetRefused as why:
                 refused = f"refused: {why}"
             except TimeoutError:
                 refused = f"its host did not resolve within {timeout:g} s"

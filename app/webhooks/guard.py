@@ -10,15 +10,13 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from app.webhooks.errors import TargetRefused
+
 # Addresses no webhook may reach without the setting: loopback, private, link-local (and with it the cloud
 # metadata service at 169.254.169.254), shared (CGNAT), reserved, multicast, unspecified, and the metadata
 # services that live elsewhere (AWS's IPv6 one, Alibaba's).
 METADATA = {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")}
 SHARED = ipaddress.ip_network("100.64.0.0/10")
-
-
-class TargetRefused(ValueError):
-    """The URL may not be a webhook's target; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)

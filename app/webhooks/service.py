@@ -9,7 +9,7 @@ from app.core.errors import Unprocessable
 from app.core.types import column_getter, format_utc, new_id, utcnow
 from app.core.unit_of_work import DatabaseSession
 from app.webhooks import crypto, guard, repository
-from app.webhooks.errors import WebhookNotFound
+from app.webhooks.errors import TargetRefused, WebhookNotFound
 from app.webhooks.schemas import (
     DeliveryAttemptRead,
     TestSent,
@@ -41,7 +41,7 @@ def _read(row: Any) -> WebhookRead:
 async def _check_url(session: DatabaseSession, url: str) -> None:
     try:
         await guard.resolve(url, allow_private=session.settings.webhook_allow_private_targets)
-    except guard.TargetRefused as refused:
+    except TargetRefused as refused:
         raise Unprocessable.field(["body", "url"], str(refused), "target_refused") from None
 
 

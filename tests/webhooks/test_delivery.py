@@ -167,6 +167,22 @@ async def test_slack_format_posts_a_readable_message(dispatching_app, receiver, 
     assert "webhook-signature" in second.headers
 
 
+async def test_a_number_beyond_64_bits_in_an_event_is_delivered_as_sent(dispatching_app, receiver, client) -> None:
+    # PostgreSQL's JSONB gives 1e30 back as a 31-digit integer, which orjson does not write: every round of
+    # deliveries that claimed its message failed, and it was never delivered.
+    async with dispatching_app() as admin:
+        await _subscribe(admin, receiver, events=["decision.recorded", "person.created"])
+        await factories.basics(client)
+        evidence = [{"source": "ga4", "reference": "https://analytics.example.com/r/1", "value": 1e30}]
+        decision = await factories.decision(client, evidence=evidence)
+        await factories.person(client, "vera.sokolova")
+        requests = await receiver.wait_for(4)
+
+    [recorded] = [json.loads(r.body) for r in requests if json.loads(r.body)["type"] == "decision.recorded"]
+    assert recorded["data"]["decision"] == decision
+    assert recorded["data"]["decision"]["evidence"][0]["value"] == 1e30
+
+
 def _sample(text: str, name: str, **labels: str) -> float:
     wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
     line = f"{name}{{{wanted}}} " if labels else f"{name} "

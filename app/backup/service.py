@@ -74,6 +74,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeDecorator
 
+from app.backup.errors import BackupError, TargetNotEmpty
 from app.core.config import Settings, get_settings
 from app.core.migrations import current_revision, head_revision
 from app.core.money import MoneyUnits, plain
@@ -156,14 +157,6 @@ MAINTENANCE_TIMEOUT_SECONDS = 24 * 3600.0
 
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-class BackupError(Exception):
-    """The export or import cannot go on; the message says why, for the person running it."""
-
-
-class TargetNotEmpty(BackupError):
-    """The import target already holds data and ``force`` was not given."""
 
 
 def unknown_tables() -> list[str]:
