@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, literal_column, or_, select
+from sqlalchemy import and_, case, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.dialect import dialect_of, plus_days
@@ -29,10 +29,16 @@ def is_open(table: Any) -> Any:
     )
 
 
+def opposite(direction: Any) -> Any:
+    """The other direction, as an expression: an equality on it is one the planner can join (or look up) on, which
+    ``<>`` is not."""
+    return case((direction == "increase", "decrease"), (direction == "decrease", "increase"))
+
+
 def _opposed(this: Any, other: Any) -> Any:
     return and_(
         other.c.expected_kpi == this.c.expected_kpi,
-        other.c.expected_direction != this.c.expected_direction,
+        other.c.expected_direction == opposite(this.c.expected_direction),
         other.c.id != this.c.id,
     )
 
@@ -43,7 +49,8 @@ def pairs(dialect: str) -> Any:
     ``decided_a``, ``decided_b``, and the aliases ``a`` and ``b`` for further conditions."""
     a, b = decision.alias("a"), decision.alias("b")
     later = or_(b.c.decided_at > a.c.decided_at, and_(b.c.decided_at == a.c.decided_at, b.c.id > a.c.id))
-    within = b.c.decided_at <= plus_days(a.c.decided_at, WINDOW_DAYS, dialect)
+    # Bounded on both sides (the lower bound is implied by ``later``, stated so that the index's range is used).
+    within = and_(b.c.decided_at >= a.c.decided_at, b.c.decided_at <= plus_days(a.c.decided_at, WINDOW_DAYS, dialect))
     statement = (
         select(
             a.c.expected_kpi.label("kpi"),
@@ -89,7 +96,8 @@ def grouped(rows: Any) -> dict[uuid.UUID, list[uuid.UUID]]:
 OPEN_SQL = "{t}.status = 'active' AND {t}.outcome_result IS NULL AND {t}.expected_direction IS NOT NULL"
 CONTRADICTING_SQL = (
     "SELECT x.id, y.id AS other FROM decision x JOIN decision y ON y.expected_kpi = x.expected_kpi"
-    " AND y.expected_direction <> x.expected_direction AND y.id <> x.id"
+    " AND y.expected_direction = CASE x.expected_direction WHEN 'increase' THEN 'decrease'"
+    " WHEN 'decrease' THEN 'increase' END AND y.id <> x.id"
     f" AND y.decided_at BETWEEN x.decided_at - interval '{WINDOW_DAYS} days'"
     f" AND x.decided_at + interval '{WINDOW_DAYS} days'"
     f" WHERE x.id = ANY($1::uuid[]) AND {OPEN_SQL.format(t='x')} AND {OPEN_SQL.format(t='y')}"
