@@ -14,7 +14,9 @@ registry = KeyedRegistry(
 )
 
 
-async def upsert_contractor(session: DatabaseSession, key: str, data: ContractorUpsert) -> tuple[ContractorRead, bool]:
+async def upsert_contractor(
+    session: DatabaseSession, key: str, data: ContractorUpsert
+) -> tuple[ContractorRead, bool]:
     """Register the contractor or replace its details; logged like every write to the record."""
     values = {"name": data.name, "kind": data.kind.value, "active": data.active}
     return await registry.upsert(session, key, values)

@@ -228,5 +228,7 @@ def version_timeline(history: StrategyHistory) -> VersionTimeline:
         )
         for change in history.versions
     ]
-    years = [(year, x_of(datetime(year, 1, 1, tzinfo=start.tzinfo))) for year in range(start.year + 1, end.year + 1)]
+    years = [
+        (year, x_of(datetime(year, 1, 1, tzinfo=start.tzinfo))) for year in range(start.year + 1, end.year + 1)
+    ]
     return VersionTimeline(WIDTH, 80, left, right, 36, dots, years)
