@@ -140,6 +140,7 @@ async def _pairs_in(session: AsyncSession, start: datetime, end: datetime, filte
         chosen = _selected(select(decision.c.id), start, end, filters, dialect)
         return or_(x.c.id.in_(chosen), y.c.id.in_(chosen))
 
+    await contradictions.planned_as_estimated(session)
     return contradictions.pairs(dialect, await contradictions.driving_directions(session), condition)
 
 

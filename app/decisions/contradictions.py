@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, case, column, false, literal, literal_column, or_, select, table, union_all
+from sqlalchemy import and_, case, column, false, literal, literal_column, or_, select, table, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.dialect import dialect_of, plus_days
@@ -114,6 +114,14 @@ def pairs(dialect: str, against: dict[str, str], condition: Callable[[Any, Any],
             branch = branch.where(condition(x, y))
         branches.append(branch)
     return (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("pair")
+
+
+async def planned_as_estimated(session: AsyncSession) -> None:
+    """On PostgreSQL, no JIT compilation for the rest of the transaction: the planner cannot know that few decisions
+    push a KPI against its direction, so it costs :func:`pairs` as millions of rows and would spend seconds compiling
+    what then runs in milliseconds."""
+    if dialect_of(session) == "postgresql":
+        await session.execute(text("SET LOCAL jit = off"))
 
 
 def in_order(pair: Any) -> tuple[Any, ...]:
