@@ -7,7 +7,7 @@ VENV := .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres lint spec vendor messages screenshots check bench bench-write bench-batch bench-export bench-analytics bench-soak bench-instructions clean
+.PHONY: run test test-postgres lint spec vendor messages screenshots check bench bench-write bench-batch bench-export bench-analytics bench-quality bench-soak bench-instructions clean
 
 $(UV):
 	python3 -m venv .uv
@@ -54,6 +54,9 @@ bench-export: $(VENV)/.synced  ## Export of 100k decisions: server RSS while str
 
 bench-analytics: $(VENV)/.synced  ## /v1/analytics/basis on 1M (PostgreSQL) / 100k (SQLite) decisions vs raw SQL (bench/analytics.py)
 	$(VENV)/bin/python bench/analytics.py $(BENCH_ARGS)
+
+bench-quality: $(VENV)/.synced  ## /v1/analytics/calibration and /contradictions on 1M decisions (PostgreSQL) vs plain SQL (bench/quality.py)
+	$(VENV)/bin/python bench/quality.py $(BENCH_ARGS)
 
 bench-soak: $(VENV)/.synced  ## 50 clients for 60 s, 70/25/5 % reads/writes/analytics, --workers 2 on PostgreSQL; errors and acknowledged == stored (bench/soak.py)
 	$(VENV)/bin/python bench/soak.py $(BENCH_ARGS)

@@ -56,7 +56,7 @@ from app.core.money import MoneyUnits, to_units
 from app.decisions.models import Decision
 from app.decisions.schemas import OutcomeResult
 from app.demo.data import CHANNELS as DEMO_CHANNELS
-from app.demo.plan import DEFAULT_SEED, Decisions, Organisation
+from app.demo.plan import DEFAULT_SEED, Decisions, Organisation, contradicted_kpi
 from app.demo.plan import organisation as demo_organisation
 
 __all__ = ["RESULTS", "Decisions", "git_state", "log"]
@@ -336,7 +336,8 @@ def organisation(seed: int = DEFAULT_SEED, years: int = YEARS, people: int = PEO
 
 
 def register(client: httpx.Client, org: Organisation) -> None:
-    """Record the people, data sources, strategies (with versions) and KPIs (with revisions) through the API."""
+    """Record the people, data sources, strategies (with versions) and KPIs (with revisions, and the one that
+    :class:`~app.demo.plan.Decisions` pulls both ways) through the API."""
     for handle, person in org.people:
         client.put(f"/v1/people/{handle}", json=person.model_dump(mode="json")).raise_for_status()
     for key, source in org.sources:
@@ -346,6 +347,10 @@ def register(client: httpx.Client, org: Organisation) -> None:
     for key, version in org.versions:
         client.post(f"/v1/strategies/{key}/versions", json=version.model_dump(mode="json")).raise_for_status()
     for key, kpi in org.kpis:
+        client.put(f"/v1/kpis/{key}", json=kpi.model_dump(mode="json")).raise_for_status()
+    # The KPI that some of the generator's decisions pull both ways (app.demo.plan.Decisions).
+    key, kpi = contradicted_kpi()
+    if key not in dict(org.kpis):
         client.put(f"/v1/kpis/{key}", json=kpi.model_dump(mode="json")).raise_for_status()
 
 

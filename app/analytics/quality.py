@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, null, or_, select
+from sqlalchemy import and_, case, distinct, exists, func, literal, literal_column, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.queries import GROUP_COLUMNS, _count_if, _in_range
@@ -16,11 +16,15 @@ from app.core.types import AnyRow, table_of
 from app.decisions import contradictions
 from app.decisions.models import Decision
 from app.decisions.repository import DecisionFilters, apply_filters
+from app.people.models import Person
 
 decision = table_of(Decision)
+person = table_of(Person)
 RESULT = decision.c.outcome_result
-# A forecast: a reviewed decision with a confidence and a conclusive result; observed 1, 0.5 or 0.
-FORECAST = and_(decision.c.confidence.is_not(None), RESULT.in_(("success", "partial", "failure")))
+# A forecast: a reviewed decision with a confidence and a conclusive result; observed 1, 0.5 or 0. Inline, so that
+# PostgreSQL's planner matches the partial index of forecasts (FORECAST_SQL, app/decisions/models.py).
+CONCLUSIVE = ("success", "partial", "failure")
+FORECAST = and_(decision.c.confidence.is_not(None), RESULT.in_([literal_column(f"'{r}'") for r in CONCLUSIVE]))
 OBSERVED = case((RESULT == "success", 1.0), (RESULT == "partial", 0.5), else_=0.0)
 BINS = 10
 # The bin of a confidence: [0, 0.1) … [0.8, 0.9), then [0.9, 1.0] (1.0 in the last), compared with the decimal bounds.
@@ -47,9 +51,18 @@ def _selected(statement: Any, start: datetime, end: datetime, filters: DecisionF
 async def calibration(
     session: AsyncSession, *, start: datetime, end: datetime, group_by: str | None, filters: DecisionFilters
 ) -> list[AnyRow]:
-    """Per group (``group`` null without one): forecasts, mean confidence, observed rate and Brier score."""
+    """Per group with a forecast (``group`` null without a grouping): forecasts, mean confidence, observed rate and
+    Brier score, over the forecasts only (the partial index of forecasts by time). The groups without a forecast
+    are listed by :func:`calibration_groups`."""
     group = CALIBRATION_GROUPS[group_by] if group_by else null()
-    statement = select(group.label("group"), *_forecast_figures())
+    confidence = decision.c.confidence
+    statement = select(
+        group.label("group"),
+        func.count().label("forecasts"),
+        func.avg(confidence).label("mean_confidence"),
+        func.avg(OBSERVED).label("observed_rate"),
+        func.avg((confidence - OBSERVED) * (confidence - OBSERVED)).label("brier_score"),
+    ).where(FORECAST)
     if group_by:
         statement = statement.group_by(group)
     statement = _selected(statement, start, end, filters, dialect_of(session))
@@ -76,6 +89,22 @@ async def calibration_bins(
     return list((await session.execute(statement)).all())
 
 
+async def calibration_groups(
+    session: AsyncSession, *, start: datetime, end: datetime, group_by: str, filters: DecisionFilters
+) -> list[Any]:
+    """The groups of the decisions in range (a forecast or not): owners looked up person by person through the
+    owner's index, other groupings by reading the range."""
+    dialect = dialect_of(session)
+    if group_by == "owner":
+        owned = _selected(
+            select(literal(1)).where(decision.c.owner_handle == person.c.handle), start, end, filters, dialect
+        )
+        statement = select(person.c.handle).where(exists(owned))
+    else:
+        statement = _selected(select(distinct(CALIBRATION_GROUPS[group_by])), start, end, filters, dialect)
+    return list((await session.scalars(statement)).all())
+
+
 async def overrides(
     session: AsyncSession, *, start: datetime, end: datetime, group_by: str | None, filters: DecisionFilters
 ) -> list[AnyRow]:
@@ -100,29 +129,33 @@ async def overrides(
     return list((await session.execute(statement)).all())
 
 
-def _pairs_in(start: datetime, end: datetime, filters: DecisionFilters, dialect: str) -> Any:
+async def _pairs_in(session: AsyncSession, start: datetime, end: datetime, filters: DecisionFilters) -> Any:
     """The contradicting pairs (:func:`app.decisions.contradictions.pairs`) of which at least one decision was decided
     in [start, end) and matches ``filters``."""
-    statement, a, b = contradictions.pairs(dialect)
-    if filters == DecisionFilters():
-        return statement.where(or_(_in_range(a.c.decided_at, start, end), _in_range(b.c.decided_at, start, end))), a, b
-    chosen = _selected(select(decision.c.id), start, end, filters, dialect)
-    return statement.where(or_(a.c.id.in_(chosen), b.c.id.in_(chosen))), a, b
+    dialect = dialect_of(session)
+
+    def condition(x: Any, y: Any) -> Any:
+        if filters == DecisionFilters():
+            return or_(_in_range(x.c.decided_at, start, end), _in_range(y.c.decided_at, start, end))
+        chosen = _selected(select(decision.c.id), start, end, filters, dialect)
+        return or_(x.c.id.in_(chosen), y.c.id.in_(chosen))
+
+    await contradictions.planned_as_estimated(session)
+    return contradictions.pairs(dialect, await contradictions.driving_directions(session), condition)
 
 
 async def contradiction_pairs(
     session: AsyncSession, *, start: datetime, end: datetime, filters: DecisionFilters
 ) -> list[AnyRow]:
-    statement, a, b = _pairs_in(start, end, filters, dialect_of(session))
-    statement = statement.order_by(a.c.expected_kpi, a.c.decided_at, a.c.id, b.c.decided_at, b.c.id)
+    pair = await _pairs_in(session, start, end, filters)
+    statement = select(pair).order_by(*contradictions.in_order(pair))
     return list((await session.execute(statement)).all())
 
 
 async def summary(session: AsyncSession, *, start: datetime, end: datetime) -> AnyRow:
     """The scorecard's quality figures over decisions decided in range: the Brier score's parts, overrides and their
     results, and the contradicting pairs."""
-    dialect = dialect_of(session)
-    pairs = _pairs_in(start, end, DecisionFilters(), dialect)[0].subquery()
+    pairs = await _pairs_in(session, start, end, DecisionFilters())
     override = decision.c.recommendation_followed == literal(False)
     statement = select(
         *_forecast_figures(),

@@ -707,7 +707,8 @@ async def calibration(
     elif group is None:
         groups = [None]
     else:
-        groups = sorted(g for g in figures if g is not None) + ([None] if None in figures else [])
+        named = set(await quality.calibration_groups(session, start=start, end=end, group_by=group, filters=filters))
+        groups = sorted(g for g in named if g is not None) + ([None] if None in named else [])
     rows = []
     for name in groups:
         r = figures.get(name)

@@ -6,17 +6,23 @@ of each other (inclusive). A decision's ``contradicts``, the ``decision.contradi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, literal_column, or_, select
+from sqlalchemy import and_, case, column, false, literal, literal_column, or_, select, table, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.dialect import dialect_of, plus_days
 from app.core.types import table_of
 from app.decisions.models import Decision
+from app.kpis.models import Kpi
 
 WINDOW_DAYS = 90
 decision = table_of(Decision)
+kpi = table_of(Kpi)
+# The columns the rule reads, as a table of their own: aliasing it per KPI costs little, the whole table's columns much.
+PAIRED = ("id", "decided_at", "owner_handle", "expected_kpi", "expected_direction", "status", "outcome_result")
+paired = table("decision", *(column(name, decision.c[name].type) for name in PAIRED))
 
 
 def is_open(table: Any) -> Any:
@@ -29,35 +35,98 @@ def is_open(table: Any) -> Any:
     )
 
 
+def opposite(direction: Any) -> Any:
+    """The other direction, as an expression: an equality on it is one the planner can join (or look up) on, which
+    ``<>`` is not."""
+    return case((direction == "increase", "decrease"), (direction == "decrease", "increase"))
+
+
 def _opposed(this: Any, other: Any) -> Any:
     return and_(
         other.c.expected_kpi == this.c.expected_kpi,
-        other.c.expected_direction != this.c.expected_direction,
+        other.c.expected_direction == opposite(this.c.expected_direction),
         other.c.id != this.c.id,
     )
 
 
-def pairs(dialect: str) -> Any:
-    """Every contradicting pair once: ``a`` the earlier decision (the smaller id at the same time), ``b`` the later;
-    columns ``kpi``, ``decision_a``, ``decision_b``, ``owner_a``, ``owner_b``, ``direction_a``, ``direction_b``,
-    ``decided_a``, ``decided_b``, and the aliases ``a`` and ``b`` for further conditions."""
-    a, b = decision.alias("a"), decision.alias("b")
-    later = or_(b.c.decided_at > a.c.decided_at, and_(b.c.decided_at == a.c.decided_at, b.c.id > a.c.id))
-    within = b.c.decided_at <= plus_days(a.c.decided_at, WINDOW_DAYS, dialect)
-    statement = (
-        select(
-            a.c.expected_kpi.label("kpi"),
-            a.c.id.label("decision_a"),
-            b.c.id.label("decision_b"),
-            a.c.owner_handle.label("owner_a"),
-            b.c.owner_handle.label("owner_b"),
-            a.c.expected_direction.label("direction_a"),
-            b.c.expected_direction.label("direction_b"),
+def driving(direction: Any) -> Any:
+    """The direction that a KPI of ``direction`` is pushed against (``increase`` for a KPI without one). Every
+    contradicting pair has exactly one decision pushing this way, and it is the rare way (most decisions push a
+    KPI the way it should go): the pairs are found from those decisions, through the index of open decisions by
+    KPI, direction and time, and not by comparing every open decision with every other."""
+    return case((direction == "increase", "decrease"), else_="increase")
+
+
+async def driving_directions(session: AsyncSession) -> dict[str, str]:
+    """Each KPI's key and the direction it is pushed against (:func:`driving`), for :func:`pairs`."""
+    rows = await session.execute(select(kpi.c.key, driving(kpi.c.direction)))
+    return {key: direction for key, direction in rows.all()}
+
+
+def pairs(dialect: str, against: dict[str, str], condition: Callable[[Any, Any], Any] | None = None) -> Any:
+    """Every contradicting pair once, as a subquery with the columns ``kpi``, ``decision_a``, ``decision_b``,
+    ``owner_a``, ``owner_b``, ``direction_a``, ``direction_b``, ``decided_a``, ``decided_b`` (``a`` the earlier
+    decision, the smaller id at the same time). ``against``: :func:`driving_directions`; ``condition(x, y)``: what
+    else the pair's two decisions must meet (``x`` the one pushing its KPI against the KPI's direction).
+
+    One branch per KPI, its key and directions written into the statement (not sent as parameters), so that
+    PostgreSQL plans each KPI's lookups for its own values: the few decisions pushing against it, and for each the
+    other way within its 90 days, both through the index of open decisions by KPI, direction and time."""
+    branches = []
+    for key, direction in sorted(against.items()) or [("", "increase")]:
+        x, y = paired.alias("x"), paired.alias("y")
+        # The rule's window, both sides of x: y within 90 days (inclusive) before or after.
+        window = and_(
+            y.c.decided_at >= plus_days(x.c.decided_at, -WINDOW_DAYS, dialect),
+            y.c.decided_at <= plus_days(x.c.decided_at, WINDOW_DAYS, dialect),
         )
-        .select_from(a.join(b, and_(_opposed(a, b), later, within)))
-        .where(is_open(a), is_open(b))
-    )
-    return statement, a, b
+        x_first = or_(x.c.decided_at < y.c.decided_at, and_(x.c.decided_at == y.c.decided_at, x.c.id < y.c.id))
+
+        def first(of_x: Any, of_y: Any, x_first: Any = x_first) -> Any:
+            return case((x_first, of_x), else_=of_y)
+
+        other = "decrease" if direction == "increase" else "increase"
+        branch = (
+            select(
+                x.c.expected_kpi.label("kpi"),
+                first(x.c.id, y.c.id).label("decision_a"),
+                first(y.c.id, x.c.id).label("decision_b"),
+                first(x.c.owner_handle, y.c.owner_handle).label("owner_a"),
+                first(y.c.owner_handle, x.c.owner_handle).label("owner_b"),
+                first(x.c.expected_direction, y.c.expected_direction).label("direction_a"),
+                first(y.c.expected_direction, x.c.expected_direction).label("direction_b"),
+                first(x.c.decided_at, y.c.decided_at).label("decided_a"),
+                first(y.c.decided_at, x.c.decided_at).label("decided_b"),
+            )
+            .select_from(x.join(y, and_(y.c.id != x.c.id, window)))
+            .where(
+                x.c.expected_kpi == literal(key, literal_execute=True),
+                x.c.expected_direction == literal(direction, literal_execute=True),
+                y.c.expected_kpi == literal(key, literal_execute=True),
+                y.c.expected_direction == literal(other, literal_execute=True),
+                is_open(x),
+                is_open(y),
+            )
+        )
+        if not against:
+            branch = branch.where(false())
+        if condition is not None:
+            branch = branch.where(condition(x, y))
+        branches.append(branch)
+    return (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("pair")
+
+
+async def planned_as_estimated(session: AsyncSession) -> None:
+    """On PostgreSQL, no JIT compilation for the rest of the transaction: the planner cannot know that few decisions
+    push a KPI against its direction, so it costs :func:`pairs` as millions of rows and would spend seconds compiling
+    what then runs in milliseconds."""
+    if dialect_of(session) == "postgresql":
+        await session.execute(text("SET LOCAL jit = off"))
+
+
+def in_order(pair: Any) -> tuple[Any, ...]:
+    """The pairs (:func:`pairs`) by KPI, then ``a``'s time and id, then ``b``'s."""
+    return (pair.c.kpi, pair.c.decided_a, pair.c.decision_a, pair.c.decided_b, pair.c.decision_b)
 
 
 async def contradicting(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
@@ -89,7 +158,8 @@ def grouped(rows: Any) -> dict[uuid.UUID, list[uuid.UUID]]:
 OPEN_SQL = "{t}.status = 'active' AND {t}.outcome_result IS NULL AND {t}.expected_direction IS NOT NULL"
 CONTRADICTING_SQL = (
     "SELECT x.id, y.id AS other FROM decision x JOIN decision y ON y.expected_kpi = x.expected_kpi"
-    " AND y.expected_direction <> x.expected_direction AND y.id <> x.id"
+    " AND y.expected_direction = CASE x.expected_direction WHEN 'increase' THEN 'decrease'"
+    " WHEN 'decrease' THEN 'increase' END AND y.id <> x.id"
     f" AND y.decided_at BETWEEN x.decided_at - interval '{WINDOW_DAYS} days'"
     f" AND x.decided_at + interval '{WINDOW_DAYS} days'"
     f" WHERE x.id = ANY($1::uuid[]) AND {OPEN_SQL.format(t='x')} AND {OPEN_SQL.format(t='y')}"

@@ -12,6 +12,9 @@ from app.decisions.rationale_signals import SIGNAL_BITS
 
 # The decisions that may contradict one another (app/analytics/quality.py): active, unreviewed, with a direction.
 CONTRADICTABLE = "status = 'active' AND outcome_result IS NULL AND expected_direction IS NOT NULL"
+# A forecast (calibration): a confidence and a conclusive review (app/analytics/quality.py, FORECAST).
+FORECAST_SQL = "confidence IS NOT NULL AND outcome_result IN ('success', 'partial', 'failure')"
+FORECAST_COLUMNS = ("confidence", "outcome_result", "basis_class", "owner_handle", "team", "channel")
 BUDGET_UNITS = "Ten-thousandths of budget_currency (15000.5 EUR is 150005000); bi_decision.budget_amount is the amount."
 
 
@@ -45,10 +48,20 @@ class Decision(SQLModel, table=True):
             )
             for name, bit in SIGNAL_BITS.items()
         ),
-        # The decisions that can contradict others (active, unreviewed, a KPI pushed one way), by KPI and time.
+        # The forecasts by time, with what calibration reads of them (PostgreSQL: an index-only scan of the range).
         Index(
-            "ix_decision_expected_kpi_open",
+            "ix_decision_forecast_decided_at",
+            "decided_at",
+            postgresql_include=list(FORECAST_COLUMNS),
+            postgresql_where=text(FORECAST_SQL),
+            sqlite_where=text(FORECAST_SQL),
+        ),
+        # The decisions that can contradict others (active, unreviewed, a KPI pushed one way), by KPI, direction and
+        # time: the pairs are looked up from the few pushing a KPI against its direction (app/decisions/contradictions).
+        Index(
+            "ix_decision_expected_kpi_direction_open",
             "expected_kpi",
+            "expected_direction",
             "decided_at",
             postgresql_where=text(CONTRADICTABLE),
             sqlite_where=text(CONTRADICTABLE),

@@ -576,6 +576,20 @@ ALTERNATIVES = (
     ("Spread the budget evenly across channels", "Dilutes the channels that convert."),
 )
 ALTERNATIVES_CHANCE = 0.45
+# The generator's decisions at scale (app.demo.plan.Decisions, the benchmarks' data): how often an owner states a
+# confidence, by basis, and the range it is drawn from. Data-based calls are forecast more often (the numbers are at
+# hand), gut calls seldom and surer of themselves than the record later shows.
+CONFIDENCE_BY_BASIS: dict[Basis, tuple[float, tuple[float, float]]] = {
+    Basis.data: (0.6, (0.45, 0.9)),
+    Basis.experiment: (0.7, (0.5, 0.95)),
+    Basis.research: (0.5, (0.4, 0.85)),
+    Basis.intuition: (0.3, (0.6, 0.95)),
+    Basis.emotion: (0.25, (0.7, 1.0)),
+    Basis.authority: (0.15, (0.5, 0.9)),
+}
+# ... and how often an expected outcome of the teams of CONTRADICTING pulls the pair's KPI (CONTRADICTED_KPI) their
+# way instead: open decisions of the two teams decided within 90 days of each other then contradict.
+CONTRADICTING_CHANCE = 0.0005
 # The pair of open decisions that pull one KPI both ways: performance raises the average order with bundles while
 # brand lowers it with an entry offer. Their KPI is the pair's own, so that nothing else contradicts them.
 CONTRADICTED_KPI = ("average-order-value", "Average order value", "EUR", "money", 85.0, "increase", "sergey.volkov")

@@ -46,10 +46,12 @@ from app.demo.data import (
     CAUSES,
     CHANNEL_KPIS,
     CHANNELS,
+    CONFIDENCE_BY_BASIS,
     CONFIDENCE_BY_RESULT,
     CONTRACTORS,
     CONTRADICTED_KPI,
     CONTRADICTING,
+    CONTRADICTING_CHANCE,
     DATA_RESULTS,
     DATA_SOURCES_FOR,
     DIRECTED,
@@ -276,15 +278,8 @@ def _recommendation_context(rng: random.Random, body: dict[str, Any]) -> dict[st
 def _contradicting_pair(plan: DemoPlan, drafts: list[_Draft], results: Mapping[int, Any]) -> None:
     """The latest open decisions of performance and brand decided within 90 days of each other are turned to pull
     the pair's own KPI (:data:`CONTRADICTED_KPI`) both ways: they contradict each other, and nothing else does."""
-    key, name, unit, kind, target, direction, owner = CONTRADICTED_KPI
-    plan.kpis.append(
-        (
-            key,
-            KpiPut.model_validate(
-                {"name": name, "unit": unit, "kind": kind, "target": target, "direction": direction, "owner": owner}
-            ),
-        )
-    )
+    key = CONTRADICTED_KPI[0]
+    plan.kpis.append(contradicted_kpi())
     closed = set(results) | {r.decision for r in plan.reversals} | {index for index, _ in plan.corrections}
     latest: dict[str, _Draft] = {}
     for index in reversed(range(len(drafts))):
@@ -297,6 +292,13 @@ def _contradicting_pair(plan: DemoPlan, drafts: list[_Draft], results: Mapping[i
             review_by = (draft.body.get("expected_outcome") or {}).get("review_by")
             draft.body["expected_outcome"] = {"kpi": key, "review_by": review_by, **CONTRADICTING[draft.member.team]}
             draft.body["kpis"] = [key]
+
+
+def contradicted_kpi() -> tuple[str, KpiPut]:
+    """The KPI that the contradicting decisions pull both ways (:data:`CONTRADICTED_KPI`), as it is registered."""
+    key, name, unit, kind, target, direction, owner = CONTRADICTED_KPI
+    values = {"name": name, "unit": unit, "kind": kind, "target": target, "direction": direction, "owner": owner}
+    return key, KpiPut.model_validate(values)
 
 
 def _versions(rng: random.Random, start: datetime, days: int = DAYS) -> list[tuple[str, StrategyVersionCreate]]:
@@ -620,7 +622,8 @@ def _review(rng: random.Random, d: _Draft, start: datetime, end: datetime) -> Ou
     else:
         target = expected["target_value"]
         ratio = rng.uniform(*RESULT_RATIOS[result])
-        decrease = KPI_BY_KEY[expected["kpi"]][5] == "decrease"
+        direction = expected.get("direction") or (KPI_BY_KEY.get(expected["kpi"]) or CONTRADICTED_KPI)[5]
+        decrease = direction == "decrease"
         actual = round(target / ratio if decrease else target * ratio, 1)
         notes = f"{RESULT_WORDS[result]}: {_number(actual)} against a target of {_number(target)}."
     owner_present = d.member.active_on((reviewed_at - start).days)
@@ -773,10 +776,20 @@ class Decisions:
     them once their outcome reviews and reversals are in (:meth:`rows`, for a direct load: COPY, INSERT).
 
     Only the times and the owners are held at once, so millions of decisions stream in little memory.
-    With ``external_refs``, every other decision carries one (``PLAN-<index>``)."""
+    With ``external_refs``, every other decision carries one (``PLAN-<index>``); ``contradicting`` is the chance
+    of an opposite pull on the contradicted KPI (:func:`_forecast`)."""
 
-    def __init__(self, org: Organisation, count: int, *, seed: int = DEFAULT_SEED, external_refs: bool = False):
+    def __init__(
+        self,
+        org: Organisation,
+        count: int,
+        *,
+        seed: int = DEFAULT_SEED,
+        external_refs: bool = False,
+        contradicting: float = CONTRADICTING_CHANCE,
+    ):
         self.org, self.count, self.seed, self.external_refs = org, count, seed, external_refs
+        self.contradicting = contradicting
         self.first_version = org.first_versions()
         days = (org.end - org.start).days
         self.day_weights = list(
@@ -790,13 +803,17 @@ class Decisions:
 
     def drafts(self) -> Iterator[_Draft]:
         rng = random.Random(self.seed)
+        # Decision quality from a sequence of its own, so that the rest of every decision is drawn as before.
+        quality = random.Random(self.seed + 3)
         days = rng.choices(range(len(self.day_weights)), cum_weights=self.day_weights, k=self.count)
         # To the microsecond, unlike the demo's five minutes: among millions, a time names one decision.
         times = sorted((_decided_at(rng, self.org.start, day) + _jitter(rng), day) for day in days)
         for index, (decided_at, day) in enumerate(times):
-            yield self._draft(rng, index, decided_at, day)
+            yield self._draft(rng, index, decided_at, day, quality)
 
-    def _draft(self, rng: random.Random, index: int, decided_at: datetime, day: int) -> _Draft:
+    def _draft(
+        self, rng: random.Random, index: int, decided_at: datetime, day: int, quality: random.Random | None = None
+    ) -> _Draft:
         if day not in self.present:
             present = [m for m in self.org.members if m.active_on(day)]
             self.present[day] = present, list(accumulate(m.activity for m in present))
@@ -804,6 +821,7 @@ class Decisions:
         draft = _draw(rng, decided_at, day, rng.choices(present, cum_weights=weights)[0], self.first_version)
         if self.external_refs and rng.random() < 0.5:
             draft.body["external_ref"] = {"system": "planner", "id": f"PLAN-{index:08d}"}
+        _forecast(quality or rng, draft, self.contradicting)
         return draft
 
     def payloads(self) -> Iterator[dict[str, Any]]:
@@ -821,6 +839,8 @@ class Decisions:
         little after they were made, with the outcome reviews and reversals of the organisation's days applied.
         Every row has the same keys; revisions and rollups are not made (a loader rebuilds what it needs)."""
         org, references, rng = self.org, self.org.references(), random.Random(self.seed + 1)
+        key, kpi = contradicted_kpi()
+        references.kpis.setdefault(key, kpi.direction.value if kpi.direction else None)
         last = org.end - timedelta(seconds=1)
         for draft in self.drafts():
             decided_at = draft.decided_at
@@ -842,6 +862,21 @@ class Decisions:
                     updated_at=max(row["updated_at"], at),
                 )  # fmt: skip
             yield row
+
+
+def _forecast(rng: random.Random, draft: _Draft, contradicting: float = CONTRADICTING_CHANCE) -> None:
+    """Decision quality at scale: the owner's stated confidence, as often and as sure as the basis makes it
+    (:data:`CONFIDENCE_BY_BASIS`), and now and then (:data:`CONTRADICTING_CHANCE`) an expected outcome of the teams
+    of :data:`CONTRADICTING` that pulls the pair's KPI their way (register :func:`contradicted_kpi` first)."""
+    body = draft.body
+    chance, (low, high) = CONFIDENCE_BY_BASIS[Basis(body["basis"])]
+    if rng.random() < chance:
+        body["confidence"] = round(rng.uniform(low, high), 2)
+    pull = CONTRADICTING.get(draft.member.team)
+    expected = body.get("expected_outcome")
+    if pull is not None and expected is not None and rng.random() < contradicting:
+        body["expected_outcome"] = {"kpi": CONTRADICTED_KPI[0], "review_by": expected["review_by"], **pull}
+        body["kpis"] = [CONTRADICTED_KPI[0]]
 
 
 def stored_row(body: dict[str, Any], references: References, at: datetime, caller: Caller) -> dict[str, Any]:
