@@ -6,7 +6,6 @@ import asyncio
 import base64
 import os
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -150,8 +149,9 @@ async def test_background_sealer_links_and_signs_new_entries(client, settings, k
     ]
 
 
-async def test_verifying_100000_entries_takes_seconds(client, db):
-    """A KPI revised 100,000 times: every revision row and its entry, written as the service writes them."""
+async def test_verifying_100000_entries_checks_every_one(client, db):
+    """A KPI revised 100,000 times: every revision row and its entry, written as the service writes them, all checked.
+    How long it takes is measured by ``bench/integrity.py --verify 100000``, not here."""
     kpi = await factories.kpi(client, "cpa")
     snapshot = (await client.get("/v1/kpis/cpa")).json()
     total = 100_000
@@ -177,12 +177,8 @@ async def test_verifying_100000_entries_takes_seconds(client, db):
         )
     await Sealer(db).seal()
 
-    started = time.perf_counter()
     report = await verify_database(db)
-    elapsed = time.perf_counter() - started
 
     assert report.ok, report.problems[:3]
     assert report.entries == total + 1
     assert report.revisions == total + 1
-    print(f"verified {report.entries} entries in {elapsed:.2f} s")
-    assert elapsed < 30
