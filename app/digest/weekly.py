@@ -72,6 +72,11 @@ async def run_once(database: Database, *, now: datetime | None = None) -> Weekly
 
 
 async def _write(database: Database, week: date, now: datetime) -> bool:
+    # A week already written is seen without the write lock (SQLite has one for the whole database): each process
+    # looks every few minutes, and only the first look of a week needs to write.
+    async with transaction(database, writes=False) as session:
+        if await repository.run_exists(session, week.isoformat()):
+            return False
     limit = database.settings.statement_timeout_seconds + 1
     async with transaction(database, writes=True, wait_limit=limit) as session:
         if not await try_advisory_lock(session, DIGEST_LOCK) or await repository.run_exists(session, week.isoformat()):
