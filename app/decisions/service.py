@@ -477,6 +477,8 @@ async def _report_contradictions(session: DatabaseSession, rows: list[dict[str, 
             integrity.decision_entity(decision_id),
             {
                 "decision": str(decision_id),
+                "title": candidates[decision_id]["title"],
+                "owner": candidates[decision_id]["owner_handle"],
                 "kpi": candidates[decision_id]["expected_kpi"],
                 "direction": candidates[decision_id]["expected_direction"],
                 "contradicts": [str(other) for other in others],
@@ -745,7 +747,16 @@ async def update_decision(
         expected = corrected.expected_outcome
         direction = expected.direction.value if expected and expected.direction else None
         await _report_contradictions(
-            session, [{"id": corrected.id, "expected_kpi": expected and expected.kpi, "expected_direction": direction}]
+            session,
+            [
+                {
+                    "id": corrected.id,
+                    "title": corrected.title,
+                    "owner_handle": corrected.owner,
+                    "expected_kpi": expected and expected.kpi,
+                    "expected_direction": direction,
+                }
+            ],
         )
     return corrected
 

@@ -11,6 +11,12 @@ def _escape(text: str) -> str:
 
 
 def _summary(event_type: str, data: dict[str, Any]) -> str:
+    if event_type == "decision.contradiction":
+        others = len(data.get("contradicts") or [])
+        return (
+            f"“{data.get('title')}” (owner {data.get('owner')}) pushes {data.get('kpi')} to {data.get('direction')}, "
+            f"against {others} open decision{'' if others == 1 else 's'} pushing it the other way"
+        )
     decision = data.get("decision")
     if isinstance(decision, dict):
         line = f"“{decision.get('title')}” (owner {decision.get('owner')}, {decision.get('status')})"

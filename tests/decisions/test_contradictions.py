@@ -93,18 +93,20 @@ async def test_contradiction_event_on_create_batch_and_correction(client):
 
     events = await feed(client, type="decision.contradiction")
 
+    # What a reader of the event (or its Slack line) needs without a second request: the decision's title and owner.
+    named = {"title": factories.decision_body()["title"], "owner": "anna.petrova"}
     assert [(e["subject"], e["data"]) for e in events] == [
         (
             f"decision/{second}",
-            {"decision": second, "kpi": "cpa", "direction": "increase", "contradicts": [first]},
+            {"decision": second, **named, "kpi": "cpa", "direction": "increase", "contradicts": [first]},
         ),
         (
             f"decision/{third}",
-            {"decision": third, "kpi": "cpa", "direction": "decrease", "contradicts": [second]},
+            {"decision": third, **named, "kpi": "cpa", "direction": "decrease", "contradicts": [second]},
         ),
         (
             f"decision/{corrected}",
-            {"decision": corrected, "kpi": "cpa", "direction": "increase", "contradicts": [first, third]},
+            {"decision": corrected, **named, "kpi": "cpa", "direction": "increase", "contradicts": [first, third]},
         ),
     ]
     assert calm not in {e["data"]["decision"] for e in events}

@@ -167,6 +167,22 @@ async def test_slack_format_posts_a_readable_message(dispatching_app, receiver, 
     assert "webhook-signature" in second.headers
 
 
+async def test_slack_format_names_the_decisions_that_contradict(dispatching_app, receiver, client) -> None:
+    async with dispatching_app() as admin:
+        await _subscribe(admin, receiver, events=["decision.contradiction"], format="slack")
+        await factories.basics(client)
+        await factories.kpi(client, "cpa", direction="decrease")
+        for title, direction in (("Cut bids", "decrease"), ("Raise bids <now>", "increase")):
+            expected = {"description": "Move CPA", "kpi": "cpa", "direction": direction}
+            await factories.decision(client, title=title, expected_outcome=expected)
+        [request] = await receiver.wait_for(1)
+
+    assert json.loads(request.body)["text"] == (
+        "*decision.contradiction*: “Raise bids &lt;now&gt;” (owner anna.petrova) pushes cpa to increase, "
+        "against 1 open decision pushing it the other way"
+    )
+
+
 async def test_a_number_beyond_64_bits_in_an_event_is_delivered_as_sent(dispatching_app, receiver, client) -> None:
     # PostgreSQL's JSONB gives 1e30 back as a 31-digit integer, which orjson does not write: every round of
     # deliveries that claimed its message failed, and it was never delivered.
