@@ -602,7 +602,8 @@ def load_through_api(svc: Service, org: Organisation, count: int, args: argparse
     elapsed = time.perf_counter() - started
     if set(outcome["statuses"]) != {201}:
         raise RuntimeError(f"ingest through the API failed: {outcome['statuses']} {outcome['failures']}")
-    log(f"{svc.engine}: {count:,} decisions posted in {elapsed:.0f} s ({count / elapsed:,.0f}/s)")
+    retried = outcome["retries"] or "none"
+    log(f"{svc.engine}: {count:,} decisions posted in {elapsed:.0f} s ({count / elapsed:,.0f}/s); retried: {retried}")
     return elapsed
 
 

@@ -138,6 +138,10 @@ class Workload:
 # ---------------------------------------------------------------------------------------------
 
 
+RETRIED = (429, 503)  # answers a client retries after their Retry-After
+MAX_RETRIES = 20
+
+
 async def run_api(base_url: str, auth: str, payloads: list[bytes], clients: int) -> dict[str, Any]:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for payload in payloads:
@@ -147,21 +151,29 @@ async def run_api(base_url: str, auth: str, payloads: list[bytes], clients: int)
     failures: list[str] = []
     headers = {"Authorization": auth, "Content-Type": "application/json"}
 
+    retries: dict[int, int] = {}
+
     async def client() -> None:
         async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120.0) as http:
             while not queue.empty():
                 payload = queue.get_nowait()
+                key = {"Idempotency-Key": str(uuid.uuid4())}
                 started = time.perf_counter()
-                response = await http.post(
-                    "/v1/decisions/batch", content=payload, headers={"Idempotency-Key": str(uuid.uuid4())}
-                )
+                # As a client of the service should: a 503 or 429 is retried after its Retry-After, with the same
+                # idempotency key (so a batch that was written after all is answered, not written twice).
+                for _ in range(MAX_RETRIES):
+                    response = await http.post("/v1/decisions/batch", content=payload, headers=key)
+                    if response.status_code not in RETRIED:
+                        break
+                    retries[response.status_code] = retries.get(response.status_code, 0) + 1
+                    await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
                 latencies.append(time.perf_counter() - started)
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
                 if response.status_code != 201 and len(failures) < 3:
                     failures.append(f"{response.status_code} {response.text[:500]}")
 
     await asyncio.gather(*(client() for _ in range(clients)))
-    return {"statuses": statuses, "failures": failures, "latencies": latencies}
+    return {"statuses": statuses, "retries": retries, "failures": failures, "latencies": latencies}
 
 
 async def run_driver(dsn: str, work: Workload, method: str, clients: int) -> dict[str, Any]:
@@ -446,7 +458,8 @@ def main() -> None:
                 log(
                     f"round {round_no + 1}/{args.rounds} {method}: {result['rows']:,} rows in {result['seconds']:.1f} s"
                     f" = {result['rows_per_s']:,.0f} rows/s; batch p50 {result['batch_latency_ms']['p50']:.0f} ms;"
-                    f" statuses {result['statuses'] or '-'}; machine {result['machine_busy_cores']:.2f} cores"
+                    f" statuses {result['statuses'] or '-'}, retried {result.get('retries') or '-'};"
+                    f" machine {result['machine_busy_cores']:.2f} cores"
                 )
                 if result["failures"]:
                     log(f"  failures: {result['failures']}")
