@@ -19,7 +19,7 @@ after nine of the largest.
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Integer
+from sqlalchemy import BigInteger, Column, Integer, SmallInteger
 from sqlmodel import Field, SQLModel
 
 from app.core.types import UtcDateTime
@@ -60,3 +60,45 @@ class BasisRollupDelta(SQLModel, table=True):
     decisions: int = Field(sa_column=Column(Integer, nullable=False))
     budget_high: int = Field(sa_column=Column(BigInteger, nullable=False))
     budget_low: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ForecastFigures(SQLModel):
+    """What calibration's figures are made of, summed over a cell's forecasts (a decision with a ``confidence`` and
+    a result ``success``, ``partial`` or ``failure``): their number, and the sums of their confidence, of what was
+    observed (1, 0.5 or 0) and of the squared error (their difference, squared)."""
+
+    forecasts: int = Field(sa_type=Integer, nullable=False)
+    confidence: float = Field(nullable=False)
+    observed: float = Field(nullable=False)
+    squared_error: float = Field(nullable=False)
+
+
+class ForecastRollup(ForecastFigures, table=True):
+    """Calibration's rollup, as :class:`BasisRollup` is the basis figures': the forecasts of each month (UTC) per
+    dimension and value, basis class and bin of confidence (0 to 9: [0, 0.1) … [0.9, 1.0]). Kept by triggers on
+    ``decision`` (alembic/versions/20261207_2300_forecast_rollup.py) through ``forecast_rollup_delta``, folded by
+    the same round as the basis rollup. The sums are doubles, added in another order than a reading of the
+    decisions adds them: they agree to far more than the 4 places of the answers."""
+
+    __tablename__ = "forecast_rollup"
+
+    dimension: str = Field(max_length=10, primary_key=True)
+    value: str = Field(max_length=200, primary_key=True)
+    period: datetime = Field(sa_type=UtcDateTime, primary_key=True)
+    basis_class: str = Field(max_length=10, primary_key=True)
+    bin: int = Field(sa_type=SmallInteger, primary_key=True)
+
+
+class ForecastRollupDelta(ForecastFigures, table=True):
+    """A write's change of a cell, appended by the triggers (a forecast leaving a cell counts -1 there)."""
+
+    __tablename__ = "forecast_rollup_delta"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    dimension: str = Field(max_length=10)
+    value: str = Field(max_length=200)
+    period: datetime = Field(sa_type=UtcDateTime)
+    basis_class: str = Field(max_length=10)
+    bin: int = Field(sa_type=SmallInteger)

@@ -7,10 +7,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, exists, func, literal, literal_column, null, or_, select
+from sqlalchemy import and_, case, exists, func, literal, literal_column, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.analytics.queries import GROUP_COLUMNS, _count_if, _in_range
+from app.analytics.queries import (
+    FORECAST_ROLLUP,
+    GROUP_COLUMNS,
+    _count_if,
+    _in_range,
+    _rollup_period,
+    _rollup_plan,
+    cell_differences,
+    in_every_dimension,
+    outside_months,
+    rollup_cells,
+)
 from app.core.dialect import dialect_of
 from app.core.types import AnyRow, table_of
 from app.decisions import contradictions
@@ -49,44 +60,100 @@ def _selected(statement: Any, start: datetime, end: datetime, filters: DecisionF
 
 
 async def calibration(
-    session: AsyncSession, *, start: datetime, end: datetime, group_by: str | None, filters: DecisionFilters
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    group_by: str | None,
+    filters: DecisionFilters,
+    rollups: bool = True,
 ) -> list[AnyRow]:
-    """Per group with a forecast (``group`` null without a grouping): forecasts, mean confidence, observed rate and
-    Brier score, over the forecasts only (the partial index of forecasts by time). The groups without a forecast
-    are listed by :func:`calibration_groups`."""
-    group = CALIBRATION_GROUPS[group_by] if group_by else null()
-    confidence = decision.c.confidence
-    statement = select(
-        group.label("group"),
-        func.count().label("forecasts"),
-        func.avg(confidence).label("mean_confidence"),
-        func.avg(OBSERVED).label("observed_rate"),
-        func.avg((confidence - OBSERVED) * (confidence - OBSERVED)).label("brier_score"),
-    ).where(FORECAST)
-    if group_by:
-        statement = statement.group_by(group)
-    statement = _selected(statement, start, end, filters, dialect_of(session))
-    return list((await session.execute(statement)).all())
+    """Per group with a forecast (``group`` null without a grouping), per bin of confidence (``bin`` 0 to 9) and in
+    all (``bin`` null): forecasts, mean confidence, observed rate and Brier score, in one statement. The groups
+    without a forecast are listed by :func:`calibration_groups`.
+
+    With ``rollups``, the whole UTC months come from the forecast rollup (:class:`app.analytics.models.ForecastRollup`)
+    when it can answer the question (as for the basis figures: at most one of owner/team/channel/category/strategy
+    filtered, and grouped by that one, by basis class or not at all; no other filter but ``basis_class``), the days
+    before the first and after the last of them from the decisions (the partial index of forecasts by time). The
+    answer has no buckets: the zone changes nothing of it."""
+    rows = _forecasts(start, end, group_by, filters, dialect_of(session), rollups=rollups).subquery("forecasts")
+    sums = [func.sum(rows.c[name]).label(name) for name in FORECAST_ROLLUP.figures]
+    # Empty bins are left out: pending deltas may have emptied a folded cell.
+    bins = select(rows.c.grp, rows.c.bin, *sums).group_by(rows.c.grp, rows.c.bin).having(sums[0] > 0).cte("bins")
+
+    def figures(forecasts: Any, confidence: Any, observed: Any, squared_error: Any) -> list[Any]:
+        return [
+            forecasts.label("forecasts"),
+            (confidence / forecasts).label("mean_confidence"),
+            (observed / forecasts).label("observed_rate"),
+            (squared_error / forecasts).label("brier_score"),
+        ]
+
+    per_bin = select(bins.c.grp.label("group"), bins.c.bin, *figures(*(bins.c[s.name] for s in sums)))
+    in_all = select(
+        bins.c.grp.label("group"), null().label("bin"), *figures(*(func.sum(bins.c[s.name]) for s in sums))
+    ).group_by(bins.c.grp)
+    return list((await session.execute(union_all(per_bin, in_all))).all())
 
 
-async def calibration_bins(
-    session: AsyncSession, *, start: datetime, end: datetime, group_by: str | None, filters: DecisionFilters
-) -> list[AnyRow]:
-    """Per group and bin of confidence (0 to 9), over forecasts only: forecasts, mean confidence, observed rate."""
+def _forecasts(
+    start: datetime, end: datetime, group_by: str | None, filters: DecisionFilters, dialect: str, *, rollups: bool
+) -> Any:
+    """The forecasts to add up, as (grp, bin, forecasts, confidence, observed, squared_error): one row per decision,
+    or, with ``rollups`` when the rollup answers, the cells of the whole months and the decisions around them."""
     group = CALIBRATION_GROUPS[group_by] if group_by else null()
-    statement = (
+    error = decision.c.confidence - OBSERVED
+    decisions = _selected(
         select(
-            group.label("group"),
+            group.label("grp"),
             BIN.label("bin"),
-            func.count().label("forecasts"),
-            func.avg(decision.c.confidence).label("mean_confidence"),
-            func.avg(OBSERVED).label("observed_rate"),
-        )
-        .where(FORECAST)
-        .group_by(*([group] if group_by else []), BIN)
+            literal(1).label("forecasts"),
+            decision.c.confidence,
+            OBSERVED.label("observed"),
+            (error * error).label("squared_error"),
+        ).where(FORECAST),
+        start,
+        end,
+        filters,
+        dialect,
     )
-    statement = _selected(statement, start, end, filters, dialect_of(session))
-    return list((await session.execute(statement)).all())
+    # Basis classes are a column of every cell, not a dimension.
+    dimension = None if group_by == "basis_class" else group_by
+    plan = _rollup_plan(start, end, None, dimension, filters) if rollups else None
+    if plan is None:
+        return decisions
+
+    def columns(table: Any) -> list[Any]:
+        grp = func.nullif(table.c.value, "") if group_by else null()
+        grp = table.c.basis_class if group_by == "basis_class" else grp
+        return [grp.label("grp"), table.c.bin, *(table.c[name] for name in FORECAST_ROLLUP.figures)]
+
+    cells = rollup_cells(plan, FORECAST_ROLLUP, columns, {"basis_class": filters.basis_class})
+    return union_all(*cells, *outside_months(plan, decisions))
+
+
+async def forecast_rollup_differences(session: AsyncSession) -> list[AnyRow]:
+    """The forecast rollup's cells (folded cells plus pending deltas) that differ from the decisions
+    (:func:`app.analytics.queries.cell_differences`). The sums of doubles are compared to a billionth of their size:
+    added in another order they differ in their last bits."""
+    error = decision.c.confidence - OBSERVED
+    expected = in_every_dimension(
+        _rollup_period(decision.c.decided_at, dialect_of(session)).label("period"),
+        decision.c.basis_class,
+        BIN.label("bin"),
+        literal(1).label("forecasts"),
+        decision.c.confidence,
+        OBSERVED.label("observed"),
+        (error * error).label("squared_error"),
+    ).where(FORECAST)
+
+    def differ(name: str, stored: Any, expected: Any) -> Any:
+        if name == "forecasts":
+            return stored != expected
+        return func.abs(stored - expected) > literal(1e-9) * (1 + func.abs(expected))
+
+    return await cell_differences(session, FORECAST_ROLLUP, expected, differ)
 
 
 async def calibration_groups(
@@ -101,7 +168,7 @@ async def calibration_groups(
         )
         statement = select(person.c.handle).where(exists(owned))
     else:
-        statement = _selected(select(distinct(CALIBRATION_GROUPS[group_by])), start, end, filters, dialect)
+        statement = _selected(select(CALIBRATION_GROUPS[group_by]).distinct(), start, end, filters, dialect)
     return list((await session.scalars(statement)).all())
 
 

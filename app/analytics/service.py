@@ -700,8 +700,11 @@ async def calibration(
 ) -> CalibrationAnalytics:
     start, end, tz = await _range(session, start, end, filters, tz)
     group = None if group_by is CalibrationGroupBy.none else group_by.value
-    found = await quality.calibration(session, start=start, end=end, group_by=group, filters=filters)
-    figures = {r.group: r for r in found}
+    found = await quality.calibration(
+        session, start=start, end=end, group_by=group, filters=filters, rollups=session.settings.analytics_rollups
+    )
+    figures = {r.group: r for r in found if r.bin is None}
+    in_bins = {(r.group, int(r.bin)): r for r in found if r.bin is not None}
     if group_by is CalibrationGroupBy.basis_class:
         groups: list[str | None] = [c.value for c in BasisClass]
     elif group is None:
@@ -723,10 +726,6 @@ async def calibration(
                 overconfidence=None if mean is None or observed is None else _rounded(float(mean) - float(observed)),
             )
         )
-    in_bins = {
-        (r.group, int(r.bin)): r
-        for r in await quality.calibration_bins(session, start=start, end=end, group_by=group, filters=filters)
-    }
     bins = []
     for name in groups:
         for i in range(quality.BINS):
