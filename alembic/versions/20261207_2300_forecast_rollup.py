@@ -3,7 +3,9 @@
 A forecast (a decision with a ``confidence`` and a result ``success``, ``partial`` or ``failure``) counts in six
 cells per month, one per dimension as in ``basis_rollup``, keyed further by its basis class and its bin of
 confidence (0 to 9: [0, 0.1) … [0.9, 1.0]). A cell holds the forecasts, and the sums of their confidence, of what
-was observed (1, 0.5, 0) and of the squared error: what calibration's means and Brier score are made of.
+was observed (1, 0.5, 0) and of the squared error: what calibration's means and Brier score are made of. The sums are
+exact integers, in millionths (the squared error in millionths squared): added in any order, by any engine, they are
+the same, so the rollup's answers are the decisions' own to the last digit, and verify compares them exactly.
 
 As for the basis rollup: statement-level triggers with transition tables on PostgreSQL (an UPDATE appends only the
 rows whose cell or figures changed, so that the sums of an unchanged cell are not touched), row-level triggers on
@@ -26,10 +28,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 KEY = "dimension, value, period, basis_class, bin"
-FIGURES = "forecasts, confidence, observed, squared_error"
+FIGURES = "forecasts, confidence_e6, observed_e6, squared_error_e12"
 FORECAST = "{r}confidence IS NOT NULL AND {r}outcome_result IN ('success', 'partial', 'failure')"
 BIN = "CASE " + " ".join(f"WHEN {{r}}confidence < {(i + 1) / 10} THEN {i}" for i in range(9)) + " ELSE 9 END"
-OBSERVED = "CASE {r}outcome_result WHEN 'success' THEN 1.0 WHEN 'partial' THEN 0.5 ELSE 0.0 END"
+# A confidence and what was observed in millionths (a confidence counts to six places).
+CONFIDENCE = "CAST(round({r}confidence * 1000000) AS BIGINT)"
+OBSERVED = "CASE {r}outcome_result WHEN 'success' THEN 1000000 WHEN 'partial' THEN 500000 ELSE 0 END"
 # The columns a cell or its figures depend on.
 TRACKED = "decided_at, owner_handle, team, channel, category, strategy_key, basis_class, confidence, outcome_result"
 # A decision's cell in each dimension ('' where it has none), as in basis_rollup.
@@ -45,9 +49,9 @@ PERIOD = {
 
 def _figures(r: str, sign: str) -> str:
     """A forecast's confidence, observed value and squared error (of the row ``r``, a prefix), each times ``sign``."""
-    observed = OBSERVED.format(r=r)
-    error = f"({r}confidence - {observed})"
-    return f"{sign} * {r}confidence, {sign} * {observed}, {sign} * {error} * {error}"
+    confidence, observed = CONFIDENCE.format(r=r), OBSERVED.format(r=r)
+    error = f"({confidence} - {observed})"
+    return f"{sign} * {confidence}, {sign} * {observed}, {sign} * {error} * {error}"
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------------------
@@ -68,7 +72,7 @@ def _pg_cells(rows: str, target: str) -> str:
     sums = ", ".join(f"sum({figure})" for figure in _figures("r.", "r.sign").split(", "))
     return f"""
         INSERT INTO {target} ({KEY}, {FIGURES})
-        SELECT cell.dimension, cell.value, r.period, r.basis_class, {BIN.format(r='r.')}, sum(r.sign), {sums}
+        SELECT cell.dimension, cell.value, r.period, r.basis_class, {BIN.format(r="r.")}, sum(r.sign), {sums}
         FROM ({rows}) AS r CROSS JOIN LATERAL (VALUES {values}) AS cell (dimension, value)
         GROUP BY 1, 2, 3, 4, 5"""
 
@@ -77,14 +81,14 @@ def _pg_changed(minuend: str, subtrahend: str, sign: int) -> str:
     return f"SELECT {sign} AS sign, * FROM ({_pg_forecasts(minuend)} EXCEPT ALL {_pg_forecasts(subtrahend)}) AS c"
 
 
+CHANGED = _pg_changed("new_rows", "old_rows", 1) + " UNION ALL " + _pg_changed("old_rows", "new_rows", -1)
 PG_TRACK = f"""
 CREATE FUNCTION forecast_rollup_track() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         {_pg_cells(f"SELECT 1 AS sign, * FROM ({_pg_forecasts('new_rows')}) AS c", "forecast_rollup_delta")};
     ELSIF TG_OP = 'UPDATE' THEN
-        {_pg_cells(_pg_changed("new_rows", "old_rows", 1) + " UNION ALL " + _pg_changed("old_rows", "new_rows", -1),
-                   "forecast_rollup_delta")};
+        {_pg_cells(CHANGED, "forecast_rollup_delta")};
     ELSE
         {_pg_cells(f"SELECT -1 AS sign, * FROM ({_pg_forecasts('old_rows')}) AS c", "forecast_rollup_delta")};
     END IF;
@@ -153,7 +157,7 @@ def _tables() -> None:
             sa.Column("basis_class", sa.String(length=10), nullable=False),
             sa.Column("bin", sa.SmallInteger(), nullable=False),
             sa.Column("forecasts", sa.Integer(), nullable=False),
-            *(sa.Column(figure, sa.Float(), nullable=False) for figure in FIGURES.split(", ")[1:]),
+            *(sa.Column(figure, sa.BigInteger(), nullable=False) for figure in FIGURES.split(", ")[1:]),
             sa.PrimaryKeyConstraint(*(["id"] if delta else KEY.split(", ")), name=op.f(f"pk_{name}")),
         )
 
@@ -167,6 +171,7 @@ def upgrade() -> None:
             function = "forecast_rollup_reset" if name == "truncate" else "forecast_rollup_track"
             op.execute(f"CREATE TRIGGER decision_forecast_rollup_{name} {when} EXECUTE FUNCTION {function}()")
         op.execute(_pg_cells(f"SELECT 1 AS sign, * FROM ({_pg_forecasts('decision')}) AS c", "forecast_rollup"))
+        op.execute("ANALYZE forecast_rollup")  # its first readers know its size (a hash of the cells, not a sort)
     else:
         for name, body in SQLITE_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER decision_forecast_rollup_{name} {body}")

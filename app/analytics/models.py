@@ -65,20 +65,22 @@ class BasisRollupDelta(SQLModel, table=True):
 class ForecastFigures(SQLModel):
     """What calibration's figures are made of, summed over a cell's forecasts (a decision with a ``confidence`` and
     a result ``success``, ``partial`` or ``failure``): their number, and the sums of their confidence, of what was
-    observed (1, 0.5 or 0) and of the squared error (their difference, squared)."""
+    observed (1, 0.5 or 0) and of the squared error (their difference, squared), as exact integers: in millionths
+    (a confidence counts to six places), the squared error in millionths squared. Exact sums are the same in any
+    order: the rollup's answers are the decisions' own to the last digit. A squared error is at most 10**12, so the
+    sums fit 64 bits on SQLite for any number of forecasts below nine million in one answer."""
 
     forecasts: int = Field(sa_type=Integer, nullable=False)
-    confidence: float = Field(nullable=False)
-    observed: float = Field(nullable=False)
-    squared_error: float = Field(nullable=False)
+    confidence_e6: int = Field(sa_type=BigInteger, nullable=False)
+    observed_e6: int = Field(sa_type=BigInteger, nullable=False)
+    squared_error_e12: int = Field(sa_type=BigInteger, nullable=False)
 
 
 class ForecastRollup(ForecastFigures, table=True):
     """Calibration's rollup, as :class:`BasisRollup` is the basis figures': the forecasts of each month (UTC) per
     dimension and value, basis class and bin of confidence (0 to 9: [0, 0.1) … [0.9, 1.0]). Kept by triggers on
     ``decision`` (alembic/versions/20261207_2300_forecast_rollup.py) through ``forecast_rollup_delta``, folded by
-    the same round as the basis rollup. The sums are doubles, added in another order than a reading of the
-    decisions adds them: they agree to far more than the 4 places of the answers."""
+    the same round as the basis rollup."""
 
     __tablename__ = "forecast_rollup"
 

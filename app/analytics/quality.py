@@ -5,9 +5,10 @@ computed by the database; Python only rounds and zero-fills (:mod:`app.analytics
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, literal_column, null, or_, select, union_all
+from sqlalchemy import BigInteger, and_, case, cast, exists, func, literal, literal_column, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics.queries import (
@@ -36,23 +37,31 @@ RESULT = decision.c.outcome_result
 # PostgreSQL's planner matches the partial index of forecasts (FORECAST_SQL, app/decisions/models.py).
 CONCLUSIVE = ("success", "partial", "failure")
 FORECAST = and_(decision.c.confidence.is_not(None), RESULT.in_([literal_column(f"'{r}'") for r in CONCLUSIVE]))
-OBSERVED = case((RESULT == "success", 1.0), (RESULT == "partial", 0.5), else_=0.0)
+# A forecast's figures as exact integers, as the forecast rollup keeps them (app/analytics/models.py): its confidence
+# and what was observed (1, 0.5 or 0) in millionths (a confidence counts to six places), the squared error in
+# millionths squared. Exact sums are the same in whatever order they are added: from the rollup or the decisions.
+SCALE = 1_000_000
+CONFIDENCE_E6 = cast(func.round(decision.c.confidence * SCALE), BigInteger)
+OBSERVED_E6 = case((RESULT == "success", SCALE), (RESULT == "partial", SCALE // 2), else_=0)
+UNITS = {
+    "forecasts": literal(1),
+    "confidence_e6": CONFIDENCE_E6,
+    "observed_e6": OBSERVED_E6,
+    "squared_error_e12": (CONFIDENCE_E6 - OBSERVED_E6) * (CONFIDENCE_E6 - OBSERVED_E6),
+}
 BINS = 10
 # The bin of a confidence: [0, 0.1) … [0.8, 0.9), then [0.9, 1.0] (1.0 in the last), compared with the decimal bounds.
 BIN = case(*((decision.c.confidence < (i + 1) / BINS, i) for i in range(BINS - 1)), else_=BINS - 1)
 CALIBRATION_GROUPS = {"basis_class": decision.c.basis_class, **GROUP_COLUMNS}
 
 
-def _forecast_figures() -> list[Any]:
-    """Forecasts, and the sums their means are made of (NULL when there is none)."""
-    confidence = case((FORECAST, decision.c.confidence))
-    observed = case((FORECAST, OBSERVED))
-    return [
-        _count_if(FORECAST).label("forecasts"),
-        func.avg(confidence).label("mean_confidence"),
-        func.avg(observed).label("observed_rate"),
-        func.avg((confidence - observed) * (confidence - observed)).label("brier_score"),
-    ]
+def mean(total: Any, forecasts: Any, scale: int = SCALE) -> float | None:
+    """The mean of ``forecasts`` figures whose exact sum is ``total`` (in ``1 / scale``), to 4 places, rounded half
+    to even from the exact quotient (None without forecasts)."""
+    if not forecasts:
+        return None
+    exact = Decimal(int(total)) / (Decimal(int(forecasts)) * scale)
+    return float(exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
 
 
 def _selected(statement: Any, start: datetime, end: datetime, filters: DecisionFilters, dialect: str) -> Any:
@@ -69,8 +78,8 @@ async def calibration(
     rollups: bool = True,
 ) -> list[AnyRow]:
     """Per group with a forecast (``group`` null without a grouping), per bin of confidence (``bin`` 0 to 9) and in
-    all (``bin`` null): forecasts, mean confidence, observed rate and Brier score, in one statement. The groups
-    without a forecast are listed by :func:`calibration_groups`.
+    all (``bin`` null): the forecasts and the exact sums (:data:`UNITS`) their means are made of (:func:`mean`), in
+    one statement. The groups without a forecast are listed by :func:`calibration_groups`.
 
     With ``rollups``, the whole UTC months come from the forecast rollup (:class:`app.analytics.models.ForecastRollup`)
     when it can answer the question (as for the basis figures: at most one of owner/team/channel/category/strategy
@@ -81,18 +90,10 @@ async def calibration(
     sums = [func.sum(rows.c[name]).label(name) for name in FORECAST_ROLLUP.figures]
     # Empty bins are left out: pending deltas may have emptied a folded cell.
     bins = select(rows.c.grp, rows.c.bin, *sums).group_by(rows.c.grp, rows.c.bin).having(sums[0] > 0).cte("bins")
-
-    def figures(forecasts: Any, confidence: Any, observed: Any, squared_error: Any) -> list[Any]:
-        return [
-            forecasts.label("forecasts"),
-            (confidence / forecasts).label("mean_confidence"),
-            (observed / forecasts).label("observed_rate"),
-            (squared_error / forecasts).label("brier_score"),
-        ]
-
-    per_bin = select(bins.c.grp.label("group"), bins.c.bin, *figures(*(bins.c[s.name] for s in sums)))
+    figures = FORECAST_ROLLUP.figures
+    per_bin = select(bins.c.grp.label("group"), bins.c.bin, *(bins.c[name] for name in figures))
     in_all = select(
-        bins.c.grp.label("group"), null().label("bin"), *figures(*(func.sum(bins.c[s.name]) for s in sums))
+        bins.c.grp.label("group"), null().label("bin"), *(func.sum(bins.c[name]).label(name) for name in figures)
     ).group_by(bins.c.grp)
     return list((await session.execute(union_all(per_bin, in_all))).all())
 
@@ -100,19 +101,13 @@ async def calibration(
 def _forecasts(
     start: datetime, end: datetime, group_by: str | None, filters: DecisionFilters, dialect: str, *, rollups: bool
 ) -> Any:
-    """The forecasts to add up, as (grp, bin, forecasts, confidence, observed, squared_error): one row per decision,
+    """The forecasts to add up, as (grp, bin, *UNITS): one row per decision,
     or, with ``rollups`` when the rollup answers, the cells of the whole months and the decisions around them."""
     group = CALIBRATION_GROUPS[group_by] if group_by else null()
-    error = decision.c.confidence - OBSERVED
     decisions = _selected(
-        select(
-            group.label("grp"),
-            BIN.label("bin"),
-            literal(1).label("forecasts"),
-            decision.c.confidence,
-            OBSERVED.label("observed"),
-            (error * error).label("squared_error"),
-        ).where(FORECAST),
+        select(group.label("grp"), BIN.label("bin"), *(value.label(name) for name, value in UNITS.items())).where(
+            FORECAST
+        ),
         start,
         end,
         filters,
@@ -135,25 +130,14 @@ def _forecasts(
 
 async def forecast_rollup_differences(session: AsyncSession) -> list[AnyRow]:
     """The forecast rollup's cells (folded cells plus pending deltas) that differ from the decisions
-    (:func:`app.analytics.queries.cell_differences`). The sums of doubles are compared to a billionth of their size:
-    added in another order they differ in their last bits."""
-    error = decision.c.confidence - OBSERVED
+    (:func:`app.analytics.queries.cell_differences`)."""
     expected = in_every_dimension(
         _rollup_period(decision.c.decided_at, dialect_of(session)).label("period"),
         decision.c.basis_class,
         BIN.label("bin"),
-        literal(1).label("forecasts"),
-        decision.c.confidence,
-        OBSERVED.label("observed"),
-        (error * error).label("squared_error"),
+        *(value.label(name) for name, value in UNITS.items()),
     ).where(FORECAST)
-
-    def differ(name: str, stored: Any, expected: Any) -> Any:
-        if name == "forecasts":
-            return stored != expected
-        return func.abs(stored - expected) > literal(1e-9) * (1 + func.abs(expected))
-
-    return await cell_differences(session, FORECAST_ROLLUP, expected, differ)
+    return await cell_differences(session, FORECAST_ROLLUP, expected)
 
 
 async def calibration_groups(
@@ -220,12 +204,14 @@ async def contradiction_pairs(
 
 
 async def summary(session: AsyncSession, *, start: datetime, end: datetime) -> AnyRow:
-    """The scorecard's quality figures over decisions decided in range: the Brier score's parts, overrides and their
+    """The scorecard's quality figures over decisions decided in range: the Brier score's parts (:data:`UNITS`),
+    overrides and their
     results, and the contradicting pairs."""
     pairs = await _pairs_in(session, start, end, DecisionFilters())
     override = decision.c.recommendation_followed == literal(False)
     statement = select(
-        *_forecast_figures(),
+        _count_if(FORECAST).label("forecasts"),
+        func.sum(case((FORECAST, UNITS["squared_error_e12"]))).label("squared_error_e12"),
         _count_if(override).label("overrides"),
         _count_if(and_(override, RESULT.is_not(None), RESULT != "inconclusive")).label("overrides_concluded"),
         _count_if(and_(override, RESULT == "success")).label("overrides_success"),

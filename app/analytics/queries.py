@@ -41,7 +41,7 @@ ROLLUP_KEY = ("dimension", "value", "period", "basis_class", "unsupported", "cur
 forecast_rollup = table_of(ForecastRollup)
 forecast_rollup_delta = table_of(ForecastRollupDelta)
 FORECAST_KEY = ("dimension", "value", "period", "basis_class", "bin")
-FORECAST_FIGURES = ("forecasts", "confidence", "observed", "squared_error")
+FORECAST_FIGURES = ("forecasts", "confidence_e6", "observed_e6", "squared_error_e12")
 
 
 @dataclass(frozen=True)

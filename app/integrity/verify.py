@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics import quality
 from app.analytics import queries as analytics
+from app.analytics.queries import FORECAST_ROLLUP
 from app.contractors.models import Contractor
 from app.contractors.schemas import ContractorRead
 from app.core.config import Settings
@@ -707,7 +708,9 @@ class _Verification:
         for cell in await quality.forecast_rollup_differences(self.session):
             month = _month(cell.period)
             stored, expected = (
-                ", ".join(f"{getattr(cell, f'{side}_{name}'):.6g} {name}" for name in ("forecasts", "confidence"))
+                f"{getattr(cell, f'{side}_forecasts')} forecasts (confidences, observed and squared errors summing "
+                + ", ".join(str(getattr(cell, f"{side}_{name}")) for name in FORECAST_ROLLUP.figures[1:])
+                + ")"
                 for side in ("stored", "expected")
             )
             self.add(
