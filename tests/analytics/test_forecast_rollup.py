@@ -12,31 +12,27 @@ every sum is exact whatever order it is added in: the answers must be equal, not
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select, update
 
 from app.analytics import rollup
 from app.analytics.models import ForecastRollup, ForecastRollupDelta
-from app.core.config import Settings
 from app.core.unit_of_work import Database
 from app.decisions.models import Decision
-from app.main import create_app
 from tests import factories
-from tests.conftest import make_client
+from tests.analytics.random_records import CELL_FIELDS, FILTERS, cell_fields, correction, count, moment, register
 
-OWNERS = {"anna.petrova": "growth", "boris.ivanov": "brand", "vera.orlova": "ops"}
-TEAMS = [None, "growth", "brand"]
-CHANNELS = [None, "paid_search", "email", "seo"]
-CATEGORIES = ["budget", "creative", "pricing"]
-STRATEGIES = [None, "growth-2026"]
-BASES = ["data", "experiment", "intuition", "emotion", "authority"]
-EVIDENCE = [{"source": "ga4", "reference": "https://analytics.example.com/r/1"}]
+CHOICES = {
+    "team": [None, "growth", "brand"],
+    "channel": [None, "paid_search", "email", "seo"],
+    "category": ["budget", "creative", "pricing"],
+    "strategy": [None, "growth-2026"],
+    "basis": ["data", "experiment", "intuition", "emotion", "authority"],
+}
 CONFIDENCES = [k / 8 for k in range(9)]
 RESULTS = ["success", "partial", "failure", "inconclusive"]
 START = datetime(2025, 11, 1, tzinfo=UTC)
@@ -50,36 +46,16 @@ DELTA = ForecastRollupDelta.__table__  # type: ignore[attr-defined]
 DECISION = Decision.__table__  # type: ignore[attr-defined]
 
 
-def _moment(rng: random.Random) -> str:
-    if rng.random() < 0.2:
-        return rng.choice(EDGES)
-    moment = START + timedelta(seconds=rng.randrange(int(timedelta(days=DAYS).total_seconds())))
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _cell_fields(rng: random.Random) -> dict[str, Any]:
     """Every field a forecast's cells depend on, drawn at random (a confidence most of the time)."""
-    fields: dict[str, Any] = {
-        "owner": rng.choice(list(OWNERS)),
-        "channel": rng.choice(CHANNELS),
-        "category": rng.choice(CATEGORIES),
-        "strategy": rng.choice(STRATEGIES),
-        "basis": rng.choice(BASES),
-        "evidence": EVIDENCE if rng.random() < 0.6 else [],
-        "decided_at": _moment(rng),
-        "confidence": rng.choice(CONFIDENCES) if rng.random() < 0.85 else None,
-    }
-    if team := rng.choice(TEAMS):
-        fields["team"] = team
+    fields = cell_fields(rng, CHOICES, moment(rng, START, DAYS, EDGES))
+    fields["confidence"] = rng.choice(CONFIDENCES) if rng.random() < 0.85 else None
     return fields
 
 
 def _edit(rng: random.Random) -> dict[str, Any]:
     """A correction of one to three fields: the confidence (cleared at times) more often than the others."""
-    drawn = _cell_fields(rng)
-    drawn.setdefault("team", None)
-    names = ["confidence"] * 4 + ["owner", "team", "channel", "category", "strategy", "basis", "decided_at"]
-    return {name: drawn[name] for name in set(rng.sample(names, rng.randint(1, 3)))}
+    return correction(rng, _cell_fields(rng), ["confidence"] * 4 + CELL_FIELDS)
 
 
 def _questions(rng: random.Random, count: int) -> list[dict[str, Any]]:
@@ -91,35 +67,14 @@ def _questions(rng: random.Random, count: int) -> list[dict[str, Any]]:
         {"from": "2026-01-01", "to": "2026-06-01"},  # local midnights: months cut at the zone's edges
         {"from": "2025-01-01T00:00:00Z", "to": "2028-01-01T00:00:00Z"},
     ]
-    filters: list[dict[str, str]] = [
-        {},
-        {},
-        {"owner": "anna.petrova"},
-        {"channel": "email"},
-        {"team": "brand"},
-        {"strategy": "growth-2026"},
-        {"category": "pricing"},
-        {"basis_class": "data"},
-        {"owner": "boris.ivanov", "basis_class": "emotion"},
-        {"status": "reversed"},  # not in the rollup: answered from the decisions
-        {"decided_from": "2026-02-03T00:00:00Z"},
-    ]
     out = []
     for _ in range(count):
-        question: dict[str, Any] = {"tz": rng.choice(ZONES), **rng.choice(ranges), **rng.choice(filters)}
+        question: dict[str, Any] = {"tz": rng.choice(ZONES), **rng.choice(ranges), **rng.choice(FILTERS)}
         filtered = next((name for name in ("owner", "team", "channel") if name in question), None)
         groups = ["basis_class", "none", "owner", "team", "channel"]
         question["group_by"] = rng.choice([filtered, filtered, "basis_class", "none"] if filtered else groups)
         out.append(question)
     return out
-
-
-@pytest.fixture
-async def base_only(settings: Settings, keys: dict[str, str], db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """The same service reading only the decisions."""
-    app = create_app(settings.model_copy(update={"analytics_rollups": False, "rollup_fold_interval_seconds": 0}))
-    async with LifespanManager(app), make_client(app, keys["analytics"]) as client:
-        yield client
 
 
 async def _same_answers(
@@ -137,18 +92,6 @@ async def _same_answers(
     return answers
 
 
-async def _count(db: Database, table: Any) -> int:
-    async with db.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
-
-
-async def _setup(client: httpx.AsyncClient) -> None:
-    for handle, team in OWNERS.items():
-        await factories.person(client, handle, team=team)
-    await factories.source(client, "ga4")
-    await factories.strategy(client, "growth-2026")
-
-
 async def _review(client: httpx.AsyncClient, decision_id: str, rng: random.Random) -> None:
     body = factories.outcome_body(result=rng.choice(RESULTS), reviewed_at=None)
     response = await client.post(f"/v1/decisions/{decision_id}/outcome", json=body)
@@ -160,7 +103,7 @@ async def test_rollup_answers_equal_the_decisions_answers(
     client: httpx.AsyncClient, base_only: httpx.AsyncClient, db: Database, seed: int
 ) -> None:
     rng = random.Random(seed)
-    await _setup(client)
+    await register(client, ["growth-2026"])
     batch = [factories.decision_body(**_cell_fields(rng)) for _ in range(50)]
     response = await client.post("/v1/decisions/batch", json={"items": batch})
     assert response.status_code == 201, response.text
@@ -171,13 +114,13 @@ async def test_rollup_answers_equal_the_decisions_answers(
         await _review(client, decision_id, rng)
 
     # 1. Every forecast still pending as deltas.
-    assert await _count(db, DELTA) > 0 and await _count(db, ROLLUP) == 0
+    assert await count(db, DELTA) > 0 and await count(db, ROLLUP) == 0
     answers = await _same_answers(client, base_only, _questions(rng, 30))
     assert sum(row["forecasts"] for answer in answers for row in answer["rows"]) > 100  # the questions saw forecasts
 
     # 2. Folded: the deltas are gone, the cells hold everything.
     await rollup.fold(db)
-    assert await _count(db, DELTA) == 0 and await _count(db, ROLLUP) > 0
+    assert await count(db, DELTA) == 0 and await count(db, ROLLUP) > 0
     await _same_answers(client, base_only, _questions(rng, 30))
 
     # 3. Corrections, reviews, reversals and outcomes changed in the database on top of the folded cells.
@@ -191,7 +134,7 @@ async def test_rollup_answers_equal_the_decisions_answers(
         await session.execute(
             update(DECISION).where(DECISION.c.outcome_result == "partial").values(outcome_result="failure")
         )
-    assert await _count(db, DELTA) > 0
+    assert await count(db, DELTA) > 0
     await _same_answers(client, base_only, _questions(rng, 30))
 
     # 4. Folded again: cells emptied by the corrections are dropped, not kept at zero.
@@ -206,7 +149,7 @@ async def test_the_service_reads_the_rollup(
 ) -> None:
     """Whole months come from the cells (a cell changed behind the service's back shows), partial months and the
     questions the rollup has no dimension for from the decisions; the bins' edges fall in the same bins."""
-    await _setup(client)
+    await register(client, ["growth-2026"])
     for at, confidence, result in [
         ("2026-03-10T10:00:00Z", 0.1, "failure"),  # bin [0.1, 0.2)
         ("2026-03-11T10:00:00Z", 0.9, "success"),  # bin [0.9, 1.0]
