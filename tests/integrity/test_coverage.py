@@ -16,6 +16,7 @@ What an answer or a figure reads, and how verification covers it:
   (`strategy.created`); version_count, latest_effective_from, updated_at: recomputed from its versions.
 - person (people API; a new decision's default team), data_source (data sources API, evidence): logged.
 - basis_rollup, basis_rollup_delta (basis analytics, summary): recomputed from the decisions, one SQL aggregate.
+- forecast_rollup, forecast_rollup_delta (calibration): recomputed from the decisions, one SQL aggregate.
 
 API keys and idempotency records are access control and a replay cache, not the record: out of scope.
 """
