@@ -44,16 +44,19 @@ class BasisRollup(SQLModel, table=True):
     budget_low: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
-class BasisRollupDelta(SQLModel, table=True):
-    __tablename__ = "basis_rollup_delta"
+class DeltaCell(SQLModel):
+    """The key of a cell a delta changes (the rollups' delta tables), after the delta's own id."""
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    )
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer, "sqlite"))
     dimension: str = Field(max_length=10)
     value: str = Field(max_length=200)
     period: datetime = Field(sa_type=UtcDateTime)
     basis_class: str = Field(max_length=10)
+
+
+class BasisRollupDelta(DeltaCell, table=True):
+    __tablename__ = "basis_rollup_delta"
+
     unsupported: bool
     currency: str = Field(max_length=3)
     # +1 / -1 per decision entering / leaving the cell (summed per statement on PostgreSQL).
@@ -91,16 +94,9 @@ class ForecastRollup(ForecastFigures, table=True):
     bin: int = Field(sa_type=SmallInteger, primary_key=True)
 
 
-class ForecastRollupDelta(ForecastFigures, table=True):
+class ForecastRollupDelta(DeltaCell, ForecastFigures, table=True):
     """A write's change of a cell, appended by the triggers (a forecast leaving a cell counts -1 there)."""
 
     __tablename__ = "forecast_rollup_delta"
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    )
-    dimension: str = Field(max_length=10)
-    value: str = Field(max_length=200)
-    period: datetime = Field(sa_type=UtcDateTime)
-    basis_class: str = Field(max_length=10)
     bin: int = Field(sa_type=SmallInteger)
