@@ -357,7 +357,7 @@ def verify(
 ) -> None:
     """Verify the tamper-evident log offline, from the database: recompute the hash chain and the signed
     checkpoints, compare every record and revision with the log, the columns derived from them and the basis
-    rollup with what they follow from.
+    and forecast rollups with what they follow from.
 
     Trust never comes from the database: the keys are DECISION_LOG_SIGNING_KEY's public half,
     DECISION_LOG_INTEGRITY_TRUSTED_KEYS and --trusted-key; --checkpoint adds a checkpoint saved earlier.
@@ -418,7 +418,7 @@ def _print_report(report: Report) -> None:
     typer.echo(
         f"{report.entries} entries in the chain ({report.unsealed} unsealed), {report.checkpoints} checkpoints "
         f"({signed}); compared: {report.records} records, {report.revisions} revisions, {report.registries} "
-        "people, data sources, contractors and strategies, the derived columns and the basis rollup"
+        "people, data sources, contractors and strategies, the derived columns and the basis and forecast rollups"
         + (f"; {report.adopted} adoption entries (vouched for by an operator)" if report.adopted else "")
     )
     if report.anchored:

@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from app.analytics.models import BasisRollup, BasisRollupDelta
+from app.analytics.models import BasisRollup, BasisRollupDelta, ForecastRollup, ForecastRollupDelta
 from app.auth.models import ApiKey, SignInLink, WebSession
 from app.contractors.models import Contractor
 from app.decisions.models import Decision, DecisionRevision
@@ -28,6 +28,8 @@ __all__ = [
     "DecisionRevision",
     "DigestRun",
     "Event",
+    "ForecastRollup",
+    "ForecastRollupDelta",
     "IdempotencyRecord",
     "IntegrityCheckpoint",
     "IntegrityEntry",

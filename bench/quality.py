@@ -23,7 +23,8 @@ What one run does:
    - **api**: the HTTP request, timed by this client on the same machine (keep-alive; the JSON parsed after the
      clock stops), so it is the server's time plus a loopback round trip;
    - **raw_sql**: the aggregation as one would write it by hand, through asyncpg (prepared): for calibration one
-     statement with ``GROUPING SETS`` giving the rows and the ten bins in one pass over the forecasts; for
+     statement with ``GROUPING SETS`` giving the rows and the ten bins in one pass over the forecasts (the exact
+     sums in millionths the service adds up, their means rounded from the exact quotients as the service does); for
      contradictions the self-join of the open decisions (active, unreviewed, with a direction) on KPI, opposite
      direction (an equality on ``CASE``: with ``<>`` the join reads every open decision's 90 days of its KPI, which
      at 1 M does not finish) and 90 days;
@@ -65,15 +66,18 @@ from common import (
     summary_ms,
 )
 
+from app.analytics import quality
 from app.demo.data import CONTRADICTING_CHANCE
 
 CASES = ("calibration_basis", "calibration_owner", "contradictions")
 GROUPS = {"calibration_basis": ("basis_class", "basis_class"), "calibration_owner": ("owner", "owner_handle")}
 BIN = "CASE " + " ".join(f"WHEN confidence < {(i + 1) / 10} THEN {i}" for i in range(9)) + " ELSE 9 END"
-CALIBRATION_SQL = """SELECT {column} AS "group", bin, count(*) AS forecasts, avg(confidence) AS mean_confidence,
-  avg(observed) AS observed_rate, avg((confidence - observed) * (confidence - observed)) AS brier_score
-FROM (SELECT {column}, confidence, {bin} AS bin,
-        CASE outcome_result WHEN 'success' THEN 1.0 WHEN 'partial' THEN 0.5 ELSE 0.0 END AS observed
+# The sums in millionths, exact (app/analytics/quality.py, UNITS): their means are rounded from the exact quotient.
+CALIBRATION_SQL = """SELECT {column} AS "group", bin, count(*) AS forecasts, sum(confidence_e6) AS confidence_e6,
+  sum(observed_e6) AS observed_e6,
+  sum((confidence_e6 - observed_e6) * (confidence_e6 - observed_e6)) AS squared_error_e12
+FROM (SELECT {column}, {bin} AS bin, round(confidence * 1000000)::bigint AS confidence_e6,
+        CASE outcome_result WHEN 'success' THEN 1000000 WHEN 'partial' THEN 500000 ELSE 0 END AS observed_e6
       FROM decision
       WHERE decided_at >= $1 AND decided_at < $2 AND confidence IS NOT NULL
         AND outcome_result IN ('success', 'partial', 'failure')) AS forecast
@@ -92,18 +96,16 @@ WHERE {OPEN.format(t="a")} AND {OPEN.format(t="b")}
 ORDER BY a.expected_kpi, a.decided_at, a.id, b.decided_at, b.id"""
 
 
-def _four(value: Any) -> float | None:
-    return None if value is None else round(float(value), 4)
-
-
 def calibration_answer(rows: list[dict[str, Any]]) -> dict[str, list[tuple[Any, ...]]]:
     """Raw rows (GROUPING SETS) as the API's rows and bins with a forecast, to 4 places."""
     figures, bins = [], []
     for r in rows:
-        mean, observed = _four(r["mean_confidence"]), _four(r["observed_rate"])
+        n = r["forecasts"]
+        mean, observed = quality.mean(r["confidence_e6"], n), quality.mean(r["observed_e6"], n)
         if r["bin"] is None:
-            overconfidence = _four(float(r["mean_confidence"]) - float(r["observed_rate"]))
-            figures.append((r["group"], int(r["forecasts"]), mean, observed, _four(r["brier_score"]), overconfidence))
+            overconfidence = quality.mean(r["confidence_e6"] - r["observed_e6"], n)
+            brier = quality.mean(r["squared_error_e12"], n, quality.SCALE**2)
+            figures.append((r["group"], int(n), mean, observed, brier, overconfidence))
         else:
             bins.append((r["group"], int(r["bin"]), int(r["forecasts"]), mean, observed))
     return {"rows": sorted(figures, key=repr), "bins": sorted(bins, key=repr)}

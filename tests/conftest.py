@@ -88,6 +88,8 @@ TABLES = [
     "person",
     "basis_rollup_delta",  # after decision: deleting decisions on SQLite appends deltas
     "basis_rollup",
+    "forecast_rollup_delta",
+    "forecast_rollup",
 ]
 # Every table but the keys is emptied: a table added without being listed here would carry rows from test to test.
 assert set(TABLES) == set(metadata.tables) - {"api_key"}, (set(metadata.tables) - {"api_key"}) ^ set(TABLES)

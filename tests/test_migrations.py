@@ -250,3 +250,51 @@ def test_exact_money_migration_converts_existing_budgets_both_ways(fresh_url: st
     assert total is not None
     upgrade(fresh_url)
     _inspect(fresh_url, _run("DELETE FROM decision"))
+
+
+FORECAST_REVISION = "5e2b9d7c1a48"
+
+
+def test_forecast_rollup_migration_fills_the_rollup_from_existing_decisions(fresh_url: str) -> None:
+    before = _script().get_revision(FORECAST_REVISION).down_revision
+    assert isinstance(before, str)
+    upgrade(fresh_url)
+    downgrade(fresh_url, before)
+    _inspect(fresh_url, _insert_decisions([1, 2, 3, 4, 5]))
+    for title, confidence, result in [
+        ("1", 0.75, "'success'"),  # bin 7, observed 1
+        ("2", 0.25, "'failure'"),  # bin 2, observed 0
+        ("3", 0.5, "'inconclusive'"),  # no forecast
+        ("4", 1.0, "'partial'"),  # bin 9, observed 0.5
+        ("5", "NULL", "'success'"),  # no forecast
+    ]:
+        _inspect(
+            fresh_url,
+            _run(f"UPDATE decision SET confidence = {confidence}, outcome_result = {result} WHERE title = '{title}'"),
+        )
+
+    upgrade(fresh_url, FORECAST_REVISION)
+
+    cells = _inspect(
+        fresh_url,
+        _query(
+            "SELECT dimension, value, bin, forecasts, confidence_e6, observed_e6, squared_error_e12 "
+            "FROM forecast_rollup WHERE dimension IN ('all', 'owner') ORDER BY dimension, bin"
+        ),
+    )
+    assert cells == [
+        (dimension, value, b, 1, confidence, observed, error)
+        for dimension, value in (("all", ""), ("owner", "anna"))
+        for b, confidence, observed, error in (
+            (2, 250000, 0, 250000**2),
+            (7, 750000, 10**6, 250000**2),
+            (9, 10**6, 500000, 500000**2),
+        )
+    ]
+    assert _inspect(fresh_url, _query("SELECT count(DISTINCT dimension), count(*) FROM forecast_rollup")) == [(6, 18)]
+    assert _inspect(fresh_url, _query("SELECT count(*) FROM forecast_rollup_delta")) == [(0,)]
+    # From here the triggers keep it: a review appends its forecast's cells.
+    _inspect(fresh_url, _run("UPDATE decision SET outcome_result = 'failure' WHERE title = '3'"))
+    assert _inspect(fresh_url, _query("SELECT sum(forecasts) FROM forecast_rollup_delta")) == [(6,)]
+    upgrade(fresh_url)
+    _inspect(fresh_url, _run("DELETE FROM decision"))

@@ -5,12 +5,24 @@ computed by the database; Python only rounds and zero-fills (:mod:`app.analytics
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, exists, func, literal, literal_column, null, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, exists, func, literal, literal_column, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.analytics.queries import GROUP_COLUMNS, _count_if, _in_range
+from app.analytics.queries import (
+    FORECAST_ROLLUP,
+    GROUP_COLUMNS,
+    _count_if,
+    _in_range,
+    _rollup_period,
+    _rollup_plan,
+    cell_differences,
+    in_every_dimension,
+    outside_months,
+    rollup_cells,
+)
 from app.core.dialect import dialect_of
 from app.core.types import AnyRow, table_of
 from app.decisions import contradictions
@@ -25,23 +37,31 @@ RESULT = decision.c.outcome_result
 # PostgreSQL's planner matches the partial index of forecasts (FORECAST_SQL, app/decisions/models.py).
 CONCLUSIVE = ("success", "partial", "failure")
 FORECAST = and_(decision.c.confidence.is_not(None), RESULT.in_([literal_column(f"'{r}'") for r in CONCLUSIVE]))
-OBSERVED = case((RESULT == "success", 1.0), (RESULT == "partial", 0.5), else_=0.0)
+# A forecast's figures as exact integers, as the forecast rollup keeps them (app/analytics/models.py): its confidence
+# and what was observed (1, 0.5 or 0) in millionths (a confidence counts to six places), the squared error in
+# millionths squared. Exact sums are the same in whatever order they are added: from the rollup or the decisions.
+SCALE = 1_000_000
+CONFIDENCE_E6 = cast(func.round(decision.c.confidence * SCALE), BigInteger)
+OBSERVED_E6 = case((RESULT == "success", SCALE), (RESULT == "partial", SCALE // 2), else_=0)
+UNITS = {
+    "forecasts": literal(1),
+    "confidence_e6": CONFIDENCE_E6,
+    "observed_e6": OBSERVED_E6,
+    "squared_error_e12": (CONFIDENCE_E6 - OBSERVED_E6) * (CONFIDENCE_E6 - OBSERVED_E6),
+}
 BINS = 10
 # The bin of a confidence: [0, 0.1) … [0.8, 0.9), then [0.9, 1.0] (1.0 in the last), compared with the decimal bounds.
 BIN = case(*((decision.c.confidence < (i + 1) / BINS, i) for i in range(BINS - 1)), else_=BINS - 1)
 CALIBRATION_GROUPS = {"basis_class": decision.c.basis_class, **GROUP_COLUMNS}
 
 
-def _forecast_figures() -> list[Any]:
-    """Forecasts, and the sums their means are made of (NULL when there is none)."""
-    confidence = case((FORECAST, decision.c.confidence))
-    observed = case((FORECAST, OBSERVED))
-    return [
-        _count_if(FORECAST).label("forecasts"),
-        func.avg(confidence).label("mean_confidence"),
-        func.avg(observed).label("observed_rate"),
-        func.avg((confidence - observed) * (confidence - observed)).label("brier_score"),
-    ]
+def mean(total: Any, forecasts: Any, scale: int = SCALE) -> float | None:
+    """The mean of ``forecasts`` figures whose exact sum is ``total`` (in ``1 / scale``), to 4 places, rounded half
+    to even from the exact quotient (None without forecasts)."""
+    if not forecasts:
+        return None
+    exact = Decimal(int(total)) / (Decimal(int(forecasts)) * scale)
+    return float(exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
 
 
 def _selected(statement: Any, start: datetime, end: datetime, filters: DecisionFilters, dialect: str) -> Any:
@@ -49,44 +69,75 @@ def _selected(statement: Any, start: datetime, end: datetime, filters: DecisionF
 
 
 async def calibration(
-    session: AsyncSession, *, start: datetime, end: datetime, group_by: str | None, filters: DecisionFilters
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    group_by: str | None,
+    filters: DecisionFilters,
+    rollups: bool = True,
 ) -> list[AnyRow]:
-    """Per group with a forecast (``group`` null without a grouping): forecasts, mean confidence, observed rate and
-    Brier score, over the forecasts only (the partial index of forecasts by time). The groups without a forecast
-    are listed by :func:`calibration_groups`."""
-    group = CALIBRATION_GROUPS[group_by] if group_by else null()
-    confidence = decision.c.confidence
-    statement = select(
-        group.label("group"),
-        func.count().label("forecasts"),
-        func.avg(confidence).label("mean_confidence"),
-        func.avg(OBSERVED).label("observed_rate"),
-        func.avg((confidence - OBSERVED) * (confidence - OBSERVED)).label("brier_score"),
-    ).where(FORECAST)
-    if group_by:
-        statement = statement.group_by(group)
-    statement = _selected(statement, start, end, filters, dialect_of(session))
-    return list((await session.execute(statement)).all())
+    """Per group with a forecast (``group`` null without a grouping), per bin of confidence (``bin`` 0 to 9) and in
+    all (``bin`` null): the forecasts and the exact sums (:data:`UNITS`) their means are made of (:func:`mean`), in
+    one statement. The groups without a forecast are listed by :func:`calibration_groups`.
+
+    With ``rollups``, the whole UTC months come from the forecast rollup (:class:`app.analytics.models.ForecastRollup`)
+    when it can answer the question (as for the basis figures: at most one of owner/team/channel/category/strategy
+    filtered, and grouped by that one, by basis class or not at all; no other filter but ``basis_class``), the days
+    before the first and after the last of them from the decisions (the partial index of forecasts by time). The
+    answer has no buckets: the zone changes nothing of it."""
+    rows = _forecasts(start, end, group_by, filters, dialect_of(session), rollups=rollups).subquery("forecasts")
+    sums = [func.sum(rows.c[name]).label(name) for name in FORECAST_ROLLUP.figures]
+    # Empty bins are left out: pending deltas may have emptied a folded cell.
+    bins = select(rows.c.grp, rows.c.bin, *sums).group_by(rows.c.grp, rows.c.bin).having(sums[0] > 0).cte("bins")
+    figures = FORECAST_ROLLUP.figures
+    per_bin = select(bins.c.grp.label("group"), bins.c.bin, *(bins.c[name] for name in figures))
+    in_all = select(
+        bins.c.grp.label("group"), null().label("bin"), *(func.sum(bins.c[name]).label(name) for name in figures)
+    ).group_by(bins.c.grp)
+    return list((await session.execute(union_all(per_bin, in_all))).all())
 
 
-async def calibration_bins(
-    session: AsyncSession, *, start: datetime, end: datetime, group_by: str | None, filters: DecisionFilters
-) -> list[AnyRow]:
-    """Per group and bin of confidence (0 to 9), over forecasts only: forecasts, mean confidence, observed rate."""
+def _forecasts(
+    start: datetime, end: datetime, group_by: str | None, filters: DecisionFilters, dialect: str, *, rollups: bool
+) -> Any:
+    """The forecasts to add up, as (grp, bin, *UNITS): one row per decision,
+    or, with ``rollups`` when the rollup answers, the cells of the whole months and the decisions around them."""
     group = CALIBRATION_GROUPS[group_by] if group_by else null()
-    statement = (
-        select(
-            group.label("group"),
-            BIN.label("bin"),
-            func.count().label("forecasts"),
-            func.avg(decision.c.confidence).label("mean_confidence"),
-            func.avg(OBSERVED).label("observed_rate"),
-        )
-        .where(FORECAST)
-        .group_by(*([group] if group_by else []), BIN)
+    decisions = _selected(
+        select(group.label("grp"), BIN.label("bin"), *(value.label(name) for name, value in UNITS.items())).where(
+            FORECAST
+        ),
+        start,
+        end,
+        filters,
+        dialect,
     )
-    statement = _selected(statement, start, end, filters, dialect_of(session))
-    return list((await session.execute(statement)).all())
+    # Basis classes are a column of every cell, not a dimension.
+    dimension = None if group_by == "basis_class" else group_by
+    plan = _rollup_plan(start, end, None, dimension, filters) if rollups else None
+    if plan is None:
+        return decisions
+
+    def columns(table: Any) -> list[Any]:
+        grp = func.nullif(table.c.value, "") if group_by else null()
+        grp = table.c.basis_class if group_by == "basis_class" else grp
+        return [grp.label("grp"), table.c.bin, *(table.c[name] for name in FORECAST_ROLLUP.figures)]
+
+    cells = rollup_cells(plan, FORECAST_ROLLUP, columns, {"basis_class": filters.basis_class})
+    return union_all(*cells, *outside_months(plan, decisions))
+
+
+async def forecast_rollup_differences(session: AsyncSession) -> list[AnyRow]:
+    """The forecast rollup's cells (folded cells plus pending deltas) that differ from the decisions
+    (:func:`app.analytics.queries.cell_differences`)."""
+    expected = in_every_dimension(
+        _rollup_period(decision.c.decided_at, dialect_of(session)).label("period"),
+        decision.c.basis_class,
+        BIN.label("bin"),
+        *(value.label(name) for name, value in UNITS.items()),
+    ).where(FORECAST)
+    return await cell_differences(session, FORECAST_ROLLUP, expected)
 
 
 async def calibration_groups(
@@ -101,7 +152,7 @@ async def calibration_groups(
         )
         statement = select(person.c.handle).where(exists(owned))
     else:
-        statement = _selected(select(distinct(CALIBRATION_GROUPS[group_by])), start, end, filters, dialect)
+        statement = _selected(select(CALIBRATION_GROUPS[group_by]).distinct(), start, end, filters, dialect)
     return list((await session.scalars(statement)).all())
 
 
@@ -153,12 +204,14 @@ async def contradiction_pairs(
 
 
 async def summary(session: AsyncSession, *, start: datetime, end: datetime) -> AnyRow:
-    """The scorecard's quality figures over decisions decided in range: the Brier score's parts, overrides and their
+    """The scorecard's quality figures over decisions decided in range: the Brier score's parts (:data:`UNITS`),
+    overrides and their
     results, and the contradicting pairs."""
     pairs = await _pairs_in(session, start, end, DecisionFilters())
     override = decision.c.recommendation_followed == literal(False)
     statement = select(
-        *_forecast_figures(),
+        _count_if(FORECAST).label("forecasts"),
+        func.sum(case((FORECAST, UNITS["squared_error_e12"]))).label("squared_error_e12"),
         _count_if(override).label("overrides"),
         _count_if(and_(override, RESULT.is_not(None), RESULT != "inconclusive")).label("overrides_concluded"),
         _count_if(and_(override, RESULT == "success")).label("overrides_success"),

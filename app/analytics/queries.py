@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.analytics.models import DIMENSIONS, BasisRollup, BasisRollupDelta
+from app.analytics.models import DIMENSIONS, BasisRollup, BasisRollupDelta, ForecastRollup, ForecastRollupDelta
 from app.analytics.zones import Clock, local_midnight
 from app.core.dialect import days_between, dialect_of, json_array_elements, time_bucket
 from app.core.money import from_parts, split_units
@@ -38,6 +38,25 @@ person = table_of(Person)
 rollup = table_of(BasisRollup)
 rollup_delta = table_of(BasisRollupDelta)
 ROLLUP_KEY = ("dimension", "value", "period", "basis_class", "unsupported", "currency")
+forecast_rollup = table_of(ForecastRollup)
+forecast_rollup_delta = table_of(ForecastRollupDelta)
+FORECAST_KEY = ("dimension", "value", "period", "basis_class", "bin")
+FORECAST_FIGURES = ("forecasts", "confidence_e6", "observed_e6", "squared_error_e12")
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A rollup the triggers keep: its folded cells, its pending deltas, the columns of a cell's key and its figures
+    (the first the count a cell is dropped at when it falls to 0)."""
+
+    cells: Any
+    deltas: Any
+    key: tuple[str, ...]
+    figures: tuple[str, ...]
+
+
+BASIS_ROLLUP = Rollup(rollup, rollup_delta, ROLLUP_KEY, ("decisions", "budget_high", "budget_low"))
+FORECAST_ROLLUP = Rollup(forecast_rollup, forecast_rollup_delta, FORECAST_KEY, FORECAST_FIGURES)
 
 GROUP_COLUMNS = {
     "owner": decision.c.owner_handle,
@@ -245,9 +264,10 @@ def _rollup_rows(
 ) -> Any:
     """The rows to aggregate: folded cells, pending deltas, of ``decisions`` those outside the whole months,
     and the ``moved`` rows, all as (at, grp, basis_class, unsupported, n, high, low)."""
-    parts = []
-    for table in (rollup, rollup_delta):
-        cells = select(
+    parts = rollup_cells(
+        plan,
+        BASIS_ROLLUP,
+        lambda table: [
             table.c.period.label("at"),
             (func.nullif(table.c.value, "") if group_by else null()).label("grp"),
             table.c.basis_class,
@@ -255,19 +275,35 @@ def _rollup_rows(
             table.c.decisions.label("n"),
             table.c.budget_high.label("high"),
             table.c.budget_low.label("low"),
-        ).where(table.c.dimension == plan.dimension, _in_range(table.c.period, plan.months_from, plan.months_to))
+        ],
+        {"basis_class": filters.basis_class, "currency": currency},
+    )
+    return union_all(*parts, *outside_months(plan, decisions), *moved)
+
+
+def rollup_cells(plan: RollupPlan, kept: Rollup, columns: Any, equal: dict[str, str | None]) -> list[Any]:
+    """The ``columns`` (a function of the table) of ``kept``'s folded cells and of its pending deltas that ``plan``
+    reads: its dimension (and value), its whole months, and the other columns ``equal`` gives a value (not None)."""
+    parts = []
+    for table in (kept.cells, kept.deltas):
+        cells = select(*columns(table)).where(
+            table.c.dimension == plan.dimension, _in_range(table.c.period, plan.months_from, plan.months_to)
+        )
         if plan.value is not None:
             cells = cells.where(table.c.value == plan.value)
-        if currency:
-            cells = cells.where(table.c.currency == currency)
-        if filters.basis_class is not None:
-            cells = cells.where(table.c.basis_class == filters.basis_class)
+        cells = cells.where(*(table.c[name] == value for name, value in equal.items() if value is not None))
         parts.append(cells)
+    return parts
+
+
+def outside_months(plan: RollupPlan, decisions: Any) -> list[Any]:
+    """Of ``decisions`` (a select of them), those before and those after ``plan``'s whole months."""
     # Before and after the whole months, as two parts: each one range of the decided_at index, whatever the
     # statistics say (an OR of the two is read as the whole range, filtered, when they are stale).
-    parts.append(decisions.where(decision.c.decided_at < plan.months_from))
-    parts.append(decisions.where(decision.c.decided_at >= plan.months_to))
-    return union_all(*parts, *moved)
+    return [
+        decisions.where(decision.c.decided_at < plan.months_from),
+        decisions.where(decision.c.decided_at >= plan.months_to),
+    ]
 
 
 def _moved_rows(
@@ -327,32 +363,34 @@ def _near_edges(zone: str, bucket: str, months_from: datetime, months_to: dateti
 
 
 async def fold_rollup_deltas(session: AsyncSession) -> int:
-    """Fold every pending delta into ``basis_rollup`` and drop the cells left empty; the number of cells
-    written. On PostgreSQL one statement moves the deltas (so a delta committed meanwhile is either moved or
-    left for the next round, never lost); on SQLite the caller is the only writer."""
+    """Fold every pending delta of the basis and the forecast rollups into their cells and drop the cells left
+    empty; the number of cells written."""
+    return await _fold(session, BASIS_ROLLUP) + await _fold(session, FORECAST_ROLLUP)
+
+
+async def _fold(session: AsyncSession, kept: Rollup) -> int:
+    """Fold ``kept``'s deltas. On PostgreSQL one statement moves the deltas (so a delta committed meanwhile is either
+    moved or left for the next round, never lost); on SQLite the caller is the only writer."""
     postgresql = dialect_of(session) == "postgresql"
-    source: Any = delete(rollup_delta).returning(*rollup_delta.c).cte("moved") if postgresql else rollup_delta
-    cell = [source.c[name] for name in ROLLUP_KEY]
+    cells, deltas = kept.cells, kept.deltas
+    source: Any = delete(deltas).returning(*deltas.c).cte("moved") if postgresql else deltas
+    cell = [source.c[name] for name in kept.key]
     sums = (
-        select(*cell, func.sum(source.c.decisions), func.sum(source.c.budget_high), func.sum(source.c.budget_low))
+        select(*cell, *(func.sum(source.c[name]) for name in kept.figures))
         .where(literal(True))  # SQLite: an INSERT … SELECT … ON CONFLICT needs a WHERE to parse
         .group_by(*cell)
         .order_by(*cell)  # the same lock order in every process
     )
-    insert = (pg_insert if postgresql else sqlite_insert)(rollup)
-    statement = insert.from_select([*ROLLUP_KEY, "decisions", "budget_high", "budget_low"], sums)
+    insert = (pg_insert if postgresql else sqlite_insert)(cells)
+    statement = insert.from_select([*kept.key, *kept.figures], sums)
     statement = statement.on_conflict_do_update(
-        index_elements=list(ROLLUP_KEY),
-        set_={
-            "decisions": rollup.c.decisions + statement.excluded.decisions,
-            "budget_high": rollup.c.budget_high + statement.excluded.budget_high,
-            "budget_low": rollup.c.budget_low + statement.excluded.budget_low,
-        },
+        index_elements=list(kept.key),
+        set_={name: cells.c[name] + statement.excluded[name] for name in kept.figures},
     )
     result = cast("CursorResult[Any]", await session.execute(statement))
     if not postgresql:
-        await session.execute(delete(rollup_delta))
-    await session.execute(delete(rollup).where(rollup.c.decisions == 0))
+        await session.execute(delete(deltas))
+    await session.execute(delete(cells).where(cells.c[kept.figures[0]] == 0))
     return int(result.rowcount or 0)
 
 
@@ -377,52 +415,67 @@ _CELL_VALUES = {
 }
 
 
-async def rollup_differences(session: AsyncSession) -> list[AnyRow]:
-    """The rollup cells (folded cells plus pending deltas) that differ from the decisions: the rollup recomputed
-    from ``decision`` and compared cell by cell in one aggregate. Each row: the cell's key, then ``stored_*``
-    (what the rollup answers) and ``expected_*`` (what the decisions say) decisions and budget, the budget as the
-    exact sums of its two parts (:func:`app.core.money.split_units`)."""
-    dialect = dialect_of(session)
+def in_every_dimension(*columns: Any) -> Any:
+    """``columns`` of each decision, after its ``dimension`` and its ``value`` there: one row per dimension (a select
+    to add a ``where`` to)."""
     dimensions = union_all(*(select(literal(name).label("dimension")) for name in DIMENSIONS)).subquery("dimensions")
     value = case(*((dimensions.c.dimension == name, column) for name, column in _CELL_VALUES.items()), else_="")
+    return select(dimensions.c.dimension, value.label("value"), *columns).select_from(
+        decision.join(dimensions, literal(True))
+    )
+
+
+async def rollup_differences(session: AsyncSession) -> list[AnyRow]:
+    """The basis rollup's cells (folded cells plus pending deltas) that differ from the decisions
+    (:func:`cell_differences`): decisions and budget, the budget as the exact sums of its two parts
+    (:func:`app.core.money.split_units`)."""
     has_budget = decision.c.budget_amount.is_not(None)
     high, low = split_units(decision.c.budget_amount)
-    expected = select(
-        dimensions.c.dimension,
-        value.label("value"),
-        _rollup_period(decision.c.decided_at, dialect).label("period"),
+    expected = in_every_dimension(
+        _rollup_period(decision.c.decided_at, dialect_of(session)).label("period"),
         decision.c.basis_class,
         (decision.c.classification_reason == "data_claim_without_evidence").label("unsupported"),
         case((has_budget, func.coalesce(decision.c.budget_currency, "")), else_="").label("currency"),
-        literal(1).label("expected_decisions"),
-        func.coalesce(high, 0).label("expected_budget_high"),
-        func.coalesce(low, 0).label("expected_budget_low"),
-        literal(0).label("stored_decisions"),
-        literal(0).label("stored_budget_high"),
-        literal(0).label("stored_budget_low"),
-    ).select_from(decision.join(dimensions, literal(True)))
-    stored = [
+        literal(1).label("decisions"),
+        func.coalesce(high, 0).label("budget_high"),
+        func.coalesce(low, 0).label("budget_low"),
+    )
+    return await cell_differences(session, BASIS_ROLLUP, expected)
+
+
+async def cell_differences(
+    session: AsyncSession, kept: Rollup, expected: Any, differ: Any = lambda name, stored, expected: stored != expected
+) -> list[AnyRow]:
+    """The cells of ``kept`` (folded cells plus pending deltas) that differ from ``expected`` (a select of the key
+    and the figures of every decision's cells, by their names): the rollup recomputed from the decisions and
+    compared cell by cell in one aggregate. Each row: the cell's key, then ``stored_*`` (what the rollup answers)
+    and ``expected_*`` (what the decisions say) of each figure; ``differ(name, stored, expected)`` compares them."""
+    computed = expected.subquery("expected")
+    zeros = {side: [literal(0).label(f"{side}_{name}") for name in kept.figures] for side in ("stored", "expected")}
+    parts = [
         select(
-            *(table.c[name] for name in ROLLUP_KEY),
-            literal(0).label("expected_decisions"),
-            literal(0).label("expected_budget_high"),
-            literal(0).label("expected_budget_low"),
-            table.c.decisions.label("stored_decisions"),
-            table.c.budget_high.label("stored_budget_high"),
-            table.c.budget_low.label("stored_budget_low"),
-        )
-        for table in (rollup, rollup_delta)
+            *(computed.c[name] for name in kept.key),
+            *(computed.c[name].label(f"expected_{name}") for name in kept.figures),
+            *zeros["stored"],
+        ),
+        *(
+            select(
+                *(table.c[name] for name in kept.key),
+                *zeros["expected"],
+                *(table.c[name].label(f"stored_{name}") for name in kept.figures),
+            )
+            for table in (kept.cells, kept.deltas)
+        ),
     ]
-    cells = union_all(expected, *stored).subquery("cells")
-    key = [cells.c[name] for name in ROLLUP_KEY]
-    figures = ("decisions", "budget_high", "budget_low")
+    cells = union_all(*parts).subquery("cells")
+    key = [cells.c[name] for name in kept.key]
     sums = {
-        f"{side}_{name}": func.sum(cells.c[f"{side}_{name}"]) for side in ("stored", "expected") for name in figures
+        (side, name): func.sum(cells.c[f"{side}_{name}"]) for side in ("stored", "expected") for name in kept.figures
     }
     statement = (
-        select(*key, *(total.label(name) for name, total in sums.items()))
+        select(*key, *(total.label(f"{side}_{name}") for (side, name), total in sums.items()))
         .group_by(*key)
-        .having(or_(*(sums[f"stored_{name}"] != sums[f"expected_{name}"] for name in figures)))
+        .having(or_(*(differ(name, sums["stored", name], sums["expected", name]) for name in kept.figures)))
         .order_by(*key)
     )
     return list((await session.execute(statement)).all())

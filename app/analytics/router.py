@@ -353,7 +353,8 @@ async def get_calibration_analytics(
     `forecasts`, `mean_confidence` (how sure they said they were), `observed_rate` (how often it came true),
     `brier_score` = the mean of (confidence - what happened)²: 0 is perfect foresight, **0.25 is a coin toss**
     (always saying 50 %), above 0.25 worse than guessing; `overconfidence` = mean_confidence - observed_rate
-    (0.2: twenty points surer than the results). 4 places; null without forecasts.
+    (0.2: twenty points surer than the results). 4 places, rounded half to even from exact sums (a confidence counts
+    to six places); null without forecasts.
 
     `bins` (JSON only; the CSV holds `rows`): per group the ten bins of confidence [0, 0.1), …, [0.8, 0.9),
     [0.9, 1.0], empty ones with 0 forecasts: a well-calibrated team's `observed_rate` lies inside each bin.

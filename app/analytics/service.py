@@ -516,6 +516,7 @@ async def summary_with_parts(
     kpi = await kpis(session, start=start, end=end, tz=tz)
     reversed_ = sum(r.reversed for r in owners)
     quality_figures = await quality.summary(session, start=start, end=end)
+    forecasts = int(quality_figures.forecasts)
     scorecard = SummaryAnalytics(
         start=start,
         end=end,
@@ -548,7 +549,7 @@ async def summary_with_parts(
                 data_claims_with_emotional_language=totals["data_emotional"],
                 owner_directed=totals["owner_directed"],
                 owner_directed_emotion_share=share(totals["owner_directed_emotion"], totals["owner_directed"]),
-                brier_score=_rounded(quality_figures.brier_score),
+                brier_score=quality.mean(quality_figures.squared_error_e12, forecasts, BRIER_SCALE),
                 overrides=quality_figures.overrides,
                 override_success_rate=share(quality_figures.overrides_success, quality_figures.overrides_concluded),
                 contradictions=quality_figures.contradictions,
@@ -685,8 +686,8 @@ def _director_row(handle: str, figures: dict[str, Any]) -> AccountabilityRow:
 # ---------------------------------------------------------------------------------------------
 
 
-def _rounded(value: Any) -> float | None:
-    return None if value is None else round(float(value), 4)
+# The squared errors are summed in millionths squared.
+BRIER_SCALE = quality.SCALE**2
 
 
 async def calibration(
@@ -700,8 +701,11 @@ async def calibration(
 ) -> CalibrationAnalytics:
     start, end, tz = await _range(session, start, end, filters, tz)
     group = None if group_by is CalibrationGroupBy.none else group_by.value
-    found = await quality.calibration(session, start=start, end=end, group_by=group, filters=filters)
-    figures = {r.group: r for r in found}
+    found = await quality.calibration(
+        session, start=start, end=end, group_by=group, filters=filters, rollups=session.settings.analytics_rollups
+    )
+    figures = {r.group: r for r in found if r.bin is None}
+    in_bins = {(r.group, int(r.bin)): r for r in found if r.bin is not None}
     if group_by is CalibrationGroupBy.basis_class:
         groups: list[str | None] = [c.value for c in BasisClass]
     elif group is None:
@@ -712,33 +716,30 @@ async def calibration(
     rows = []
     for name in groups:
         r = figures.get(name)
-        mean, observed = (r.mean_confidence, r.observed_rate) if r else (None, None)
+        n = int(r.forecasts) if r else 0
         rows.append(
             CalibrationRow(
                 group=name,
-                forecasts=int(r.forecasts) if r else 0,
-                mean_confidence=_rounded(mean),
-                observed_rate=_rounded(observed),
-                brier_score=_rounded(r.brier_score if r else None),
-                overconfidence=None if mean is None or observed is None else _rounded(float(mean) - float(observed)),
+                forecasts=n,
+                mean_confidence=quality.mean(r.confidence_e6, n) if r else None,
+                observed_rate=quality.mean(r.observed_e6, n) if r else None,
+                brier_score=quality.mean(r.squared_error_e12, n, BRIER_SCALE) if r else None,
+                overconfidence=quality.mean(r.confidence_e6 - r.observed_e6, n) if r else None,
             )
         )
-    in_bins = {
-        (r.group, int(r.bin)): r
-        for r in await quality.calibration_bins(session, start=start, end=end, group_by=group, filters=filters)
-    }
     bins = []
     for name in groups:
         for i in range(quality.BINS):
             b = in_bins.get((name, i))
+            n = int(b.forecasts) if b else 0
             bins.append(
                 CalibrationBin(
                     group=name,
                     bin_from=i / quality.BINS,
                     bin_to=(i + 1) / quality.BINS,
-                    forecasts=int(b.forecasts) if b else 0,
-                    mean_confidence=_rounded(b.mean_confidence if b else None),
-                    observed_rate=_rounded(b.observed_rate if b else None),
+                    forecasts=n,
+                    mean_confidence=quality.mean(b.confidence_e6, n) if b else None,
+                    observed_rate=quality.mean(b.observed_e6, n) if b else None,
                 )
             )
     return CalibrationAnalytics(start=start, end=end, tz=tz, group_by=group_by, rows=rows, bins=bins)

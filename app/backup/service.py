@@ -91,6 +91,8 @@ from app.models import (
     DecisionRevision,
     DigestRun,
     Event,
+    ForecastRollup,
+    ForecastRollupDelta,
     IdempotencyRecord,
     Kpi,
     KpiRevision,
@@ -145,7 +147,9 @@ TRANSIENT_TABLES: tuple[Table, ...] = (
     table_of(WebhookAttempt),
 )
 # Left out too: derived from the decisions by the database's own triggers as they are inserted (or deleted).
-DERIVED_TABLES: tuple[Table, ...] = (table_of(BasisRollup), table_of(BasisRollupDelta))
+DERIVED_TABLES: tuple[Table, ...] = tuple(
+    table_of(model) for model in (BasisRollup, BasisRollupDelta, ForecastRollup, ForecastRollupDelta)
+)
 
 DECISION: Table = table_of(Decision)
 BATCH_ROWS = 1000

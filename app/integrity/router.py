@@ -56,8 +56,8 @@ async def get_latest_checkpoint(session: SessionDep, _: CheckpointReader, respon
 async def verify_integrity(request: Request, _: AdminCaller) -> IntegrityReport:
     """Seal pending entries, then recompute the hash chain and the signed checkpoints, and compare with the log
     every decision, KPI, strategy, strategy version, person and data source, every decision and KPI revision,
-    the columns derived from them and the basis rollup. Trust comes from the service's settings (its signing
-    key and `DECISION_LOG_INTEGRITY_TRUSTED_KEYS`): without either, `status` is `unanchored`. `ok` false names
-    the first bad entry."""
+    the columns derived from them and the basis and forecast rollups. Trust comes from the service's settings (its
+    signing key and `DECISION_LOG_INTEGRITY_TRUSTED_KEYS`): without either, `status` is `unanchored`. `ok` false
+    names the first bad entry."""
     report = await verify.verify_database(request.app.state.db)
     return verify.report_read(report)

@@ -5,8 +5,8 @@ a figure reads is what the log says, or follows from it.
   state its latest entry says; every decision and KPI revision row (its snapshot and its own fields: who, when,
   why, what changed) is the one its entry logged.
 - Recomputed from the logged state, compared: a decision's ``evidence_count`` and ``review_by``; a
-  strategy's version count, latest ``effective_from`` and ``updated_at``; the basis rollup (folded cells and
-  pending deltas), recomputed from the decisions in one SQL aggregate.
+  strategy's version count, latest ``effective_from`` and ``updated_at``; the basis and the forecast rollups (folded
+  cells and pending deltas), each recomputed from the decisions in one SQL aggregate.
 - Trust comes from outside the database only: the keys in the settings or given on the command line, and a
   checkpoint saved earlier (:class:`Trust`). Without any, a clean result is reported as ``unanchored``.
 
@@ -36,7 +36,9 @@ import rfc8785
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.analytics import quality
 from app.analytics import queries as analytics
+from app.analytics.queries import FORECAST_ROLLUP
 from app.contractors.models import Contractor
 from app.contractors.schemas import ContractorRead
 from app.core.config import Settings
@@ -689,9 +691,9 @@ class _Verification:
         )
 
     async def _rollup(self) -> None:
-        """The basis rollup (folded cells and pending deltas) against the decisions, cell by cell."""
+        """The basis and the forecast rollups (folded cells and pending deltas) against the decisions, cell by cell."""
         for cell in await analytics.rollup_differences(self.session):
-            month = cell.period.strftime("%Y-%m") if hasattr(cell.period, "strftime") else str(cell.period)[:7]
+            month = _month(cell.period)
             name = f"{cell.dimension}={cell.value!r}, {month}, {cell.basis_class}"
             name += " (data claimed without evidence)" if cell.unsupported else ""
             name += f", currency {cell.currency}" if cell.currency else ""
@@ -702,6 +704,21 @@ class _Verification:
                 f"{cell.expected_decisions} and {from_parts(cell.expected_budget_high, cell.expected_budget_low)}: "
                 "the rollup or its pending deltas were changed behind the service's back",
                 entity=f"basis_rollup/{cell.dimension}/{cell.value}/{month}",
+            )
+        for cell in await quality.forecast_rollup_differences(self.session):
+            month = _month(cell.period)
+            stored, expected = (
+                f"{getattr(cell, f'{side}_forecasts')} forecasts (confidences, observed and squared errors summing "
+                + ", ".join(str(getattr(cell, f"{side}_{name}")) for name in FORECAST_ROLLUP.figures[1:])
+                + ")"
+                for side in ("stored", "expected")
+            )
+            self.add(
+                "rollup_differs",
+                f"the forecast rollup's cell {cell.dimension}={cell.value!r}, {month}, {cell.basis_class}, bin "
+                f"{cell.bin} holds {stored}; the decisions make {expected}: the rollup or its pending deltas were "
+                "changed behind the service's back",
+                entity=f"forecast_rollup/{cell.dimension}/{cell.value}/{month}",
             )
 
     # 5. Every record is in the state its latest entry says, and each of its revisions is the one logged.
@@ -832,6 +849,11 @@ def _decoded(values: dict[str, Any], json_columns: frozenset[str]) -> dict[str, 
 
 def _when(value: Any) -> str:
     return "none" if value is None else format_utc(value) if hasattr(value, "isoformat") else str(value)
+
+
+def _month(period: Any) -> str:
+    """A rollup cell's month, ``YYYY-MM`` (a datetime on PostgreSQL, its text on SQLite)."""
+    return period.strftime("%Y-%m") if hasattr(period, "strftime") else str(period)[:7]
 
 
 def _previous(checkpoints: dict[int, Any], position: int) -> int:

@@ -11,32 +11,29 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import delete, func, select, update
 
 from app.analytics import rollup
 from app.analytics.models import BasisRollup, BasisRollupDelta
-from app.core.config import Settings
 from app.core.unit_of_work import Database
 from app.decisions.models import Decision, DecisionRevision
-from app.main import create_app
 from tests import factories
-from tests.conftest import make_client
+from tests.analytics.random_records import CELL_FIELDS, FILTERS, cell_fields, correction, count, moment, register
 
-OWNERS = {"anna.petrova": "growth", "boris.ivanov": "brand", "vera.orlova": "ops"}
 TEAMS = [None, "growth", "brand", "field sales"]
-CHANNELS = [None, "paid_search", "email", "seo", "social"]
-CATEGORIES = ["budget", "creative", "pricing", "other"]
-STRATEGIES = [None, "growth-2026", "brand-refresh"]
-BASES = ["data", "experiment", "research", "intuition", "emotion", "authority"]
+CHOICES = {
+    "team": TEAMS,
+    "channel": [None, "paid_search", "email", "seo", "social"],
+    "category": ["budget", "creative", "pricing", "other"],
+    "strategy": [None, "growth-2026", "brand-refresh"],
+    "basis": ["data", "experiment", "research", "intuition", "emotion", "authority"],
+}
 CURRENCIES = ["EUR", "USD"]
-EVIDENCE = [{"source": "ga4", "reference": "https://analytics.example.com/r/1"}]
 # 2025-07-01 … 2026-10-23: months, quarters and years with edges; some decisions exactly on a boundary.
 START = datetime(2025, 7, 1, tzinfo=UTC)
 DAYS = 480
@@ -48,26 +45,9 @@ DECISION = Decision.__table__  # type: ignore[attr-defined]
 REVISION = DecisionRevision.__table__  # type: ignore[attr-defined]
 
 
-def _moment(rng: random.Random) -> str:
-    if rng.random() < 0.15:
-        return rng.choice(BOUNDARIES)
-    moment = START + timedelta(seconds=rng.randrange(int(timedelta(days=DAYS).total_seconds())))
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _cell_fields(rng: random.Random) -> dict[str, Any]:
     """Every field a rollup cell depends on, drawn at random."""
-    fields: dict[str, Any] = {
-        "owner": rng.choice(list(OWNERS)),
-        "channel": rng.choice(CHANNELS),
-        "category": rng.choice(CATEGORIES),
-        "strategy": rng.choice(STRATEGIES),
-        "basis": rng.choice(BASES),
-        "evidence": EVIDENCE if rng.random() < 0.6 else [],
-        "decided_at": _moment(rng),
-    }
-    if team := rng.choice(TEAMS):
-        fields["team"] = team
+    fields = cell_fields(rng, CHOICES, moment(rng, START, DAYS, BOUNDARIES))
     if rng.random() < 0.6:
         fields["budget_amount"] = rng.choice([0, 99.99, 1500, 2500.5, rng.randrange(1, 100_000) / 100])
         fields["budget_currency"] = rng.choice(CURRENCIES)
@@ -77,17 +57,11 @@ def _cell_fields(rng: random.Random) -> dict[str, Any]:
 def _edit(rng: random.Random) -> dict[str, Any]:
     """A correction of one to three fields, some clearing an optional one."""
     drawn = _cell_fields(rng)
-    drawn.setdefault("team", None)
-    drawn.setdefault("budget_amount", None)
-    names = rng.sample(["owner", "team", "channel", "category", "strategy", "basis", "evidence", "decided_at",
-                        "budget"], rng.randint(1, 3))  # fmt: skip
-    edit: dict[str, Any] = {}
-    for name in names:
-        if name == "budget":
-            edit["budget_amount"] = drawn["budget_amount"]
-            edit["budget_currency"] = drawn.get("budget_currency") if drawn["budget_amount"] is not None else None
-        else:
-            edit[name] = drawn[name]
+    edit = correction(rng, drawn, [*CELL_FIELDS, "budget"])
+    if "budget" in edit:
+        del edit["budget"]
+        edit["budget_amount"] = drawn.get("budget_amount")
+        edit["budget_currency"] = drawn.get("budget_currency")
     return edit
 
 
@@ -99,25 +73,12 @@ def _questions(rng: random.Random, count: int) -> list[dict[str, Any]]:
         {"from": "2026-02-10T00:00:00Z", "to": "2026-03-20T00:00:00Z"},  # no whole month
         {"from": "2025-01-01T00:00:00Z", "to": "2028-01-01T00:00:00Z"},
     ]
-    filters: list[dict[str, str]] = [
-        {},
-        {},
-        {"owner": "anna.petrova"},
-        {"channel": "email"},
-        {"team": "brand"},
-        {"strategy": "growth-2026"},
-        {"category": "pricing"},
-        {"basis_class": "data"},
-        {"owner": "boris.ivanov", "basis_class": "emotion"},
-        {"status": "reversed"},  # not in the rollup: answered from the decisions
-        {"decided_from": "2026-02-03T00:00:00Z"},
-    ]
     out = []
     for _ in range(count):
         question: dict[str, Any] = {
             "bucket": rng.choice(["none", "week", "month", "quarter", "year"]),
             **rng.choice(ranges),
-            **rng.choice(filters),
+            **rng.choice(FILTERS),
         }
         filtered = next(
             (name for name in ("owner", "team", "channel", "strategy", "category") if name in question), None
@@ -129,14 +90,6 @@ def _questions(rng: random.Random, count: int) -> list[dict[str, Any]]:
             question.update(weight="budget", currency=rng.choice(CURRENCIES))
         out.append(question)
     return out
-
-
-@pytest.fixture
-async def base_only(settings: Settings, keys: dict[str, str], db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """The same service reading only the decisions."""
-    app = create_app(settings.model_copy(update={"analytics_rollups": False, "rollup_fold_interval_seconds": 0}))
-    async with LifespanManager(app), make_client(app, keys["analytics"]) as client:
-        yield client
 
 
 async def _same_answers(
@@ -153,25 +106,12 @@ async def _same_answers(
     return compared
 
 
-async def _count(db: Database, table: Any) -> int:
-    async with db.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
-
-
-async def _setup(client: httpx.AsyncClient) -> None:
-    for handle, team in OWNERS.items():
-        await factories.person(client, handle, team=team)
-    await factories.source(client, "ga4")
-    for key in ("growth-2026", "brand-refresh"):
-        await factories.strategy(client, key)
-
-
 @pytest.mark.parametrize("seed", [1, 2])
 async def test_rollup_answers_equal_the_decisions_answers(
     client: httpx.AsyncClient, base_only: httpx.AsyncClient, db: Database, seed: int
 ) -> None:
     rng = random.Random(seed)
-    await _setup(client)
+    await register(client, ["growth-2026", "brand-refresh"])
     batch = [factories.decision_body(**_cell_fields(rng)) for _ in range(60)]
     response = await client.post("/v1/decisions/batch", json={"items": batch})
     assert response.status_code == 201, response.text
@@ -180,12 +120,12 @@ async def test_rollup_answers_equal_the_decisions_answers(
         ids.append((await factories.decision(client, **_cell_fields(rng)))["id"])
 
     # 1. Every change still pending as deltas.
-    assert await _count(db, DELTA) > 0 and await _count(db, ROLLUP) == 0
+    assert await count(db, DELTA) > 0 and await count(db, ROLLUP) == 0
     assert await _same_answers(client, base_only, _questions(rng, 30)) == 30
 
     # 2. Folded: the deltas are gone, the cells hold everything.
     await rollup.fold(db)
-    assert await _count(db, DELTA) == 0 and await _count(db, ROLLUP) > 0
+    assert await count(db, DELTA) == 0 and await count(db, ROLLUP) > 0
     await _same_answers(client, base_only, _questions(rng, 30))
 
     # 3. Random corrections, reversals and reviews on top of the folded cells: cells and deltas together.
@@ -195,7 +135,7 @@ async def test_rollup_answers_equal_the_decisions_answers(
         await client.post(f"/v1/decisions/{decision_id}/reverse", json=factories.reverse_body())
     for decision_id in rng.sample(ids, 5):
         await client.post(f"/v1/decisions/{decision_id}/outcome", json=factories.outcome_body())
-    assert await _count(db, DELTA) > 0
+    assert await count(db, DELTA) > 0
     await _same_answers(client, base_only, _questions(rng, 30))
 
     # 4. Folded again: cells emptied by the corrections are dropped, not kept at zero.
@@ -210,7 +150,7 @@ async def test_the_service_reads_the_rollup(
 ) -> None:
     """The figures of whole months come from the cells (a cell changed behind the service's back shows), those
     of partial months and of questions the rollup cannot answer from the decisions."""
-    await _setup(client)
+    await register(client, ["growth-2026", "brand-refresh"])
     await factories.decision(client, decided_at="2026-03-10T10:00:00Z", owner="anna.petrova")
     await factories.decision(client, decided_at="2026-04-10T10:00:00Z", owner="anna.petrova")
     await rollup.fold(db)
@@ -239,7 +179,7 @@ async def test_the_service_reads_the_rollup(
 async def test_every_write_path_keeps_the_rollup(client: httpx.AsyncClient, db: Database) -> None:
     """Triggers, not the service, keep the deltas: a decision deleted or changed directly in the database (as
     an import or an operator would) moves the figures too."""
-    await _setup(client)
+    await register(client, ["growth-2026", "brand-refresh"])
     created = await factories.decision(client, decided_at="2026-03-10T10:00:00Z", owner="anna.petrova")
     await factories.decision(client, decided_at="2026-03-11T10:00:00Z", owner="boris.ivanov")
     await rollup.fold(db)

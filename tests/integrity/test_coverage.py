@@ -16,6 +16,7 @@ What an answer or a figure reads, and how verification covers it:
   (`strategy.created`); version_count, latest_effective_from, updated_at: recomputed from its versions.
 - person (people API; a new decision's default team), data_source (data sources API, evidence): logged.
 - basis_rollup, basis_rollup_delta (basis analytics, summary): recomputed from the decisions, one SQL aggregate.
+- forecast_rollup, forecast_rollup_delta (calibration): recomputed from the decisions, one SQL aggregate.
 
 API keys and idempotency records are access control and a replay cache, not the record: out of scope.
 """
@@ -374,6 +375,44 @@ async def test_tampered_folded_rollup_cell_is_detected(client, db, statement):
         "basis_rollup/owner/anna.petrova/2026-03",
         "basis_rollup/owner/boris.ivanov/2026-03",
     }
+
+
+# --- the forecast rollup (calibration), against the decisions --------------------------------------------------------
+
+FORECAST_TAMPERING = {
+    "folded cell": "UPDATE forecast_rollup SET forecasts = forecasts + 1 WHERE dimension = 'owner'",
+    "confidence of a cell": "UPDATE forecast_rollup SET confidence_e6 = confidence_e6 + 99999 "
+    "WHERE dimension = 'owner'",
+    "deleted cell": "DELETE FROM forecast_rollup WHERE dimension = 'owner'",
+    "pending delta": "UPDATE forecast_rollup_delta SET observed_e6 = 1000000 WHERE dimension = 'owner'",
+    "deleted delta": "DELETE FROM forecast_rollup_delta WHERE dimension = 'owner'",
+}
+
+
+@pytest.mark.parametrize("case", FORECAST_TAMPERING)
+async def test_tampered_forecast_rollup_is_detected(client, client_for, db, case):
+    """A calibration figure changed in the forecast rollup (a folded cell, or a delta pending over it) moves what
+    calibration answers, and verify names the cell."""
+    await factories.basics(client)
+    first = await factories.decision(client, confidence=0.75)
+    await factories.outcome(client, first["id"], result="success", reviewed_at=None)
+    await rollup.fold(db)
+    second = await factories.decision(client, confidence=0.25)
+    await factories.outcome(client, second["id"], result="failure", reviewed_at=None)  # pending on top
+    assert (await verify_database(db)).ok
+    analytics = client_for("analytics")
+    url = "/v1/analytics/calibration?group_by=owner&from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z"
+    before = (await analytics.get(url)).json()["rows"]
+    assert [(r["forecasts"], r["mean_confidence"], r["brier_score"]) for r in before] == [(2, 0.5, 0.0625)]
+
+    await tamper(db, FORECAST_TAMPERING[case])
+    assert (await analytics.get(url)).json()["rows"] != before
+    report = await verify_database(db)
+
+    assert [(p.code, p.entity) for p in report.problems] == [
+        ("rollup_differs", "forecast_rollup/owner/anna.petrova/2026-03")
+    ]
+    assert "forecast rollup's cell owner='anna.petrova', 2026-03" in report.problems[0].detail
 
 
 async def _set_json(db: Any, table: str, column: str, value: Any, **where: Any) -> None:
