@@ -131,19 +131,25 @@ def in_order(pair: Any) -> tuple[Any, ...]:
 
 async def contradicting(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
     """For each of these decisions that contradicts others, their ids (earliest decided first)."""
-    dialect = dialect_of(session)
-    x, y = decision.alias("x"), decision.alias("y")
+    return grouped((await session.execute(contradicting_statement(dialect_of(session), ids))).all())
+
+
+def contradicting_statement(dialect: str, ids: list[uuid.UUID]) -> Any:
+    """The statement of :func:`contradicting`: rows of (one of ``ids``, a decision it contradicts)."""
+    # The new decisions by primary key alone, kept apart: with the open ones' predicate beside the ids, SQLite (no
+    # statistics) takes the status index and PostgreSQL (none yet) the partial index, each read whole.
+    new = select(*paired.c).where(paired.c.id.in_(ids)).cte("new").prefix_with("MATERIALIZED")
+    x, y = new.alias("x"), paired.alias("y")
     window = and_(
         y.c.decided_at >= plus_days(x.c.decided_at, -WINDOW_DAYS, dialect),
         y.c.decided_at <= plus_days(x.c.decided_at, WINDOW_DAYS, dialect),
     )
-    statement = (
+    return (
         select(x.c.id, y.c.id.label("other"))
         .select_from(x.join(y, and_(_opposed(x, y), window)))
-        .where(x.c.id.in_(ids), is_open(x), is_open(y))
+        .where(is_open(x), is_open(y))
         .order_by(x.c.id, y.c.decided_at, y.c.id)
     )
-    return grouped((await session.execute(statement)).all())
 
 
 def grouped(rows: Any) -> dict[uuid.UUID, list[uuid.UUID]]:

@@ -2,11 +2,12 @@
 whose expected outcomes push the same KPI in opposite directions, decided within 90 days of each other."""
 
 import json
+import uuid
 
 import pytest
 from sqlalchemy import text
 
-from app.decisions.contradictions import CONTRADICTING_SQL
+from app.decisions.contradictions import CONTRADICTING_SQL, contradicting_statement
 from tests import factories
 from tests.events.helpers import feed
 
@@ -167,3 +168,18 @@ async def test_the_write_check_looks_decisions_up_once_per_kpi_group_whatever_th
     scans = [node for node in _nodes(plan) if node.get("Relation Name") == "decision"]
     assert scans and max(node["Actual Loops"] for node in scans) <= len(pushes), json.dumps(plan, indent=1)
     assert plan["Actual Rows"] == 2 * 28 * 28 * 2  # each of 112 contradicts the 28 of its KPI pushing the other way
+
+
+async def test_the_statements_check_finds_the_new_decisions_by_primary_key(client, db):
+    """The check as one statement (the write path's on SQLite, ``contradicts`` on both engines) reads the new
+    decisions by their ids alone: with the open ones' predicate beside the ids, SQLite took the status index and
+    read every active decision for each write (and PostgreSQL, without statistics, may read the partial index whole)."""
+    dialect = db.engine.dialect
+    ids = [uuid.uuid4() for _ in range(200)]
+    statement = contradicting_statement(dialect.name, ids).compile(
+        dialect=dialect, compile_kwargs={"literal_binds": True}
+    )
+    explain = "EXPLAIN" if dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
+    async with db.engine.connect() as connection:
+        plan = "\n".join(str(row[-1]) for row in await connection.exec_driver_sql(f"{explain} {statement}"))
+    assert "ix_decision_status" not in plan and plan.count("ix_decision_expected_kpi_direction_open") <= 1, plan
