@@ -131,19 +131,25 @@ def in_order(pair: Any) -> tuple[Any, ...]:
 
 async def contradicting(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
     """For each of these decisions that contradicts others, their ids (earliest decided first)."""
-    dialect = dialect_of(session)
-    x, y = decision.alias("x"), decision.alias("y")
+    return grouped((await session.execute(contradicting_statement(dialect_of(session), ids))).all())
+
+
+def contradicting_statement(dialect: str, ids: list[uuid.UUID]) -> Any:
+    """The statement of :func:`contradicting`: rows of (one of ``ids``, a decision it contradicts)."""
+    # The new decisions by primary key alone, kept apart: with the open ones' predicate beside the ids, SQLite (no
+    # statistics) takes the status index and PostgreSQL (none yet) the partial index, each read whole.
+    new = select(*paired.c).where(paired.c.id.in_(ids)).cte("new").prefix_with("MATERIALIZED")
+    x, y = new.alias("x"), paired.alias("y")
     window = and_(
         y.c.decided_at >= plus_days(x.c.decided_at, -WINDOW_DAYS, dialect),
         y.c.decided_at <= plus_days(x.c.decided_at, WINDOW_DAYS, dialect),
     )
-    statement = (
+    return (
         select(x.c.id, y.c.id.label("other"))
         .select_from(x.join(y, and_(_opposed(x, y), window)))
-        .where(x.c.id.in_(ids), is_open(x), is_open(y))
+        .where(is_open(x), is_open(y))
         .order_by(x.c.id, y.c.decided_at, y.c.id)
     )
-    return grouped((await session.execute(statement)).all())
 
 
 def grouped(rows: Any) -> dict[uuid.UUID, list[uuid.UUID]]:
@@ -154,14 +160,33 @@ def grouped(rows: Any) -> dict[uuid.UUID, list[uuid.UUID]]:
     return found
 
 
-# The same through the driver (PostgreSQL), for the write path that wrote the decisions there.
+# The same through the driver (PostgreSQL), for the write path that wrote the decisions there. Its cost must not
+# depend on the planner's estimates: a first import into a database never analysed (the partial index believed
+# empty) planned the plain join as a nested loop scanning every open decision once per new one. So, in steps whose
+# cost is bounded whatever the plan: the new decisions (by primary key alone: with the open ones' predicate, the
+# partial index, believed empty, would be scanned whole), those that can contradict (x); their groups (KPI,
+# the direction opposing theirs: at most two per KPI) with the span of their windows; for each group, one range
+# lookup of the open decisions of that KPI and direction (so the scans of `decision` loop once per group, not once
+# per new decision), kept as two arrays sorted by time and id; then each new decision meets only its group's row,
+# and the bounds of its window in the group's times are binary searches (`width_bucket`: how many times are <= a
+# value; a time before x's window is one <= the window's start less a microsecond, timestamptz's resolution).
 OPEN_SQL = "{t}.status = 'active' AND {t}.outcome_result IS NULL AND {t}.expected_direction IS NOT NULL"
 CONTRADICTING_SQL = (
-    "SELECT x.id, y.id AS other FROM decision x JOIN decision y ON y.expected_kpi = x.expected_kpi"
-    " AND y.expected_direction = CASE x.expected_direction WHEN 'increase' THEN 'decrease'"
-    " WHEN 'decrease' THEN 'increase' END AND y.id <> x.id"
-    f" AND y.decided_at BETWEEN x.decided_at - interval '{WINDOW_DAYS} days'"
-    f" AND x.decided_at + interval '{WINDOW_DAYS} days'"
-    f" WHERE x.id = ANY($1::uuid[]) AND {OPEN_SQL.format(t='x')} AND {OPEN_SQL.format(t='y')}"
-    " ORDER BY x.id, y.decided_at, y.id"
-)
+    "WITH new AS MATERIALIZED (SELECT id, expected_kpi, expected_direction, decided_at, status, outcome_result"
+    " FROM decision WHERE id = ANY($1::uuid[])),"
+    " x AS MATERIALIZED (SELECT id, expected_kpi AS kpi, decided_at,"
+    " CASE expected_direction WHEN 'increase' THEN 'decrease' WHEN 'decrease' THEN 'increase' END AS against"
+    f" FROM new WHERE {OPEN_SQL.format(t='new')}),"
+    " grp AS MATERIALIZED (SELECT kpi, against, min(decided_at) - interval '{d} days' AS since,"
+    " max(decided_at) + interval '{d} days' AS until FROM x GROUP BY kpi, against),"
+    " y AS MATERIALIZED (SELECT grp.kpi, grp.against, o.ids, o.times FROM grp CROSS JOIN LATERAL"
+    " (SELECT array_agg(d.id ORDER BY d.decided_at, d.id) AS ids,"
+    " array_agg(d.decided_at ORDER BY d.decided_at, d.id) AS times FROM decision d"
+    " WHERE d.expected_kpi = grp.kpi AND d.expected_direction = grp.against"
+    f" AND d.decided_at BETWEEN grp.since AND grp.until AND {OPEN_SQL.format(t='d')}) o)"
+    " SELECT x.id, y.ids[i] AS other FROM x JOIN y ON y.kpi = x.kpi AND y.against = x.against"
+    " CROSS JOIN LATERAL generate_series("
+    "width_bucket(x.decided_at - interval '{d} days' - interval '1 microsecond', y.times) + 1,"
+    " width_bucket(x.decided_at + interval '{d} days', y.times)) AS i"
+    " WHERE y.ids[i] <> x.id ORDER BY x.id, i"
+).replace("{d}", str(WINDOW_DAYS))
