@@ -1,6 +1,8 @@
 # Russian text: Cyrillic letters that look like Latin ones are meant.
 # ruff: noqa: RUF001
-"""`decision-log export` and `decision-log import`, run as the installed console script.
+"""`decision-log export` and `decision-log import`: the command's entry (``app.cli.main``, what the installed console
+script runs) called in this process, in a thread of its own with its own event loop and its own connections, as
+another process would have; one round trip runs the installed console script itself.
 
 The round trip crosses engines: the test database's engine (``TEST_DATABASE_URL``) and the other one, a
 temporary SQLite file when the tests run on PostgreSQL, a fresh database on the local PostgreSQL server when
@@ -13,10 +15,13 @@ import asyncio
 import contextlib
 import gzip
 import hashlib
+import io
 import json
 import os
 import socket
 import sys
+import threading
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -25,16 +30,20 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app import cli
 from app.backup.service import DOMAIN_TABLES, unknown_tables
+from app.core.config import get_settings
 from app.core.engine import async_url
 from app.core.types import format_utc, utcnow
 from app.demo import run_demo
+from app.main import create_app
 from tests import factories
-from tests.conftest import DATABASE_URL, DIALECT
+from tests.conftest import DATABASE_URL, DIALECT, make_client
 from tests.conftest import _server as TEST_SERVER
 
 COMMAND = Path(sys.executable).parent / "decision-log"
@@ -44,27 +53,62 @@ OTHER = "sqlite" if DIALECT == "postgresql" else "postgresql"
 NewDatabase = Callable[..., Awaitable[str]]
 
 
-async def run_cli(url: str, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
+async def run_cli(url: str, *args: str, process: bool = False) -> tuple[int, str, str]:
+    """``decision-log ARGS`` on the database at ``url``: its exit status, standard output and standard error. In
+    this process (see the module's docstring) unless ``process``: then the installed console script."""
+    if not process:
+        return await asyncio.wait_for(asyncio.to_thread(_run_cli_here, url, args), timeout=180)
+    running = await asyncio.create_subprocess_exec(
         str(COMMAND),
         *args,
         env={**os.environ, "DECISION_LOG_DATABASE_URL": url},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=180)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode(), stderr.decode()
+    stdout, stderr = await asyncio.wait_for(running.communicate(), timeout=180)
+    assert running.returncode is not None
+    return running.returncode, stdout.decode(), stderr.decode()
 
 
-async def export(url: str, path: Path, *options: str) -> None:
-    code, out, err = await run_cli(url, "export", str(path), *options)
+_cli_here = threading.Lock()
+
+
+def _run_cli_here(url: str, args: tuple[str, ...]) -> tuple[int, str, str]:
+    """``app.cli.main`` as the console script calls it, with ``DECISION_LOG_DATABASE_URL=url`` (the settings read
+    afresh, then restored) and the output captured. An exception it lets out is exit status 1 with its traceback
+    on standard error, as Python reports it."""
+    out, err = io.StringIO(), io.StringIO()
+    with _cli_here, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        saved_argv, saved_url = sys.argv, os.environ.get("DECISION_LOG_DATABASE_URL")
+        sys.argv = [str(COMMAND), *args]
+        os.environ["DECISION_LOG_DATABASE_URL"] = url
+        get_settings.cache_clear()
+        try:
+            cli.main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        except Exception:
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.argv = saved_argv
+            if saved_url is None:
+                os.environ.pop("DECISION_LOG_DATABASE_URL", None)
+            else:
+                os.environ["DECISION_LOG_DATABASE_URL"] = saved_url
+            get_settings.cache_clear()
+    return code, out.getvalue(), err.getvalue()
+
+
+async def export(url: str, path: Path, *options: str, process: bool = False) -> None:
+    code, out, err = await run_cli(url, "export", str(path), *options, process=process)
     assert code == 0, err
     assert out.startswith("exported ")
 
 
-async def import_(url: str, path: Path, *options: str) -> None:
-    code, out, err = await run_cli(url, "import", str(path), *options)
+async def import_(url: str, path: Path, *options: str, process: bool = False) -> None:
+    code, out, err = await run_cli(url, "import", str(path), *options, process=process)
     assert code == 0, err
     assert out.startswith("imported ")
 
@@ -157,8 +201,14 @@ def _free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def client_on(url: str, key: str) -> AsyncIterator[httpx.AsyncClient]:
-    """The real service (`decision-log serve` on 127.0.0.1) on the database at ``url``, and a client of it."""
+async def client_on(url: str, key: str, *, process: bool = False) -> AsyncIterator[httpx.AsyncClient]:
+    """The service on the database at ``url``, and a client of it: the app in this process, over HTTP (ASGI), as
+    the rest of the suite talks to it; with ``process``, `decision-log serve` on 127.0.0.1."""
+    if not process:
+        app = create_app(get_settings().model_copy(update={"database_url": url}))
+        async with LifespanManager(app), make_client(app, key) as client:
+            yield client
+        return
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
         str(COMMAND),
@@ -434,7 +484,7 @@ async def test_round_trip_through_the_other_engine_gives_identical_answers(
     # The same rows, byte for byte, whichever engine held them.
     assert header(first)["database"] == DIALECT and header(second)["database"] == OTHER
     assert row_lines(first) == row_lines(second) == row_lines(third)
-    async with client_on(other, keys["admin"]) as on_other:
+    async with client_on(other, keys["admin"], process=True) as on_other:  # the real server, once
         assert await answers(on_other, to) == original
     async with client_on(back, keys["admin"]) as on_back:
         assert await answers(on_back, to) == original
@@ -465,9 +515,10 @@ async def test_round_trip_on_the_same_engine_is_exact(db, client, new_database: 
     original = await answers(client, to)
     target = await new_database(DIALECT)
 
-    await export(DATABASE_URL, tmp_path / "a.ndjson")
-    await import_(target, tmp_path / "a.ndjson")
-    await export(target, tmp_path / "b.ndjson.gz")
+    # The installed console script itself, in processes of its own.
+    await export(DATABASE_URL, tmp_path / "a.ndjson", process=True)
+    await import_(target, tmp_path / "a.ndjson", process=True)
+    await export(target, tmp_path / "b.ndjson.gz", process=True)
 
     assert row_lines(tmp_path / "a.ndjson") == row_lines(tmp_path / "b.ndjson.gz")
     first = header(tmp_path / "a.ndjson")

@@ -77,6 +77,7 @@ class Database:
         # pool hands a returned connection to whichever task asks next, ahead of those already waiting, so under
         # load a few requests would wait many times longer than the rest.
         self.connection_slots = asyncio.Semaphore(self.settings.pool_size)
+        self.discarding: set[asyncio.Task[None]] = set()
         self.write_lock_busy = (
             f"The database is busy with other writes (waited {self.settings.sqlite_busy_timeout_seconds:g} s)"
         )
@@ -89,9 +90,23 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def discard(self, begin: asyncio.Future[Any], session: AsyncSession) -> None:
+        """Once ``begin`` has ended, close ``session`` invalidating its connection (see :func:`_begin_immediate`)."""
+
+        async def discarding() -> None:
+            with contextlib.suppress(BaseException):
+                await begin
+            await session.invalidate()
+
+        task = asyncio.ensure_future(discarding())
+        self.discarding.add(task)
+        task.add_done_callback(self.discarding.discard)
+
     async def dispose(self) -> None:
         """Close the pool's connections. Those the database does not let go of within the connect
         timeout (it stopped answering) are dropped, so a shutdown never hangs on the database."""
+        if self.discarding:  # cancelled units' connections, closed once their BEGIN has ended
+            await asyncio.wait(self.discarding, timeout=self.settings.sqlite_busy_timeout_seconds)
         closing = asyncio.ensure_future(self.engine.dispose())
         await asyncio.wait({closing}, timeout=self.settings.connect_timeout_seconds)
         if not closing.done():
@@ -134,6 +149,8 @@ async def _unit_of_work(database: Database, wait: watchdog.DatabaseWait) -> Asyn
     session = database.sessionmaker()
     session.in_unit_of_work = True
     began = False
+    if database.write_lock is not None and write_intent.get():
+        await _begin_immediate(database, session)
     try:
         yield session
         began = session.in_transaction()
@@ -163,6 +180,20 @@ async def _unit_of_work(database: Database, wait: watchdog.DatabaseWait) -> Asyn
         # would cost a task and a greenlet hop for nothing.
         if began or session.sync_session.identity_map:
             await asyncio.shield(session.close())
+
+
+async def _begin_immediate(database: Database, session: DatabaseSession) -> None:
+    """SQLite: a writing unit's BEGIN IMMEDIATE, which waits (up to the busy timeout) while another process writes,
+    run apart from the unit's task. Cancelled meanwhile (a background task stopped at shutdown), the unit ends at
+    once; the BEGIN, which SQLite cannot interrupt, ends in its own task, and its connection is then closed
+    (invalidated, never handed back to the pool), so the write lock it may have taken is released. A cancelled
+    wait inside the driver would leave SQLAlchemy closing the connection twice over, one close never ending."""
+    begin = asyncio.ensure_future(session.connection())
+    try:
+        await asyncio.shield(begin)
+    except asyncio.CancelledError:
+        database.discard(begin, session)
+        raise
 
 
 @contextlib.asynccontextmanager

@@ -53,6 +53,9 @@ class Outcome:
     status_code: int | None
     error: str | None
     duration_ms: float
+    # Nothing was sent and sending again would not help (the message's body could not be made): the delivery is
+    # failed at once, without counting against the receiver's health.
+    final: bool = False
 
     @property
     def delivered(self) -> bool:
@@ -238,8 +241,14 @@ class Dispatcher:
         return prepared
 
     async def _attempt_within_slots(self, row: AnyRow, hook: Hook) -> Outcome:
+        """The attempt's outcome, whatever happens to it: one message whose body cannot be made (or whose attempt
+        fails unexpectedly) is recorded as failed with the reason, and the batch's other messages go on."""
         async with self.slots:
-            return await self.attempt(row, hook)
+            try:
+                return await self.attempt(row, hook)
+            except Exception as error:
+                logger.exception("webhook message %s could not be sent", row.id)
+                return Outcome(None, f"not sent: {type(error).__name__}: {error}"[:500], 0.0, final=True)
 
     async def attempt(self, row: AnyRow, hook: Hook) -> Outcome:
         """POST the message once, to the address its subscription's host resolved to for this batch, checked."""
@@ -285,6 +294,8 @@ class Dispatcher:
             next_at = None
             if outcome.delivered:
                 state = "delivered"
+            elif outcome.final:
+                state = "failed"
             elif number - 1 < len(schedule):
                 state, next_at = "pending", now + timedelta(seconds=schedule[number - 1])
             else:
@@ -305,6 +316,8 @@ class Dispatcher:
                 }
             )
             states.setdefault((state, next_at), []).append(row.id)
+            if outcome.final:  # the message's fault, not the receiver's
+                continue
             # A subscription that took any message of the batch is healthy; else its last failure speaks for it.
             if not health.get(row.webhook_id, outcome).delivered or outcome.delivered:
                 health[row.webhook_id] = outcome

@@ -6,11 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
+from app.core.types import new_id, utcnow
+from app.core.unit_of_work import transaction
+from app.webhooks import repository
+from app.webhooks.repository import message
 from tests import factories
 from tests.events.helpers import feed
 from tests.webhooks.conftest import Receiver
@@ -233,3 +240,51 @@ async def test_metrics_show_messages_waiting_for_a_retry(dispatching_app, receiv
 
     assert _sample(text, "decision_log_webhook_messages_pending") == 1
     assert _sample(text, "decision_log_webhook_oldest_pending_seconds") > 0
+
+
+async def test_a_message_that_cannot_be_sent_fails_alone_and_the_batch_goes_on(
+    dispatching_app, receiver, client, db
+) -> None:
+    """One claimed message whose body cannot be made (a Slack message needs the event's type, which this payload
+    lacks) is recorded as failed with the reason; the other messages of its batch are delivered and recorded."""
+    async with dispatching_app(webhook_dispatch="separate") as admin:  # loopback allowed, nothing dispatched yet
+        hook = await _subscribe(admin, receiver, events=["person.created"], format="slack")
+    await factories.person(client, "anna.petrova")
+    await factories.person(client, "vera.sokolova")
+    [event, *_] = await feed(client, type="person.created")
+    broken = new_id()
+    async with transaction(db, writes=True) as session:
+        await repository.insert_messages(
+            session,
+            [
+                {
+                    "id": broken,
+                    "webhook_id": uuid.UUID(hook["id"]),
+                    "event_id": new_id(),
+                    "event_type": "person.created",
+                    "payload": {"data": {"id": event["id"]}},  # no type, no timestamp
+                    "state": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": utcnow() - timedelta(seconds=1),
+                    "created_at": utcnow(),
+                }
+            ],
+        )
+    # The dispatcher starts with all three due: they are claimed in one batch.
+    async with dispatching_app() as admin:
+        requests = await receiver.wait_for(2)
+        log = await _log(admin, hook["id"], 3)
+        hook_now = (await admin.get(f"/v1/webhooks/{hook['id']}")).json()
+
+    texts = sorted(json.loads(r.body)["text"] for r in requests)
+    assert [text.split(": ")[1] for text in texts] == ["Person anna.petrova", "Person vera.sokolova"]
+    assert len(log) == 3
+    [failed] = [a for a in log if a["status_code"] is None]
+    assert failed["error"] == "not sent: KeyError: 'type'"
+    assert failed["next_attempt_at"] is None  # not retried: sending again would not help
+    assert sorted(a["status_code"] for a in log if a is not failed) == [200, 200]
+    async with transaction(db, writes=False) as session:
+        states = dict((await session.execute(select(message.c.id, message.c.state))).all())
+    assert states.pop(broken) == "failed"
+    assert sorted(states.values()) == ["delivered", "delivered"]
+    assert hook_now["enabled"] is True
