@@ -88,6 +88,10 @@ TABLES = [
     "person",
     "basis_rollup_delta",  # after decision: deleting decisions on SQLite appends deltas
     "basis_rollup",
+    "summary_rollup_delta",
+    "summary_rollup",
+    "kpi_rollup_delta",
+    "kpi_rollup",
 ]
 # Every table but the keys is emptied: a table added without being listed here would carry rows from test to test.
 assert set(TABLES) == set(metadata.tables) - {"api_key"}, (set(metadata.tables) - {"api_key"}) ^ set(TABLES)

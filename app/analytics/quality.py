@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, exists, func, literal, literal_column, null, or_, select
+from sqlalchemy import and_, case, distinct, exists, func, literal, literal_column, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.analytics import day_rollup
 from app.analytics.queries import GROUP_COLUMNS, _count_if, _in_range
 from app.core.dialect import dialect_of
 from app.core.types import AnyRow, table_of
@@ -152,11 +153,33 @@ async def contradiction_pairs(
     return list((await session.execute(statement)).all())
 
 
-async def summary(session: AsyncSession, *, start: datetime, end: datetime) -> AnyRow:
+async def summary(session: AsyncSession, *, start: datetime, end: datetime, rollups: bool = False) -> AnyRow:
     """The scorecard's quality figures over decisions decided in range: the Brier score's parts, overrides and their
-    results, and the contradicting pairs."""
+    results, and the contradicting pairs. With ``rollups``, the whole UTC days of the range come from the day rollup
+    (:mod:`app.analytics.day_rollup`), the partial days at its edges from the decisions."""
     pairs = await _pairs_in(session, start, end, DecisionFilters())
     override = decision.c.recommendation_followed == literal(False)
+    days = day_rollup.whole_days(start, end) if rollups else None
+    if days is not None:
+        squared = (decision.c.confidence - OBSERVED) * (decision.c.confidence - OBSERVED)
+        edges = [
+            select(
+                _count_if(FORECAST).label("forecasts"),
+                func.sum(case((FORECAST, squared))).label("squared_error_sum"),
+                _count_if(override).label("overrides"),
+                _count_if(and_(override, RESULT.is_not(None), RESULT != "inconclusive")).label("overrides_concluded"),
+                _count_if(and_(override, RESULT == "success")).label("overrides_success"),
+            ).where(_in_range(decision.c.decided_at, since, until))
+            for since, until in day_rollup.edges(start, end, days)
+        ]
+        parts = union_all(*edges, *day_rollup.quality_figures(days)).subquery("parts")
+        forecasts = func.sum(parts.c.forecasts)
+        statement = select(
+            (func.sum(parts.c.squared_error_sum) / func.nullif(forecasts, 0)).label("brier_score"),
+            *(func.coalesce(func.sum(parts.c[name]), 0).label(name) for name in day_rollup.QUALITY[2:]),
+            select(func.count()).select_from(pairs).scalar_subquery().label("contradictions"),
+        )
+        return (await session.execute(statement)).one()
     statement = select(
         *_forecast_figures(),
         _count_if(override).label("overrides"),

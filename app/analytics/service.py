@@ -355,7 +355,7 @@ async def kpis(
             unexplained_changes=r.unexplained_changes,
             decisions=r.decisions,
         )
-        for r in await queries.kpis(session, start=start, end=end)
+        for r in await queries.kpis(session, start=start, end=end, rollups=session.settings.analytics_rollups)
     ]
     money = sum(1 for r in rows if r.kind == "money")
     return KpiAnalytics(
@@ -397,7 +397,9 @@ async def _accountability(
     summary's other figures per owner)."""
     now = utcnow()
     start, end, tz = await _range(session, start, end, filters, tz, now)
-    rows, directors = await queries.accountability(session, start=start, end=end, at=min(end, now), filters=filters)
+    rows, directors = await queries.accountability(
+        session, start=start, end=end, at=min(end, now), filters=filters, rollups=session.settings.analytics_rollups
+    )
     people = await _directed(session, owners={r.owner for r in rows}, directors=directors)
     answer = AccountabilityAnalytics(
         start=start,
@@ -515,7 +517,7 @@ async def summary_with_parts(
     strategy = await strategy_changes(session, start=start, end=end, bucket=Bucket.none, tz=tz, usage=usage)
     kpi = await kpis(session, start=start, end=end, tz=tz)
     reversed_ = sum(r.reversed for r in owners)
-    quality_figures = await quality.summary(session, start=start, end=end)
+    quality_figures = await quality.summary(session, start=start, end=end, rollups=session.settings.analytics_rollups)
     scorecard = SummaryAnalytics(
         start=start,
         end=end,
