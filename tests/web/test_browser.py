@@ -87,11 +87,9 @@ async def test_from_the_first_link_to_the_overview_in_two_languages_and_out(demo
     # Script errors and anything the Content-Security-Policy refuses; not the statuses of refused forms (409, 422).
     page.on(
         "console",
-        lambda message: (
-            problems.append(message.text)
-            if message.type == "error" and "the server responded with a status of" not in message.text
-            else None
-        ),
+        lambda message: problems.append(message.text)
+        if message.type == "error" and "the server responded with a status of" not in message.text
+        else None,
     )
 
     # The one-time link printed by `serve`: who I am, then my key, and I am signed in.

@@ -8,7 +8,7 @@ import pytest
 
 from tests.analytics.conftest import dataset  # noqa: F401  (the fixed data set, as a fixture)
 
-FIELD = re.compile(r"<(input|select|textarea)\b([^>]*)>")
+FIELD = re.compile(r'<(input|select|textarea)\b([^>]*)>')
 ID = re.compile(r'\bid="([^"]+)"')
 
 
