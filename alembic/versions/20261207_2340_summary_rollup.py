@@ -214,8 +214,32 @@ def _tables() -> None:
         )
 
 
+UNREVIEWED_SQL = "review_by IS NOT NULL AND outcome_result IS NULL"
+
+
+def _indexes() -> None:
+    """The overview's overdue reviews and currencies of a range: index-only scans of the range on PostgreSQL."""
+    op.create_index(
+        "ix_decision_unreviewed_decided_at",
+        "decision",
+        ["decided_at"],
+        postgresql_include=["review_by", "budget_currency", "budget_amount", "id"],
+        postgresql_where=sa.text(UNREVIEWED_SQL),
+        sqlite_where=sa.text(UNREVIEWED_SQL),
+    )
+    op.create_index(
+        "ix_decision_currency_decided_at",
+        "decision",
+        ["decided_at"],
+        postgresql_include=["budget_currency"],
+        postgresql_where=sa.text("budget_currency IS NOT NULL"),
+        sqlite_where=sa.text("budget_currency IS NOT NULL"),
+    )
+
+
 def upgrade() -> None:
     _tables()
+    _indexes()
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         for statement in (*PG_FUNCTIONS, *PG_TRIGGERS):
@@ -231,10 +255,12 @@ def upgrade() -> None:
     )
     op.execute(_kpi_grouped(_kpi_rows("decision", 1, dialect), "kpi_rollup") + " ORDER BY 1, 2")
     if dialect == "postgresql":
-        op.execute("ANALYZE summary_rollup, kpi_rollup")
+        op.execute("ANALYZE summary_rollup, kpi_rollup, decision")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_decision_currency_decided_at", table_name="decision")
+    op.drop_index("ix_decision_unreviewed_decided_at", table_name="decision")
     if op.get_bind().dialect.name == "postgresql":
         for name in ("insert", "update", "delete", "truncate"):
             op.execute(f"DROP TRIGGER decision_summary_rollup_{name} ON decision")
