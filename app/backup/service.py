@@ -94,11 +94,15 @@ from app.models import (
     IdempotencyRecord,
     Kpi,
     KpiRevision,
+    KpiRollup,
+    KpiRollupDelta,
     Person,
     ReviewDue,
     SignInLink,
     Strategy,
     StrategyVersion,
+    SummaryRollup,
+    SummaryRollupDelta,
     Webhook,
     WebhookAttempt,
     WebhookMessage,
@@ -145,7 +149,11 @@ TRANSIENT_TABLES: tuple[Table, ...] = (
     table_of(WebhookAttempt),
 )
 # Left out too: derived from the decisions by the database's own triggers as they are inserted (or deleted).
-DERIVED_TABLES: tuple[Table, ...] = (table_of(BasisRollup), table_of(BasisRollupDelta))
+DERIVED_TABLES: tuple[Table, ...] = (
+    table_of(BasisRollup),
+    table_of(BasisRollupDelta),
+    *(table_of(model) for model in (SummaryRollup, SummaryRollupDelta, KpiRollup, KpiRollupDelta)),
+)
 
 DECISION: Table = table_of(Decision)
 BATCH_ROWS = 1000
