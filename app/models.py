@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from app.analytics.day_rollup import KpiRollup, KpiRollupDelta, SummaryRollup, SummaryRollupDelta
 from app.analytics.models import BasisRollup, BasisRollupDelta, ForecastRollup, ForecastRollupDelta
 from app.auth.models import ApiKey, SignInLink, WebSession
 from app.contractors.models import Contractor
@@ -36,11 +37,15 @@ __all__ = [
     "IntegrityLink",
     "Kpi",
     "KpiRevision",
+    "KpiRollup",
+    "KpiRollupDelta",
     "Person",
     "ReviewDue",
     "SignInLink",
     "Strategy",
     "StrategyVersion",
+    "SummaryRollup",
+    "SummaryRollupDelta",
     "WebSession",
     "Webhook",
     "WebhookAttempt",

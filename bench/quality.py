@@ -66,7 +66,7 @@ from common import (
     summary_ms,
 )
 
-from app.analytics import quality
+from app.analytics import forecast_units, quality
 from app.demo.data import CONTRADICTING_CHANCE
 
 CASES = ("calibration_basis", "calibration_owner", "contradictions")
@@ -104,7 +104,7 @@ def calibration_answer(rows: list[dict[str, Any]]) -> dict[str, list[tuple[Any, 
         mean, observed = quality.mean(r["confidence_e6"], n), quality.mean(r["observed_e6"], n)
         if r["bin"] is None:
             overconfidence = quality.mean(r["confidence_e6"] - r["observed_e6"], n)
-            brier = quality.mean(r["squared_error_e12"], n, quality.SCALE**2)
+            brier = quality.mean(r["squared_error_e12"], n, forecast_units.SCALE**2)
             figures.append((r["group"], int(n), mean, observed, brier, overconfidence))
         else:
             bins.append((r["group"], int(r["bin"]), int(r["forecasts"]), mean, observed))

@@ -3,11 +3,13 @@ its two ranges) for the working tree and for a revision, alternating, on the sam
 of one summary of the working tree with its time.
 
     .venv/bin/python bench/summary_parts.py --database-url postgresql://postgres@127.0.0.1:5432/DB \\
-        [--against REV] [--rounds 3] [--without-quality]
+        [--against REV] [--rounds 3] [--without-quality] [--overview CURRENCY]
 
 The database is one ``bench/pages.py --pg-rows N --keep`` loaded. ``--against`` exports the revision's package with
 ``git archive`` and runs it in a child process (same database, same default range). ``--without-quality`` answers the
 summary's quality figures with zeros instead of their SQL (app.analytics.quality), to time the rest apart.
+``--overview EUR`` times the whole overview page's data (``app.analytics.overview.overview``, both summaries, the
+months, overdue reviews, currencies, strategy versions) in that currency instead.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def measure(url: str, rounds: int, *, without_quality: bool, statements: bool) -> None:
+async def measure(
+    url: str, rounds: int, *, without_quality: bool, statements: bool, currency: str | None = None
+) -> None:
     from sqlalchemy import event
 
     from app.analytics import overview, quality, service
@@ -60,10 +64,15 @@ async def measure(url: str, rounds: int, *, without_quality: bool, statements: b
         seen.clear()
         async with database.sessionmaker() as session, session.begin():
             started = time.perf_counter()
-            await service.summary_with_parts(session, start=start, end=end)
+            if currency:
+                await overview.overview(session, start=start, end=end, currency=currency)
+            else:
+                await service.summary_with_parts(session, start=start, end=end)
             times.append(time.perf_counter() - started)
     await database.dispose()
-    print(f"  summary_with_parts ms: {[round(t * 1000) for t in times]}, median {statistics.median(times) * 1000:.0f}")
+    label = "overview" if currency else "summary_with_parts"
+    median = statistics.median(times) * 1000
+    print(f"  {label} ms: {[round(t * 1000) for t in times]}, median {median:.0f}")
     for elapsed, statement in sorted(seen, reverse=True):
         print(f"    {elapsed * 1000:8.1f} ms  {statement[:140]}")
 
@@ -74,10 +83,19 @@ def main() -> None:
     parser.add_argument("--against")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--without-quality", action="store_true")
+    parser.add_argument("--overview", metavar="CURRENCY", help="time the whole overview in CURRENCY")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        asyncio.run(measure(args.database_url, args.rounds, without_quality=args.without_quality, statements=False))
+        asyncio.run(
+            measure(
+                args.database_url,
+                args.rounds,
+                without_quality=args.without_quality,
+                statements=False,
+                currency=args.overview,
+            )
+        )
         return
     exported = None
     if args.against:
@@ -86,11 +104,20 @@ def main() -> None:
         subprocess.run(["tar", "-x", "-C", str(exported)], input=archive.stdout, check=True)
     for _ in range(2 if exported else 1):
         print("working tree")
-        asyncio.run(measure(args.database_url, args.rounds, without_quality=args.without_quality, statements=True))
+        asyncio.run(
+            measure(
+                args.database_url,
+                args.rounds,
+                without_quality=args.without_quality,
+                statements=True,
+                currency=args.overview,
+            )
+        )
         if exported:
             print(f"at {args.against}")
             command = [sys.executable, __file__, "--child", "--database-url", args.database_url]
             command += ["--rounds", str(args.rounds)] + (["--without-quality"] if args.without_quality else [])
+            command += ["--overview", args.overview] if args.overview else []
             env = {**os.environ, "PYTHONPATH": str(exported)}
             subprocess.run(command, env=env, check=True)
 

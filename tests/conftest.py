@@ -90,6 +90,10 @@ TABLES = [
     "basis_rollup",
     "forecast_rollup_delta",
     "forecast_rollup",
+    "summary_rollup_delta",
+    "summary_rollup",
+    "kpi_rollup_delta",
+    "kpi_rollup",
 ]
 # Every table but the keys is emptied: a table added without being listed here would carry rows from test to test.
 assert set(TABLES) == set(metadata.tables) - {"api_key"}, (set(metadata.tables) - {"api_key"}) ^ set(TABLES)

@@ -298,3 +298,26 @@ def test_forecast_rollup_migration_fills_the_rollup_from_existing_decisions(fres
     assert _inspect(fresh_url, _query("SELECT sum(forecasts) FROM forecast_rollup_delta")) == [(6,)]
     upgrade(fresh_url)
     _inspect(fresh_url, _run("DELETE FROM decision"))
+
+
+def test_summary_rollup_migration_fills_the_day_cells_from_the_decisions(fresh_url: str) -> None:
+    """On a populated database the migration fills the day cells (one per owner, director, day and review date)."""
+    revision = "7c2a9e4d1b83"
+    before = _script().get_revision(revision).down_revision
+    assert isinstance(before, str)
+    upgrade(fresh_url)
+    downgrade(fresh_url, before)
+    _inspect(fresh_url, _insert_decisions([None, 10, 20]))  # type: ignore[list-item]  # units, as stored now
+    _inspect(fresh_url, _run("UPDATE decision SET outcome_result = 'success' WHERE title = '10'"))
+    _inspect(fresh_url, _run("""UPDATE decision SET kpis = '["cpa", "leads"]' WHERE title = '20'"""))
+
+    upgrade(fresh_url, revision)
+
+    cells = _inspect(fresh_url, _query("SELECT owner_handle, directed_by, decisions, data, reviewed, data_success "
+                                       "FROM summary_rollup"))  # fmt: skip
+    assert cells == [("anna", "", 3, 3, 1, 1)]
+    kpis = _inspect(fresh_url, _query("SELECT kpi, decisions FROM kpi_rollup ORDER BY kpi"))
+    assert kpis == [("cpa", 1), ("leads", 1)]
+    downgrade(fresh_url, before)
+    upgrade(fresh_url)
+    _inspect(fresh_url, _run("DELETE FROM decision"))

@@ -8,9 +8,11 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, cast, exists, func, literal, literal_column, null, or_, select, union_all
+from sqlalchemy import and_, case, exists, func, literal, literal_column, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.analytics import day_rollup
+from app.analytics.forecast_units import SCALE, UNITS
 from app.analytics.queries import (
     FORECAST_ROLLUP,
     GROUP_COLUMNS,
@@ -37,18 +39,6 @@ RESULT = decision.c.outcome_result
 # PostgreSQL's planner matches the partial index of forecasts (FORECAST_SQL, app/decisions/models.py).
 CONCLUSIVE = ("success", "partial", "failure")
 FORECAST = and_(decision.c.confidence.is_not(None), RESULT.in_([literal_column(f"'{r}'") for r in CONCLUSIVE]))
-# A forecast's figures as exact integers, as the forecast rollup keeps them (app/analytics/models.py): its confidence
-# and what was observed (1, 0.5 or 0) in millionths (a confidence counts to six places), the squared error in
-# millionths squared. Exact sums are the same in whatever order they are added: from the rollup or the decisions.
-SCALE = 1_000_000
-CONFIDENCE_E6 = cast(func.round(decision.c.confidence * SCALE), BigInteger)
-OBSERVED_E6 = case((RESULT == "success", SCALE), (RESULT == "partial", SCALE // 2), else_=0)
-UNITS = {
-    "forecasts": literal(1),
-    "confidence_e6": CONFIDENCE_E6,
-    "observed_e6": OBSERVED_E6,
-    "squared_error_e12": (CONFIDENCE_E6 - OBSERVED_E6) * (CONFIDENCE_E6 - OBSERVED_E6),
-}
 BINS = 10
 # The bin of a confidence: [0, 0.1) … [0.8, 0.9), then [0.9, 1.0] (1.0 in the last), compared with the decimal bounds.
 BIN = case(*((decision.c.confidence < (i + 1) / BINS, i) for i in range(BINS - 1)), else_=BINS - 1)
@@ -203,18 +193,34 @@ async def contradiction_pairs(
     return list((await session.execute(statement)).all())
 
 
-async def summary(session: AsyncSession, *, start: datetime, end: datetime) -> AnyRow:
-    """The scorecard's quality figures over decisions decided in range: the Brier score's parts (:data:`UNITS`),
-    overrides and their
-    results, and the contradicting pairs."""
-    pairs = await _pairs_in(session, start, end, DecisionFilters())
+def _summed() -> list[Any]:
+    """The summary's quality figures of the decisions selected (:data:`app.analytics.day_rollup.QUALITY`)."""
     override = decision.c.recommendation_followed == literal(False)
-    statement = select(
+    return [
         _count_if(FORECAST).label("forecasts"),
         func.sum(case((FORECAST, UNITS["squared_error_e12"]))).label("squared_error_e12"),
         _count_if(override).label("overrides"),
         _count_if(and_(override, RESULT.is_not(None), RESULT != "inconclusive")).label("overrides_concluded"),
         _count_if(and_(override, RESULT == "success")).label("overrides_success"),
-        select(func.count()).select_from(pairs).scalar_subquery().label("contradictions"),
-    ).where(_in_range(decision.c.decided_at, start, end))
+    ]
+
+
+async def summary(session: AsyncSession, *, start: datetime, end: datetime, rollups: bool = False) -> AnyRow:
+    """The scorecard's quality figures over decisions decided in range: the Brier score's parts (:data:`UNITS`),
+    overrides and their results, and the contradicting pairs. With ``rollups``, the whole UTC days of the range come
+    from the day rollup (:mod:`app.analytics.day_rollup`), the partial days at its edges from the decisions."""
+    pairs = await _pairs_in(session, start, end, DecisionFilters())
+    contradictions = select(func.count()).select_from(pairs).scalar_subquery().label("contradictions")
+    days = day_rollup.whole_days(start, end) if rollups else None
+    if days is None:
+        statement = select(*_summed(), contradictions).where(_in_range(decision.c.decided_at, start, end))
+        return (await session.execute(statement)).one()
+    edges = [
+        select(*_summed()).where(_in_range(decision.c.decided_at, since, until))
+        for since, until in day_rollup.edges(start, end, days)
+    ]
+    parts = union_all(*edges, *day_rollup.quality_figures(days)).subquery("parts")
+    statement = select(
+        *(func.coalesce(func.sum(parts.c[name]), 0).label(name) for name in day_rollup.QUALITY), contradictions
+    )
     return (await session.execute(statement)).one()

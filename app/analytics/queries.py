@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.analytics import day_rollup
 from app.analytics.models import DIMENSIONS, BasisRollup, BasisRollupDelta, ForecastRollup, ForecastRollupDelta
 from app.analytics.zones import Clock, local_midnight
 from app.core.dialect import days_between, dialect_of, json_array_elements, time_bucket
@@ -612,8 +613,9 @@ async def first_effective_from(session: AsyncSession) -> datetime | None:
     return first
 
 
-async def kpis(session: AsyncSession, *, start: datetime, end: datetime) -> list[AnyRow]:
-    """One row per KPI existing before ``end``: its changes in range and the decisions aiming at it."""
+async def kpis(session: AsyncSession, *, start: datetime, end: datetime, rollups: bool = False) -> list[AnyRow]:
+    """One row per KPI existing before ``end``: its changes in range and the decisions aiming at it (with
+    ``rollups``, those of the range's whole UTC days from the day rollup)."""
     dialect = dialect_of(session)
     revisions = (
         select(
@@ -626,12 +628,24 @@ async def kpis(session: AsyncSession, *, start: datetime, end: datetime) -> list
         .subquery("revisions")
     )
     elements = json_array_elements(decision.c.kpis, dialect)
+
+    def used(since: datetime, until: datetime) -> Any:
+        return (
+            select(elements.c.value.label("kpi_key"), literal(1).label("decisions"))
+            .select_from(decision)
+            .join(elements, literal(True))
+            .where(_in_range(decision.c.decided_at, since, until))
+        )
+
+    days = day_rollup.whole_days(start, end) if rollups else None
+    parts = [used(start, end)] if days is None else [
+        *(used(since, until) for since, until in day_rollup.edges(start, end, days)),
+        *day_rollup.kpi_uses(days),
+    ]  # fmt: skip
+    rows = union_all(*parts).subquery("rows")
     uses = (
-        select(elements.c.value.label("kpi_key"), func.count().label("decisions"))
-        .select_from(decision)
-        .join(elements, literal(True))
-        .where(_in_range(decision.c.decided_at, start, end))
-        .group_by(elements.c.value)
+        select(rows.c.kpi_key, func.sum(rows.c.decisions, type_=BigInteger).label("decisions"))
+        .group_by(rows.c.kpi_key)
         .subquery("uses")
     )
     statement = (
@@ -661,7 +675,13 @@ EMOTIONAL_LANGUAGE = (Signal.feeling, Signal.certainty, Signal.hearsay)
 
 
 async def accountability(
-    session: AsyncSession, *, start: datetime, end: datetime, at: datetime, filters: DecisionFilters
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    at: datetime,
+    filters: DecisionFilters,
+    rollups: bool = False,
 ) -> tuple[list[AnyRow], list[AnyRow]]:
     """Per owner: decisions and their classes, reviews done, due and overdue, reversals; and, in the same pass over
     the range's decisions, the summary's other figures of them per owner (the summary adds the owners' rows up):
@@ -669,7 +689,10 @@ async def accountability(
     the decisions owned or directed by people with role ``owner`` (of them on emotions).
 
     Also from that pass, per person who directed decisions for others (``directed_by``): ``decisions`` directed
-    and ``emotion`` of them on emotions. The owners' rows, then the directors' (each by handle)."""
+    and ``emotion`` of them on emotions. The owners' rows, then the directors' (each by handle).
+
+    With ``rollups`` and no filter, the whole UTC days of the range come from the day rollup
+    (:mod:`app.analytics.day_rollup`), the partial days at its edges from the decisions."""
     due = and_(decision.c.review_by.is_not(None), decision.c.review_by <= at)
     result = decision.c.outcome_result
     reviewed = result.is_not(None)
@@ -699,23 +722,44 @@ async def accountability(
         "owner_directed": _count_if(by_owner),
         "owner_directed_emotion": _count_if(and_(by_owner, emotion)),
     }
+
     # One scan: the range's decisions counted per (owner, director), then added up per owner and per director.
-    cells = apply_filters(
-        select(
-            decision.c.owner_handle,
-            decision.c.directed_by,
-            *(count.label(name) for name, count in counts.items()),
-        )
-        .select_from(
-            decision.join(owner, owner.c.handle == decision.c.owner_handle).outerjoin(
-                director, director.c.handle == decision.c.directed_by
+    def counted(since: datetime, until: datetime) -> Any:
+        return apply_filters(
+            select(
+                decision.c.owner_handle,
+                decision.c.directed_by,
+                *(count.label(name) for name, count in counts.items()),
             )
+            .select_from(
+                decision.join(owner, owner.c.handle == decision.c.owner_handle).outerjoin(
+                    director, director.c.handle == decision.c.directed_by
+                )
+            )
+            .where(_in_range(decision.c.decided_at, since, until))
+            .group_by(decision.c.owner_handle, decision.c.directed_by),
+            filters,
+            dialect_of(session),
         )
-        .where(_in_range(decision.c.decided_at, start, end))
-        .group_by(decision.c.owner_handle, decision.c.directed_by),
-        filters,
-        dialect_of(session),
-    ).cte("cells")
+
+    days = day_rollup.whole_days(start, end) if rollups and filters == DecisionFilters() else None
+    if days is None:
+        cells = counted(start, end).cte("cells")
+    else:  # the whole UTC days from the day rollup, the edges from the decisions
+        parts = union_all(
+            *(counted(since, until) for since, until in day_rollup.edges(start, end, days)),
+            day_rollup.accountability_cells(days, at, list(counts)),
+        ).subquery("parts")
+        cells = (
+            select(
+                parts.c.owner_handle,
+                parts.c.directed_by,
+                *(func.sum(parts.c[name], type_=BigInteger).label(name) for name in counts),
+            )
+            .group_by(parts.c.owner_handle, parts.c.directed_by)
+            .having(func.sum(parts.c.decisions) != 0)  # pending deltas may have emptied a folded cell
+            .cte("cells")
+        )
     owners = select(
         literal("owner").label("kind"),
         cells.c.owner_handle.label("owner"),

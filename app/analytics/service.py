@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.analytics import contractors as system
-from app.analytics import quality, queries, zones
+from app.analytics import forecast_units, quality, queries, zones
 from app.analytics.schemas import (
     AccountabilityAnalytics,
     AccountabilityRow,
@@ -355,7 +355,7 @@ async def kpis(
             unexplained_changes=r.unexplained_changes,
             decisions=r.decisions,
         )
-        for r in await queries.kpis(session, start=start, end=end)
+        for r in await queries.kpis(session, start=start, end=end, rollups=session.settings.analytics_rollups)
     ]
     money = sum(1 for r in rows if r.kind == "money")
     return KpiAnalytics(
@@ -397,7 +397,9 @@ async def _accountability(
     summary's other figures per owner)."""
     now = utcnow()
     start, end, tz = await _range(session, start, end, filters, tz, now)
-    rows, directors = await queries.accountability(session, start=start, end=end, at=min(end, now), filters=filters)
+    rows, directors = await queries.accountability(
+        session, start=start, end=end, at=min(end, now), filters=filters, rollups=session.settings.analytics_rollups
+    )
     people = await _directed(session, owners={r.owner for r in rows}, directors=directors)
     answer = AccountabilityAnalytics(
         start=start,
@@ -493,21 +495,9 @@ async def summary_with_parts(
     end = end or now
     start = start or min(end, now) - timedelta(days=90)
     _check_range(start, end)
-    basis_rows = (
-        await basis(
-            session,
-            start=start,
-            end=end,
-            bucket=Bucket.none,
-            group_by=GroupBy.none,
-            weight=Weight.count,
-            currency=None,
-            filters=NO_FILTERS,
-            tz=tz,
-        )
-    ).rows[0]
     # One pass over the range's decisions (accountability's) gives the figures the summary adds up over owners:
-    # strategy usage, the success rates of /outcomes, the owner's share and the data claims in emotional language.
+    # the decisions and their classes (as /basis counts them), strategy usage, the success rates of /outcomes, the
+    # owner's share and the data claims in emotional language.
     accountable, per_owner = await _accountability(session, start=start, end=end, filters=NO_FILTERS, tz=tz)
     owners = accountable.rows
     totals = {name: sum(int(getattr(r, name)) for r in per_owner) for name in SUMMED_PER_OWNER}
@@ -515,7 +505,7 @@ async def summary_with_parts(
     strategy = await strategy_changes(session, start=start, end=end, bucket=Bucket.none, tz=tz, usage=usage)
     kpi = await kpis(session, start=start, end=end, tz=tz)
     reversed_ = sum(r.reversed for r in owners)
-    quality_figures = await quality.summary(session, start=start, end=end)
+    quality_figures = await quality.summary(session, start=start, end=end, rollups=session.settings.analytics_rollups)
     forecasts = int(quality_figures.forecasts)
     scorecard = SummaryAnalytics(
         start=start,
@@ -523,12 +513,12 @@ async def summary_with_parts(
         tz=tz,
         rows=[
             SummaryRow(
-                decisions=int(basis_rows.total),
-                data=int(basis_rows.data),
-                emotion=int(basis_rows.emotion),
-                emotion_unsupported=int(basis_rows.emotion_unsupported),
-                data_share=basis_rows.data_share,
-                emotion_share=basis_rows.emotion_share,
+                decisions=totals["decisions"],
+                data=totals["data"],
+                emotion=totals["emotion"],
+                emotion_unsupported=totals["emotion_unsupported"],
+                data_share=share(totals["data"], totals["decisions"]),
+                emotion_share=share(totals["emotion"], totals["decisions"]),
                 strategy_changes=sum(r.changes for r in strategy.rows),
                 unexplained_strategy_changes=sum(r.unexplained_changes for r in strategy.rows),
                 unstable_strategies=sum(1 for r in strategy.rows if r.unstable),
@@ -543,7 +533,7 @@ async def summary_with_parts(
                 reviews_due=sum(r.reviews_due for r in owners),
                 overdue_reviews=sum(r.overdue_reviews for r in owners),
                 reversed=reversed_,
-                reversal_rate=share(reversed_, int(basis_rows.total)),
+                reversal_rate=share(reversed_, totals["decisions"]),
                 success_rate_data=_success_rate(totals, BasisClass.data),
                 success_rate_emotion=_success_rate(totals, BasisClass.emotion),
                 data_claims_with_emotional_language=totals["data_emotional"],
@@ -562,6 +552,9 @@ async def summary_with_parts(
 # The columns of app.analytics.queries.accountability the summary adds up over owners.
 SUMMED_PER_OWNER = (
     "decisions",
+    "data",
+    "emotion",
+    "emotion_unsupported",
     "with_strategy",
     "data_reviewed",
     "data_success",
@@ -687,7 +680,7 @@ def _director_row(handle: str, figures: dict[str, Any]) -> AccountabilityRow:
 
 
 # The squared errors are summed in millionths squared.
-BRIER_SCALE = quality.SCALE**2
+BRIER_SCALE = forecast_units.SCALE**2
 
 
 async def calibration(

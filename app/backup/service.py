@@ -96,11 +96,15 @@ from app.models import (
     IdempotencyRecord,
     Kpi,
     KpiRevision,
+    KpiRollup,
+    KpiRollupDelta,
     Person,
     ReviewDue,
     SignInLink,
     Strategy,
     StrategyVersion,
+    SummaryRollup,
+    SummaryRollupDelta,
     Webhook,
     WebhookAttempt,
     WebhookMessage,
@@ -148,7 +152,17 @@ TRANSIENT_TABLES: tuple[Table, ...] = (
 )
 # Left out too: derived from the decisions by the database's own triggers as they are inserted (or deleted).
 DERIVED_TABLES: tuple[Table, ...] = tuple(
-    table_of(model) for model in (BasisRollup, BasisRollupDelta, ForecastRollup, ForecastRollupDelta)
+    table_of(model)
+    for model in (
+        BasisRollup,
+        BasisRollupDelta,
+        ForecastRollup,
+        ForecastRollupDelta,
+        SummaryRollup,
+        SummaryRollupDelta,
+        KpiRollup,
+        KpiRollupDelta,
+    )
 )
 
 DECISION: Table = table_of(Decision)

@@ -15,6 +15,9 @@ CONTRADICTABLE = "status = 'active' AND outcome_result IS NULL AND expected_dire
 # A forecast (calibration): a confidence and a conclusive review (app/analytics/quality.py, FORECAST).
 FORECAST_SQL = "confidence IS NOT NULL AND outcome_result IN ('success', 'partial', 'failure')"
 FORECAST_COLUMNS = ("confidence", "outcome_result", "basis_class", "owner_handle", "team", "channel")
+# The decisions with a review date and no review yet, and what the overview's overdue reviews order them by.
+UNREVIEWED_SQL = "review_by IS NOT NULL AND outcome_result IS NULL"
+UNREVIEWED_COLUMNS = ("review_by", "budget_currency", "budget_amount", "id")
 BUDGET_UNITS = "Ten-thousandths of budget_currency (15000.5 EUR is 150005000); bi_decision.budget_amount is the amount."
 
 
@@ -33,6 +36,22 @@ class Decision(SQLModel, table=True):
             "review_by",
             postgresql_where=text("review_by IS NOT NULL AND outcome_result IS NULL"),
             sqlite_where=text("review_by IS NOT NULL AND outcome_result IS NULL"),
+        ),
+        # The overview (app/analytics/overview.py): the range's overdue reviews, largest budgets first, and its
+        # currencies, each an index-only scan of the range on PostgreSQL.
+        Index(
+            "ix_decision_unreviewed_decided_at",
+            "decided_at",
+            postgresql_include=list(UNREVIEWED_COLUMNS),
+            postgresql_where=text(UNREVIEWED_SQL),
+            sqlite_where=text(UNREVIEWED_SQL),
+        ),
+        Index(
+            "ix_decision_currency_decided_at",
+            "decided_at",
+            postgresql_include=["budget_currency"],
+            postgresql_where=text("budget_currency IS NOT NULL"),
+            sqlite_where=text("budget_currency IS NOT NULL"),
         ),
         # The whole system (part 2): who executes a decision, who directed it, what its rationale's language says.
         Index("ix_decision_contractor_key_decided_at", "contractor_key", "decided_at"),

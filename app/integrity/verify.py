@@ -36,7 +36,7 @@ import rfc8785
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.analytics import quality
+from app.analytics import day_rollup, quality
 from app.analytics import queries as analytics
 from app.analytics.queries import FORECAST_ROLLUP
 from app.contractors.models import Contractor
@@ -454,6 +454,7 @@ class _Verification:
         await self._unsealed()
         await self._derived()
         await self._rollup()
+        await self._day_rollup()
         for history in HISTORIES:
             await self._history(history)
         for table, entity_of, state_of, counter in RECORDS:
@@ -719,6 +720,23 @@ class _Verification:
                 f"{cell.bin} holds {stored}; the decisions make {expected}: the rollup or its pending deltas were "
                 "changed behind the service's back",
                 entity=f"forecast_rollup/{cell.dimension}/{cell.value}/{month}",
+            )
+
+    async def _day_rollup(self) -> None:
+        """The summary's and the KPI uses' day rollups (folded cells and pending deltas) against the decisions."""
+        for cell in await day_rollup.differences(self.session):
+            day = cell.day.strftime("%Y-%m-%d") if hasattr(cell.day, "strftime") else str(cell.day)[:10]
+            if cell.table == "kpi_rollup":
+                name, entity = f"KPI {cell.kpi!r}, {day}", f"kpi_rollup/{cell.kpi}/{day}"
+            else:
+                name = f"owner {cell.owner_handle!r}, {day}"
+                name += f", directed by {cell.directed_by!r}" if cell.directed_by else ""
+                entity = f"summary_rollup/{cell.owner_handle}/{day}"
+            self.add(
+                "rollup_differs",
+                f"the {cell.table.replace('_', ' ')}'s cell {name} holds {cell.stored} as {cell.figure}; the decisions "
+                f"make {cell.expected}: the rollup or its pending deltas were changed behind the service's back",
+                entity=entity,
             )
 
     # 5. Every record is in the state its latest entry says, and each of its revisions is the one logged.

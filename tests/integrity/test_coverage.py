@@ -17,6 +17,8 @@ What an answer or a figure reads, and how verification covers it:
 - person (people API; a new decision's default team), data_source (data sources API, evidence): logged.
 - basis_rollup, basis_rollup_delta (basis analytics, summary): recomputed from the decisions, one SQL aggregate.
 - forecast_rollup, forecast_rollup_delta (calibration): recomputed from the decisions, one SQL aggregate.
+- summary_rollup, kpi_rollup and their deltas (summary, accountability, KPI hygiene, the overview): recomputed from
+  the decisions, one SQL aggregate each (tests/analytics/test_day_rollups.py tampers a cell of each).
 
 API keys and idempotency records are access control and a replay cache, not the record: out of scope.
 """
