@@ -6,7 +6,7 @@ import logging.config
 from alembic import context
 from sqlalchemy import Connection, text
 
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 from app.core.engine import check_pooler, create_engine
 from app.models import metadata
 
@@ -16,6 +16,13 @@ if config.config_file_name and not config.attributes.get("database_url") and not
 
 # Several app processes may start at once against one PostgreSQL: one migrates, the others wait.
 MIGRATION_LOCK = 7_320_417
+# A migration that fills a rollup reads every decision (minutes at millions): the statement timeout that bounds the
+# service's requests (DECISION_LOG_STATEMENT_TIMEOUT_SECONDS) is not meant for it, and would cut the upgrade short.
+MIGRATION_STATEMENT_TIMEOUT_SECONDS = 24 * 3600.0
+
+
+def _migration_settings() -> Settings:
+    return get_settings().model_copy(update={"statement_timeout_seconds": MIGRATION_STATEMENT_TIMEOUT_SECONDS})
 
 
 def _configure(connection: Connection, *, transaction_per_migration: bool = True) -> None:
@@ -54,9 +61,10 @@ def _run(connection: Connection) -> None:
 
 async def run_online() -> None:
     url = config.attributes.get("database_url") or get_settings().database_url
-    engine = create_engine(url=url)
+    settings = _migration_settings()
+    engine = create_engine(settings, url=url)
     try:
-        await check_pooler(engine, get_settings())
+        await check_pooler(engine, settings)
         async with engine.connect() as connection:
             await connection.run_sync(_run)
     finally:
