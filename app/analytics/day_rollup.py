@@ -24,7 +24,6 @@ from sqlalchemy import (
     Integer,
     and_,
     case,
-    delete,
     func,
     literal,
     literal_column,
@@ -32,13 +31,11 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from app.analytics.forecast_units import UNITS
+from app.analytics.models import Rollup
 from app.core.dialect import dialect_of, json_array_elements
 from app.core.types import UtcDateTime, table_of
 from app.decisions.models import Decision
@@ -126,6 +123,9 @@ cells = table_of(SummaryRollup)
 cells_delta = table_of(SummaryRollupDelta)
 kpi_cells = table_of(KpiRollup)
 kpi_cells_delta = table_of(KpiRollupDelta)
+# Folded by app.analytics.queries.fold_rollup_deltas, with the monthly rollups.
+SUMMARY_ROLLUP = Rollup(cells, cells_delta, KEY, (*COUNTS, *SUMS))
+KPI_ROLLUP = Rollup(kpi_cells, kpi_cells_delta, KPI_KEY, ("decisions",))
 
 # The signals that make a data claim's language emotional, as the triggers count them (data_emotional).
 EMOTIONAL_BITS = sum(SIGNAL_BITS[s] for s in (Signal.feeling, Signal.certainty, Signal.hearsay))
@@ -214,45 +214,6 @@ def kpi_uses(days: tuple[datetime, datetime]) -> list[Any]:
         select(table.c.kpi.label("kpi_key"), table.c.decisions).where(table.c.day >= days[0], table.c.day < days[1])
         for table in (kpi_cells, kpi_cells_delta)
     ]
-
-
-# --- folding ----------------------------------------------------------------------------------------------------
-
-
-async def fold_deltas(session: AsyncSession) -> int:
-    """Fold the pending summary and KPI deltas into their cells and drop the cells left without decisions; the
-    number of cells written. As :func:`app.analytics.queries.fold_rollup_deltas`: on PostgreSQL one statement per
-    table moves the deltas; on SQLite the caller is the only writer."""
-    written = 0
-    for target, source_table, key, figures in (
-        (cells, cells_delta, KEY, (*COUNTS, *SUMS)),
-        (kpi_cells, kpi_cells_delta, KPI_KEY, ("decisions",)),
-    ):
-        written += await _fold(session, target, source_table, key, figures)
-    return written
-
-
-async def _fold(session: AsyncSession, target: Any, delta: Any, key: tuple[str, ...], figures: tuple[str, ...]) -> int:
-    postgresql = dialect_of(session) == "postgresql"
-    source: Any = delete(delta).returning(*delta.c).cte("moved") if postgresql else delta
-    cell = [source.c[name] for name in key]
-    sums = (
-        select(*cell, *(func.sum(source.c[name]) for name in figures))
-        .where(literal(True))  # SQLite: an INSERT … SELECT … ON CONFLICT needs a WHERE to parse
-        .group_by(*cell)
-        .order_by(*cell)  # the same lock order in every process
-    )
-    insert = (pg_insert if postgresql else sqlite_insert)(target)
-    statement = insert.from_select([*key, *figures], sums)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(key),
-        set_={name: target.c[name] + statement.excluded[name] for name in figures},
-    )
-    result = cast("CursorResult[Any]", await session.execute(statement))
-    if not postgresql:
-        await session.execute(delete(delta))
-    await session.execute(delete(target).where(target.c.decisions == 0))
-    return int(result.rowcount or 0)
 
 
 # --- verification -----------------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ integers on SQLite for any number of decisions below nine billion, where one sum
 after nine of the largest.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, Integer, SmallInteger
 from sqlmodel import Field, SQLModel
@@ -100,3 +102,14 @@ class ForecastRollupDelta(DeltaCell, ForecastFigures, table=True):
     __tablename__ = "forecast_rollup_delta"
 
     bin: int = Field(sa_type=SmallInteger)
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A rollup the triggers keep: its folded cells, its pending deltas, the columns of a cell's key and its figures
+    (the first the count a cell is dropped at when it falls to 0)."""
+
+    cells: Any
+    deltas: Any
+    key: tuple[str, ...]
+    figures: tuple[str, ...]

@@ -17,7 +17,14 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics import day_rollup
-from app.analytics.models import DIMENSIONS, BasisRollup, BasisRollupDelta, ForecastRollup, ForecastRollupDelta
+from app.analytics.models import (
+    DIMENSIONS,
+    BasisRollup,
+    BasisRollupDelta,
+    ForecastRollup,
+    ForecastRollupDelta,
+    Rollup,
+)
 from app.analytics.zones import Clock, local_midnight
 from app.core.dialect import days_between, dialect_of, json_array_elements, time_bucket
 from app.core.money import from_parts, split_units
@@ -43,17 +50,6 @@ forecast_rollup = table_of(ForecastRollup)
 forecast_rollup_delta = table_of(ForecastRollupDelta)
 FORECAST_KEY = ("dimension", "value", "period", "basis_class", "bin")
 FORECAST_FIGURES = ("forecasts", "confidence_e6", "observed_e6", "squared_error_e12")
-
-
-@dataclass(frozen=True)
-class Rollup:
-    """A rollup the triggers keep: its folded cells, its pending deltas, the columns of a cell's key and its figures
-    (the first the count a cell is dropped at when it falls to 0)."""
-
-    cells: Any
-    deltas: Any
-    key: tuple[str, ...]
-    figures: tuple[str, ...]
 
 
 BASIS_ROLLUP = Rollup(rollup, rollup_delta, ROLLUP_KEY, ("decisions", "budget_high", "budget_low"))
@@ -364,9 +360,12 @@ def _near_edges(zone: str, bucket: str, months_from: datetime, months_to: dateti
 
 
 async def fold_rollup_deltas(session: AsyncSession) -> int:
-    """Fold every pending delta of the basis and the forecast rollups into their cells and drop the cells left
-    empty; the number of cells written."""
-    return await _fold(session, BASIS_ROLLUP) + await _fold(session, FORECAST_ROLLUP)
+    """Fold every pending delta of the rollups (the basis and forecast months, the summary's and KPI uses' days) into
+    their cells and drop the cells left empty; the number of cells written."""
+    written = 0
+    for kept in (BASIS_ROLLUP, FORECAST_ROLLUP, day_rollup.SUMMARY_ROLLUP, day_rollup.KPI_ROLLUP):
+        written += await _fold(session, kept)
+    return written
 
 
 async def _fold(session: AsyncSession, kept: Rollup) -> int:

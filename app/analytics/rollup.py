@@ -8,7 +8,7 @@ the folding transaction is the single writer.
 import asyncio
 import logging
 
-from app.analytics import day_rollup, queries
+from app.analytics import queries
 from app.core.dialect import try_advisory_lock
 from app.core.unit_of_work import Database, transaction
 
@@ -23,7 +23,7 @@ async def fold(database: Database) -> int | None:
     async with transaction(database, writes=True, wait_limit=limit) as session:
         if not await try_advisory_lock(session, FOLD_LOCK):
             return None
-        return await queries.fold_rollup_deltas(session) + await day_rollup.fold_deltas(session)
+        return await queries.fold_rollup_deltas(session)
 
 
 async def run(database: Database, interval: float) -> None:
